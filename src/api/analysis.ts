@@ -1,0 +1,247 @@
+// AnalysisTemplate, ClusterAnalysisTemplate and AnalysisRun: metrics measured against a provider,
+// judged by CEL conditions and limits.
+import { z } from "zod";
+import { duration, intOrPercent, objectMeta, objectName } from "./schema-kit.ts";
+
+const MAX_LIST = 32;
+
+const secretKeyRef = z
+  .strictObject({ name: objectName("Secret name"), key: z.string().min(1, "must not be empty") })
+  .describe("A key of a Secret in the template's (or run's) namespace");
+
+const templateArg = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, "must be a word (letters, digits, _ and -)")
+      .describe("Used as {{args.NAME}}"),
+    value: z.string().optional().describe("Default value; none makes the argument required"),
+    valueFrom: z
+      .strictObject({
+        secretKeyRef: secretKeyRef.optional(),
+        fieldRef: z.strictObject({ fieldPath: z.string() }).optional().describe("A field of the Rollout"),
+        podTemplateHashValue: z.enum(["Stable", "Latest"]).optional(),
+      })
+      .meta({
+        rules: [
+          { rule: "size(self) == 1", message: "valueFrom needs exactly one of secretKeyRef, fieldRef or podTemplateHashValue" },
+        ],
+      })
+      .optional(),
+  })
+  .meta({ rules: [{ rule: "!(has(self.value) && has(self.valueFrom))", message: "set at most one of value or valueFrom" }] });
+
+const prometheusAddress = z
+  .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
+  .optional()
+  .describe("Prometheus base URL (default: the controller's --prometheus-url / RAMP_PROMETHEUS_URL)");
+
+const prometheusProvider = z.strictObject({
+  address: prometheusAddress,
+  query: z.string().min(1, "must not be empty").describe("PromQL; {{args.NAME}} is substituted, escaped inside string literals"),
+  timeout: duration("Give up on the query after this long (default 10s)").optional(),
+  headers: z
+    .array(z.strictObject({ key: z.string().min(1, "must not be empty"), value: z.string() }))
+    .max(MAX_LIST)
+    .optional()
+    .describe("Extra HTTP headers; values may use {{args.NAME}}, e.g. from a secret argument"),
+  auth: z
+    .strictObject({
+      bearerToken: z.strictObject({ secretKeyRef }).optional(),
+      basic: z.strictObject({ username: z.string(), passwordSecretRef: secretKeyRef }).optional(),
+    })
+    .meta({ rules: [{ rule: "size(self) == 1", message: "set exactly one of bearerToken or basic" }] })
+    .optional()
+    .describe("Credentials from Secrets; never logged"),
+  range: z
+    .strictObject({
+      window: duration("How far back the range reaches from the measurement time"),
+      step: duration("Resolution of the range"),
+    })
+    .optional()
+    .describe("Run a range query instead of an instant one; result is the list of values"),
+});
+
+const sloProvider = z
+  .strictObject({
+    prometheus: z.strictObject({ address: prometheusAddress }).optional(),
+    source: z.enum(["istio", "nginx", "http"]).describe("Which metric family to read: istio, nginx or http"),
+    service: z.string().min(1, "must not be empty").describe("The canary's Service (or, for nginx, its backend Service)"),
+    namespace: z.string().min(1, "must not be empty").describe("Namespace of the service"),
+    ingress: z.string().optional().describe("For nginx: the canary Ingress"),
+    podTemplateHash: z.string().optional().describe("For http: only series of this ReplicaSet"),
+    window: duration("Rate window (default 1m)").optional(),
+    errorRate: z.strictObject({ max: z.number().min(0).max(1).describe("Highest acceptable share of 5xx, 0 to 1") }).optional(),
+    latency: z
+      .strictObject({
+        quantile: z.number().gt(0).lt(1).describe("e.g. 0.99 for p99"),
+        max: duration("Highest acceptable latency at that quantile, e.g. 500ms"),
+      })
+      .optional(),
+    minRequests: z.int().min(0).default(50).describe("Fewer requests in the window is no data, not a verdict"),
+  })
+  .meta({ rules: [{ rule: "has(self.errorRate) || has(self.latency)", message: "set errorRate, latency or both" }] });
+
+const judgeProvider = z
+  .strictObject({
+    prometheus: z.strictObject({ address: prometheusAddress }).optional(),
+    canary: z.string().optional().describe("Range query of the canary's latency-like series"),
+    baseline: z.string().optional().describe("The same query for the stable version"),
+    counts: z
+      .strictObject({
+        canaryErrors: z.string(),
+        canaryTotal: z.string(),
+        baselineErrors: z.string(),
+        baselineTotal: z.string(),
+      })
+      .optional()
+      .describe("Instant queries of error and request counts over the window, compared as proportions"),
+    window: duration("How far back to compare"),
+    step: duration("Resolution of the range queries (default 15s)").optional(),
+    direction: z.enum(["increase", "decrease", "either"]).default("increase").describe("Which change is bad"),
+    tolerance: intOrPercent("Relative change accepted before it counts as worse (default 10%)").optional(),
+    confidence: z.number().min(0.5).lt(1).default(0.95).describe("Confidence needed to call it worse"),
+    minRequests: z.int().min(0).default(50).describe("For counts: fewer canary requests is no data"),
+  })
+  .meta({
+    rules: [
+      {
+        rule: "(has(self.canary) && has(self.baseline) && !has(self.counts)) || (!has(self.canary) && !has(self.baseline) && has(self.counts))",
+        message: "set canary and baseline queries, or counts, not both",
+      },
+    ],
+  });
+
+const PROVIDERS = "prometheus, slo or judge";
+const metric = z
+  .strictObject({
+    name: z.string().min(1, "must not be empty").describe("Unique within the template"),
+    interval: duration("Time between measurements").optional(),
+    initialDelay: duration("Wait before the first measurement").optional(),
+    count: z.int().min(0).optional().describe("Measurements to take (default 1 without interval, unbounded with)"),
+    successCondition: z.string().optional().describe("CEL over `result`; true counts as a success"),
+    failureCondition: z.string().optional().describe("CEL over `result`; true counts as a failure"),
+    failureLimit: z.int().min(0).default(0).describe("Failures tolerated before the metric fails"),
+    inconclusiveLimit: z.int().min(0).default(0).describe("Inconclusive measurements tolerated"),
+    consecutiveErrorLimit: z.int().min(0).default(4).describe("Errors in a row tolerated"),
+    consecutiveSuccessLimit: z.int().min(0).default(0).describe("Successes in a row that end the metric early (0 = off)"),
+    noData: z.enum(["inconclusive", "fail", "pass"]).default("inconclusive").describe("What an empty or NaN result means"),
+    dryRun: z.boolean().default(false).describe("Measured and reported, never decides"),
+    provider: z
+      .strictObject({
+        prometheus: prometheusProvider.optional(),
+        slo: sloProvider.optional().describe("Error-rate and latency limits without writing PromQL"),
+        judge: judgeProvider.optional().describe("Canary compared with baseline statistically"),
+      })
+      .meta({ rules: [{ rule: "size(self) == 1", message: `set exactly one provider: ${PROVIDERS}` }] }),
+  })
+  .meta({
+    rules: [
+      {
+        rule: "has(self.provider.slo) || has(self.provider.judge) || has(self.successCondition) || has(self.failureCondition)",
+        message: "a prometheus metric needs successCondition, failureCondition or both",
+      },
+    ],
+  });
+
+const uniqueMetricNames = {
+  rule: "self.all(m, self.exists_one(n, n.name == m.name))",
+  message: "metric names must be unique",
+};
+const metrics = z
+  .array(metric)
+  .min(1, "needs at least one metric")
+  .max(MAX_LIST)
+  .meta({ rules: [uniqueMetricNames] });
+const dryRunList = z
+  .array(z.strictObject({ metricName: z.string() }))
+  .max(MAX_LIST)
+  .optional()
+  .describe("Metrics measured but never deciding");
+const retentionList = z
+  .array(z.strictObject({ metricName: z.string(), limit: z.int().min(1) }))
+  .max(MAX_LIST)
+  .optional()
+  .describe("How many measurements to keep per metric (default 10)");
+
+export const analysisTemplateSpec = z.strictObject({
+  args: z.array(templateArg).max(MAX_LIST).optional().describe("Arguments the metrics use as {{args.NAME}}"),
+  metrics,
+  dryRun: dryRunList,
+  measurementRetention: retentionList,
+});
+
+const runArg = z
+  .strictObject({
+    name: z.string(),
+    value: z.string().optional(),
+    valueFrom: z
+      .strictObject({ secretKeyRef: secretKeyRef.optional(), fieldRef: z.strictObject({ fieldPath: z.string() }).optional() })
+      .optional(),
+  })
+  .describe("A resolved argument; secrets are read when measuring, never copied here");
+
+export const analysisRunSpec = z.strictObject({
+  metrics,
+  args: z.array(runArg).max(MAX_LIST).optional(),
+  terminate: z.boolean().optional().describe("Stop measuring; the run ends with what it has"),
+  dryRun: dryRunList,
+  measurementRetention: retentionList,
+});
+
+const ANALYSIS_PHASES = ["Pending", "Running", "Successful", "Failed", "Inconclusive", "Error"] as const;
+export const analysisPhase = z.enum(ANALYSIS_PHASES);
+
+const measurement = z.strictObject({
+  phase: analysisPhase,
+  value: z.string().optional().describe("The result as text"),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+  resumeAt: z.string().optional(),
+  message: z.string().optional(),
+  metadata: z.record(z.string(), z.string()).optional().describe("e.g. the query that ran, test statistics"),
+});
+
+export const analysisRunStatus = z.strictObject({
+  phase: analysisPhase.optional(),
+  message: z.string().optional(),
+  startedAt: z.string().optional(),
+  metricResults: z
+    .array(
+      z.strictObject({
+        name: z.string(),
+        phase: analysisPhase,
+        dryRun: z.boolean().optional(),
+        count: z.int().optional(),
+        successful: z.int().optional(),
+        failed: z.int().optional(),
+        inconclusive: z.int().optional(),
+        error: z.int().optional(),
+        consecutiveError: z.int().optional(),
+        consecutiveSuccess: z.int().optional(),
+        message: z.string().optional(),
+        measurements: z.array(measurement).optional(),
+      }),
+    )
+    .optional(),
+});
+
+export const analysisTemplate = z.strictObject({
+  apiVersion: z.literal("ramp.dev/v1alpha1"),
+  kind: z.literal("AnalysisTemplate"),
+  metadata: objectMeta,
+  spec: analysisTemplateSpec,
+});
+export const clusterAnalysisTemplate = analysisTemplate.extend({ kind: z.literal("ClusterAnalysisTemplate") });
+export const analysisRun = z.strictObject({
+  apiVersion: z.literal("ramp.dev/v1alpha1"),
+  kind: z.literal("AnalysisRun"),
+  metadata: objectMeta,
+  spec: analysisRunSpec,
+  status: analysisRunStatus.optional(),
+});
+
+export type AnalysisTemplate = z.infer<typeof analysisTemplate>;
+export type AnalysisRun = z.infer<typeof analysisRun>;
+export type Metric = z.infer<typeof metric>;
+export type AnalysisPhase = z.infer<typeof analysisPhase>;

@@ -1,0 +1,81 @@
+// Building blocks for the API schemas. Each carries what the CRD generator and `ramp lint` need:
+// descriptions, int-or-string markers and CEL rules. Rules are written once, in CEL, and run both
+// by the apiserver (x-kubernetes-validations) and offline by `ramp lint`.
+import { z } from "zod";
+
+/** A cross-field rule in CEL; `self` is the object the rule sits on. */
+export interface CelRule {
+  rule: string;
+  message: string;
+  /** Where the problem is, relative to the object, e.g. `.canary`: reported instead of the object. */
+  fieldPath?: string;
+}
+
+/** Metadata keys the generator and the linter read from zod's global registry. */
+export interface RampMeta {
+  rules?: CelRule[];
+  /** Marks a union of an integer and a string as `x-kubernetes-int-or-string`; the text is the
+   * message of the CEL rule that checks it, since the apiserver checks no pattern there. */
+  intOrString?: string;
+}
+
+declare module "zod" {
+  interface GlobalMeta extends RampMeta {}
+}
+
+export const rulesOf = (schema: z.ZodType): CelRule[] => z.globalRegistry.get(schema)?.rules ?? [];
+
+/** Go-style duration: `30s`, `5m`, `1h30m`, `250ms`. */
+export const GO_DURATION = /^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$/;
+const DURATION_MESSAGE = "must be a duration like 30s, 5m or 1h30m, or whole seconds";
+
+/** A duration: a Go-style string or whole seconds. */
+export const duration = (description: string) =>
+  z
+    .union([z.int().min(0, DURATION_MESSAGE), z.string().regex(GO_DURATION, DURATION_MESSAGE)], {
+      error: DURATION_MESSAGE,
+    })
+    .meta({ intOrString: DURATION_MESSAGE })
+    .describe(description);
+
+const PERCENT = /^[0-9]+%$/;
+const PERCENT_MESSAGE = 'must be a whole number or a percentage like "25%"';
+
+/** A count or a percentage of some total, as in a Deployment's maxSurge. */
+export const intOrPercent = (description: string) =>
+  z
+    .union([z.int().min(0, PERCENT_MESSAGE), z.string().regex(PERCENT, PERCENT_MESSAGE)], {
+      error: PERCENT_MESSAGE,
+    })
+    .meta({ intOrString: PERCENT_MESSAGE })
+    .describe(description);
+
+/** A DNS-1123 name of a Kubernetes object (Service, template, route...). */
+export const objectName = (description: string) =>
+  z
+    .string()
+    .min(1, "must not be empty")
+    .max(253, "must be at most 253 characters")
+    .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, "must be a lowercase DNS name (a-z, 0-9, '-', '.')")
+    .describe(description);
+
+export const labelMap = (description: string) => z.record(z.string().max(317), z.string().max(63)).describe(description);
+
+/** Kubernetes metav1.Condition-like entry, as Argo Rollouts reports them. */
+export const condition = <T extends string>(types: readonly [T, ...T[]]) =>
+  z.strictObject({
+    type: z.enum(types).describe("Kind of condition"),
+    status: z.enum(["True", "False", "Unknown"]),
+    reason: z.string().optional().describe("Machine-readable reason in CamelCase"),
+    message: z.string().optional().describe("Human-readable detail"),
+    lastTransitionTime: z.string().optional().describe("When the status last changed (RFC 3339)"),
+    lastUpdateTime: z.string().optional().describe("When the condition was last written (RFC 3339)"),
+  });
+
+/** metadata as a user writes it; the apiserver owns the rest, so unknown keys are kept. */
+export const objectMeta = z.looseObject({
+  name: z.string().min(1, "must not be empty").optional(),
+  namespace: z.string().optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+  annotations: z.record(z.string(), z.string()).optional(),
+});
