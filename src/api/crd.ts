@@ -9,13 +9,16 @@ type JsonSchema = { [key: string]: unknown };
 
 const isSchema = (v: unknown): v is JsonSchema => typeof v === "object" && v !== null && !Array.isArray(v);
 
+/** zod bounds every int to the safe range; only tighter bounds mean something. */
+const isRealBound = (v: unknown): v is number => typeof v === "number" && Math.abs(v) < Number.MAX_SAFE_INTEGER;
+
 /** The CEL twin of an int-or-string union's bounds, since the apiserver checks no pattern there. */
 function intOrStringRule(branches: JsonSchema[], message: string): CelRule {
   const int = branches.find((b) => b.type === "integer") ?? {};
   const str = branches.find((b) => b.type === "string") ?? {};
   const intChecks = [
-    typeof int.minimum === "number" ? `self >= ${int.minimum}` : "",
-    typeof int.maximum === "number" && int.maximum < Number.MAX_SAFE_INTEGER ? `self <= ${int.maximum}` : "",
+    isRealBound(int.minimum) ? `self >= ${int.minimum}` : "",
+    isRealBound(int.maximum) ? `self <= ${int.maximum}` : "",
   ].filter(Boolean);
   const intRule = intChecks.length ? intChecks.join(" && ") : "true";
   const strRule = typeof str.pattern === "string" ? `self.matches(${JSON.stringify(str.pattern)})` : "true";
@@ -63,8 +66,7 @@ export function toStructural(node: JsonSchema, path = "$"): JsonSchema {
         break;
       case "minimum":
       case "maximum":
-        // zod bounds every int to the safe range; the apiserver needs no such noise.
-        if (Math.abs(value as number) < Number.MAX_SAFE_INTEGER) out[key] = value;
+        if (isRealBound(value)) out[key] = value;
         break;
       default:
         out[key] = value;

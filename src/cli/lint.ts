@@ -21,20 +21,26 @@ export const formatFinding = (f: Finding): string =>
     ? `${f.file}:${f.line}: note: ${f.message}`
     : `${f.file}:${f.line}: ${[f.object, f.field, f.message].filter(Boolean).join(": ")}`;
 
-/** The node at `path`, or the deepest existing ancestor, so a missing field points at its parent. */
-function nodeAt(root: Node | null, path: FieldPath): Node | null {
+/** 1 when any finding is an error, else 0. */
+export const exitCodeOf = (findings: Finding[]): number => (findings.some((f) => f.severity === "error") ? 1 : 0);
+
+/** Where a problem at `path` shows: the key of the deepest field that exists (a missing field shows
+ * at its parent's key), or the list item. */
+function positionOf(root: Node | null, path: FieldPath): Node | null {
   let node = root;
+  let position = root;
   for (const key of path) {
-    let next: unknown;
     if (isMap(node)) {
       const pair = node.items.find((p) => (p.key as { value?: unknown } | null)?.value === key);
-      // An unknown field is best shown at its key.
-      next = pair && (key === path[path.length - 1] ? (pair.key ?? pair.value) : pair.value);
-    } else if (isSeq(node) && typeof key === "number") next = node.items[key];
-    if (!next) break;
-    node = next as Node;
+      if (!pair) break;
+      position = pair.key as Node;
+      node = pair.value as Node | null;
+    } else if (isSeq(node) && typeof key === "number" && node.items[key]) {
+      node = node.items[key] as Node;
+      position = node;
+    } else break;
   }
-  return node;
+  return position;
 }
 
 /** Lints one YAML text, which may hold several documents. */
@@ -64,7 +70,7 @@ export function lintText(text: string, file: string): Finding[] {
       continue;
     }
     for (const p of result.problems) {
-      const node = nodeAt(doc.contents, p.path);
+      const node = positionOf(doc.contents, p.path);
       findings.push({
         file,
         line: node?.range ? lineOf(node.range[0]) : start,
@@ -95,20 +101,20 @@ export function registerLint(program: Command): void {
     .description("check Ramp manifests offline with the same schemas and rules as the cluster")
     .argument("<files...>", "YAML files or folders; - reads standard input")
     .action((inputs: string[]) => {
-      let failed = false;
+      let exitCode = 0;
       for (const file of expandInputs(inputs)) {
         let text: string;
         try {
           text = readFileSync(file === "-" ? 0 : file, "utf8");
         } catch (err) {
           console.log(`${file}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-          failed = true;
+          exitCode = 1;
           continue;
         }
         const findings = lintText(text, file === "-" ? "<stdin>" : file);
         for (const f of findings) console.log(formatFinding(f));
-        failed ||= findings.some((f) => f.severity === "error");
+        exitCode = Math.max(exitCode, exitCodeOf(findings));
       }
-      process.exitCode = failed ? 1 : 0;
+      process.exitCode = exitCode;
     });
 }
