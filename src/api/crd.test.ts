@@ -6,6 +6,7 @@ import { z } from "zod";
 import { allCrds, openApiSchema, toStructural } from "./crd.ts";
 import { renderCrds } from "./crd-files.ts";
 import { KINDS } from "./kinds.ts";
+import { renderReference } from "./reference.ts";
 
 const crdDir = new URL("../../crds/", import.meta.url);
 
@@ -109,5 +110,11 @@ describe("toStructural", () => {
       "x-kubernetes-preserve-unknown-fields": true,
     });
     expect(toStructural({ type: "object", additionalProperties: false })).toEqual({ type: "object" });
+  });
+});
+
+describe("docs/api-reference.md", () => {
+  it("matches the schemas (run `npm run gen:docs` after changing src/api)", () => {
+    expect(readFileSync(new URL("../../docs/api-reference.md", import.meta.url), "utf8")).toBe(renderReference());
   });
 });

@@ -307,10 +307,7 @@ const cases: Case[] = [
   },
   {
     name: "duplicate metric names",
-    yaml: template(`${promMetric.replace("  - name: errors", "  - name: errors #!")}\n${promMetric}`).replace(
-      "  metrics:",
-      "  metrics: #!",
-    ),
+    yaml: template(`${promMetric}\n${promMetric}`).replace("  metrics:", "  metrics: #!"),
     field: "spec.metrics",
     message: /metric names must be unique/,
   },
