@@ -1,7 +1,7 @@
 // AnalysisTemplate, ClusterAnalysisTemplate and AnalysisRun: metrics measured against a provider,
 // judged by CEL conditions and limits.
 import { z } from "zod";
-import { duration, intOrPercent, objectMeta, objectName } from "./schema-kit.ts";
+import { duration, intOrPercent, kindObject, objectName } from "./schema-kit.ts";
 
 const MAX_LIST = 32;
 
@@ -226,20 +226,9 @@ export const analysisRunStatus = z.strictObject({
     .optional(),
 });
 
-export const analysisTemplate = z.strictObject({
-  apiVersion: z.literal("ramp.dev/v1alpha1"),
-  kind: z.literal("AnalysisTemplate"),
-  metadata: objectMeta,
-  spec: analysisTemplateSpec,
-});
-export const clusterAnalysisTemplate = analysisTemplate.extend({ kind: z.literal("ClusterAnalysisTemplate") });
-export const analysisRun = z.strictObject({
-  apiVersion: z.literal("ramp.dev/v1alpha1"),
-  kind: z.literal("AnalysisRun"),
-  metadata: objectMeta,
-  spec: analysisRunSpec,
-  status: analysisRunStatus.optional(),
-});
+export const analysisTemplate = kindObject("AnalysisTemplate", analysisTemplateSpec);
+export const clusterAnalysisTemplate = kindObject("ClusterAnalysisTemplate", analysisTemplateSpec);
+export const analysisRun = kindObject("AnalysisRun", analysisRunSpec, analysisRunStatus);
 
 export type AnalysisTemplate = z.infer<typeof analysisTemplate>;
 export type AnalysisRun = z.infer<typeof analysisRun>;

@@ -10,9 +10,10 @@ import {
 } from "./analysis.ts";
 import { rollout, rolloutSpec, rolloutStatus } from "./rollout.ts";
 
-export const GROUP = "ramp.dev";
-export const VERSION = "v1alpha1";
-export const API_VERSION = `${GROUP}/${VERSION}`;
+import { API_VERSION } from "./schema-kit.ts";
+
+export { API_VERSION };
+export const [GROUP, VERSION] = API_VERSION.split("/") as [string, string];
 
 export interface PrinterColumn {
   name: string;

@@ -1,7 +1,7 @@
 // The Rollout kind: spec as users write it, status as the controller reports it.
 // Field names follow Argo Rollouts where the meaning is the same.
 import { z } from "zod";
-import { condition, duration, intOrPercent, labelMap, objectMeta, objectName } from "./schema-kit.ts";
+import { condition, duration, intOrPercent, kindObject, labelMap, objectName } from "./schema-kit.ts";
 
 const MAX_STEPS = 64;
 const MAX_LIST = 32;
@@ -397,13 +397,7 @@ export const rolloutStatus = z.strictObject({
   conditions: z.array(condition(["Progressing", "Available", "Paused", "Healthy", "InvalidSpec", "ReplicaFailure"])).optional(),
 });
 
-export const rollout = z.strictObject({
-  apiVersion: z.literal("ramp.dev/v1alpha1"),
-  kind: z.literal("Rollout"),
-  metadata: objectMeta,
-  spec: rolloutSpec,
-  status: rolloutStatus.optional(),
-});
+export const rollout = kindObject("Rollout", rolloutSpec, rolloutStatus);
 
 export type Rollout = z.infer<typeof rollout>;
 export type RolloutSpec = z.infer<typeof rolloutSpec>;

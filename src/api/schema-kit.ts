@@ -25,30 +25,23 @@ declare module "zod" {
 
 export const rulesOf = (schema: z.ZodType): CelRule[] => z.globalRegistry.get(schema)?.rules ?? [];
 
+/** Whole non-negative number or a string of a given form: `x-kubernetes-int-or-string` in the CRD. */
+const intOrString = (pattern: RegExp, message: string, description: string) =>
+  z
+    .union([z.int().min(0, message), z.string().regex(pattern, message)], { error: message })
+    .meta({ intOrString: message })
+    .describe(description);
+
 /** Go-style duration: `30s`, `5m`, `1h30m`, `250ms`. */
 export const GO_DURATION = /^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$/;
-const DURATION_MESSAGE = "must be a duration like 30s, 5m or 1h30m, or whole seconds";
 
 /** A duration: a Go-style string or whole seconds. */
 export const duration = (description: string) =>
-  z
-    .union([z.int().min(0, DURATION_MESSAGE), z.string().regex(GO_DURATION, DURATION_MESSAGE)], {
-      error: DURATION_MESSAGE,
-    })
-    .meta({ intOrString: DURATION_MESSAGE })
-    .describe(description);
-
-const PERCENT = /^[0-9]+%$/;
-const PERCENT_MESSAGE = 'must be a whole number or a percentage like "25%"';
+  intOrString(GO_DURATION, "must be a duration like 30s, 5m or 1h30m, or whole seconds", description);
 
 /** A count or a percentage of some total, as in a Deployment's maxSurge. */
 export const intOrPercent = (description: string) =>
-  z
-    .union([z.int().min(0, PERCENT_MESSAGE), z.string().regex(PERCENT, PERCENT_MESSAGE)], {
-      error: PERCENT_MESSAGE,
-    })
-    .meta({ intOrString: PERCENT_MESSAGE })
-    .describe(description);
+  intOrString(/^[0-9]+%$/, 'must be a whole number or a percentage like "25%"', description);
 
 /** A DNS-1123 name of a Kubernetes object (Service, template, route...). */
 export const objectName = (description: string) =>
@@ -79,3 +72,15 @@ export const objectMeta = z.looseObject({
   labels: z.record(z.string(), z.string()).optional(),
   annotations: z.record(z.string(), z.string()).optional(),
 });
+
+export const API_VERSION = "ramp.dev/v1alpha1";
+
+/** A whole object of one of Ramp's kinds. */
+export const kindObject = <S extends z.ZodType, T extends z.ZodType>(kind: string, spec: S, status?: T) =>
+  z.strictObject({
+    apiVersion: z.literal(API_VERSION),
+    kind: z.literal(kind),
+    metadata: objectMeta,
+    spec,
+    ...(status ? { status: status.optional() } : {}),
+  });
