@@ -1,7 +1,7 @@
 // AnalysisTemplate, ClusterAnalysisTemplate and AnalysisRun: metrics measured against a provider,
 // judged by CEL conditions and limits.
 import { z } from "zod";
-import { duration, intOrPercent, kindObject, objectName } from "./schema-kit.ts";
+import { duration, exactlyOne, intOrPercent, kindObject, namedList, objectName } from "./schema-kit.ts";
 
 const MAX_LIST = 32;
 
@@ -24,7 +24,10 @@ const templateArg = z
       })
       .meta({
         rules: [
-          { rule: "size(self) == 1", message: "valueFrom needs exactly one of secretKeyRef, fieldRef or podTemplateHashValue" },
+          exactlyOne(
+            ["secretKeyRef", "fieldRef", "podTemplateHashValue"],
+            "valueFrom needs exactly one of secretKeyRef, fieldRef or podTemplateHashValue",
+          ),
         ],
       })
       .optional(),
@@ -50,7 +53,7 @@ const prometheusProvider = z.strictObject({
       bearerToken: z.strictObject({ secretKeyRef }).optional(),
       basic: z.strictObject({ username: z.string(), passwordSecretRef: secretKeyRef }).optional(),
     })
-    .meta({ rules: [{ rule: "size(self) == 1", message: "set exactly one of bearerToken or basic" }] })
+    .meta({ rules: [exactlyOne(["bearerToken", "basic"])] })
     .optional()
     .describe("Credentials from Secrets; never logged"),
   range: z
@@ -112,10 +115,10 @@ const judgeProvider = z
     ],
   });
 
-const PROVIDERS = "prometheus, slo or judge";
+const PROVIDERS = ["prometheus", "slo", "judge"];
 const metric = z
   .strictObject({
-    name: z.string().min(1, "must not be empty").describe("Unique within the template"),
+    name: z.string().min(1, "must not be empty").max(63).describe("Unique within the template"),
     interval: duration("Time between measurements").optional(),
     initialDelay: duration("Wait before the first measurement").optional(),
     count: z.int().min(0).optional().describe("Measurements to take (default 1 without interval, unbounded with)"),
@@ -133,7 +136,7 @@ const metric = z
         slo: sloProvider.optional().describe("Error-rate and latency limits without writing PromQL"),
         judge: judgeProvider.optional().describe("Canary compared with baseline statistically"),
       })
-      .meta({ rules: [{ rule: "size(self) == 1", message: `set exactly one provider: ${PROVIDERS}` }] }),
+      .meta({ rules: [exactlyOne(PROVIDERS, `set exactly one provider: ${PROVIDERS.join(", ")}`)] }),
   })
   .meta({
     rules: [
@@ -144,15 +147,7 @@ const metric = z
     ],
   });
 
-const uniqueMetricNames = {
-  rule: "self.all(m, self.exists_one(n, n.name == m.name))",
-  message: "metric names must be unique",
-};
-const metrics = z
-  .array(metric)
-  .min(1, "needs at least one metric")
-  .max(MAX_LIST)
-  .meta({ rules: [uniqueMetricNames] });
+const metrics = namedList(metric, MAX_LIST, "metric").refine((m) => m.length > 0, "needs at least one metric");
 const dryRunList = z
   .array(z.strictObject({ metricName: z.string() }))
   .max(MAX_LIST)

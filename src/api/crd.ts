@@ -45,6 +45,8 @@ export function toStructural(node: JsonSchema, path = "$"): JsonSchema {
           throw new Error(`${path}: unions cannot be structural; use intOrString or separate optional fields`);
         out["x-kubernetes-int-or-string"] = true;
         rules.push(intOrStringRule(value as JsonSchema[], String(node.intOrString)));
+        // The bound lets the apiserver bound the cost of the rule's regex.
+        for (const branch of value as JsonSchema[]) if (branch.maxLength !== undefined) out.maxLength = branch.maxLength;
         break;
       case "oneOf":
       case "allOf":

@@ -1,10 +1,29 @@
 // The Rollout kind: spec as users write it, status as the controller reports it.
 // Field names follow Argo Rollouts where the meaning is the same.
 import { z } from "zod";
-import { condition, duration, intOrPercent, kindObject, labelMap, objectName } from "./schema-kit.ts";
+import {
+  boundedRecord,
+  condition,
+  duration,
+  exactlyOne,
+  intOrPercent,
+  kindObject,
+  labelMap,
+  namedList,
+  objectName,
+} from "./schema-kit.ts";
 
 const MAX_STEPS = 64;
 const MAX_LIST = 32;
+// Header and mirror steps are checked against managedRoutes by a CEL rule whose cost the apiserver
+// bounds by these sizes.
+const MAX_ROUTES = 8;
+const MAX_MATCHES = 8;
+const routeName = z
+  .string()
+  .min(1, "must not be empty")
+  .max(63)
+  .describe("A managed route named in trafficRouting.managedRoutes");
 
 const labelSelector = z
   .strictObject({
@@ -74,7 +93,9 @@ const analysisArg = z
           .describe("A field of this Rollout"),
       })
       .meta({
-        rules: [{ rule: "size(self) == 1", message: "valueFrom needs exactly one of podTemplateHashValue or fieldRef" }],
+        rules: [
+          exactlyOne(["podTemplateHashValue", "fieldRef"], "valueFrom needs exactly one of podTemplateHashValue or fieldRef"),
+        ],
       })
       .optional(),
   })
@@ -109,14 +130,14 @@ const stringMatch = z
     prefix: z.string().optional(),
     regex: z.string().optional(),
   })
-  .meta({ rules: [{ rule: "size(self) == 1", message: "set exactly one of exact, prefix or regex" }] });
+  .meta({ rules: [exactlyOne(["exact", "prefix", "regex"])] });
 
 const headerRouteStep = z
   .strictObject({
-    name: z.string().min(1, "must not be empty").describe("A managed route named in trafficRouting.managedRoutes"),
+    name: routeName,
     match: z
-      .array(z.strictObject({ headerName: z.string().min(1, "must not be empty"), headerValue: stringMatch }))
-      .max(MAX_LIST)
+      .array(z.strictObject({ headerName: z.string().min(1, "must not be empty").max(253), headerValue: stringMatch }))
+      .max(MAX_MATCHES)
       .optional()
       .describe("Requests with these headers go to the canary; none removes the route"),
   })
@@ -124,17 +145,17 @@ const headerRouteStep = z
 
 const mirrorRouteStep = z
   .strictObject({
-    name: z.string().min(1, "must not be empty").describe("A managed route named in trafficRouting.managedRoutes"),
+    name: routeName,
     percentage: z.int().min(0).max(100).optional().describe("Share of matching requests to copy (default 100)"),
     match: z
       .array(
         z.strictObject({
           method: stringMatch.optional(),
           path: stringMatch.optional(),
-          headers: z.record(z.string(), stringMatch).optional(),
+          headers: boundedRecord(stringMatch, 8, "Header name to value match").optional(),
         }),
       )
-      .max(MAX_LIST)
+      .max(MAX_MATCHES)
       .optional()
       .describe("Which requests to copy; none removes the route"),
   })
@@ -146,9 +167,9 @@ const canaryScale = z
     weight: z.int().min(0).max(100).optional().describe("A percentage of spec.replicas"),
     matchTrafficWeight: z.boolean().optional().describe("Scale with the traffic weight again"),
   })
-  .meta({ rules: [{ rule: "size(self) == 1", message: "set exactly one of replicas, weight or matchTrafficWeight" }] });
+  .meta({ rules: [exactlyOne(["replicas", "weight", "matchTrafficWeight"])] });
 
-const STEP_KINDS = "setWeight, pause, analysis, setCanaryScale, setHeaderRoute or setMirrorRoute";
+const STEP_KINDS = ["setWeight", "pause", "analysis", "setCanaryScale", "setHeaderRoute", "setMirrorRoute"];
 const canaryStep = z
   .strictObject({
     setWeight: z.int().min(0).max(100).optional().describe("Percentage of traffic for the canary, 0 to 100"),
@@ -161,7 +182,7 @@ const canaryStep = z
     setHeaderRoute: headerRouteStep.optional(),
     setMirrorRoute: mirrorRouteStep.optional(),
   })
-  .meta({ rules: [{ rule: "size(self) == 1", message: `each step has exactly one action: ${STEP_KINDS}` }] });
+  .meta({ rules: [exactlyOne(STEP_KINDS, `each step has exactly one action: ${STEP_KINDS.join(", ")}`)] });
 
 const trafficRouting = z
   .strictObject({
@@ -224,9 +245,7 @@ const trafficRouting = z
       })
       .optional()
       .describe("SMI TrafficSplit"),
-    managedRoutes: z
-      .array(z.strictObject({ name: z.string().min(1, "must not be empty") }))
-      .max(MAX_LIST)
+    managedRoutes: namedList(z.strictObject({ name: routeName }), MAX_ROUTES, "managed route")
       .optional()
       .describe("Routes Ramp may add for header and mirror steps, highest precedence first"),
   })
@@ -243,8 +262,9 @@ const canaryStrategy = z
   .strictObject({
     stableService: objectName("Service that Ramp points at the stable pods").optional(),
     canaryService: objectName("Service that Ramp points at the canary pods").optional(),
-    maxSurge: intOrPercent("Pods above the desired count during an update").default("25%"),
-    maxUnavailable: intOrPercent("Pods below the desired count during an update").default("25%"),
+    // No CRD default: the apiserver refuses a default on an int-or-string field; the controller uses 25%.
+    maxSurge: intOrPercent("Pods above the desired count during an update (default 25%)").optional(),
+    maxUnavailable: intOrPercent("Pods below the desired count during an update (default 25%)").optional(),
     scaleDownDelaySeconds: z.int().min(0).default(30).describe("Seconds the old stable pods stay after promotion"),
     abortScaleDownDelaySeconds: z.int().min(0).default(30).describe("Seconds the canary pods stay after an abort"),
     dynamicStableScale: z.boolean().default(false).describe("Scale stable down as canary weight grows"),
@@ -265,7 +285,7 @@ const canaryStrategy = z
         fieldPath: ".trafficRouting",
       },
       {
-        rule: "!(self.maxSurge == 0 || self.maxSurge == '0%') || !(self.maxUnavailable == 0 || self.maxUnavailable == '0%')",
+        rule: "!(has(self.maxSurge) && (self.maxSurge == 0 || self.maxSurge == '0%')) || !(has(self.maxUnavailable) && (self.maxUnavailable == 0 || self.maxUnavailable == '0%'))",
         message: "maxSurge and maxUnavailable cannot both be zero",
         fieldPath: ".maxUnavailable",
       },

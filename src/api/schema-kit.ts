@@ -13,6 +13,9 @@ export interface CelRule {
 
 /** Metadata keys the generator and the linter read from zod's global registry. */
 export interface RampMeta {
+  maxProperties?: number;
+  "x-kubernetes-list-type"?: "map" | "set" | "atomic";
+  "x-kubernetes-list-map-keys"?: string[];
   rules?: CelRule[];
   /** Marks a union of an integer and a string as `x-kubernetes-int-or-string`; the text is the
    * message of the CEL rule that checks it, since the apiserver checks no pattern there. */
@@ -23,12 +26,22 @@ declare module "zod" {
   interface GlobalMeta extends RampMeta {}
 }
 
+/** A rule that exactly one of `fields` is set. The apiserver types objects, so CEL's size() does
+ * not apply to them; the fields are named instead. */
+export const exactlyOne = (fields: readonly string[], message?: string): CelRule => ({
+  rule: `[${fields.map((f) => `has(self.${f})`).join(", ")}].exists_one(x, x)`,
+  message: message ?? `set exactly one of ${fields.slice(0, -1).join(", ")} or ${fields.at(-1)}`,
+});
+
 export const rulesOf = (schema: z.ZodType): CelRule[] => z.globalRegistry.get(schema)?.rules ?? [];
+
+/** Bounds the string so the apiserver can bound the cost of the CEL rule that checks its form. */
+const MAX_INT_OR_STRING = 32;
 
 /** Whole non-negative number or a string of a given form: `x-kubernetes-int-or-string` in the CRD. */
 const intOrString = (pattern: RegExp, message: string, description: string) =>
   z
-    .union([z.int().min(0, message), z.string().regex(pattern, message)], { error: message })
+    .union([z.int().min(0, message), z.string().max(MAX_INT_OR_STRING, message).regex(pattern, message)], { error: message })
     .meta({ intOrString: message })
     .describe(description);
 
@@ -52,7 +65,27 @@ export const objectName = (description: string) =>
     .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, "must be a lowercase DNS name (a-z, 0-9, '-', '.')")
     .describe(description);
 
-export const labelMap = (description: string) => z.record(z.string().max(317), z.string().max(63)).describe(description);
+/** A map with at most `max` entries, so the apiserver can bound the cost of rules over it. */
+export const boundedRecord = <V extends z.ZodType>(value: V, max: number, description: string) =>
+  z
+    .record(z.string().max(317), value)
+    .refine((m) => Object.keys(m).length <= max, `must have at most ${max} entries`)
+    .meta({ maxProperties: max })
+    .describe(description);
+
+export const labelMap = (description: string) => boundedRecord(z.string().max(63), 64, description);
+
+/** A list of objects keyed by `name`: the apiserver enforces unique names (listType map) at no
+ * CEL cost, and zod does the same for `ramp lint`. */
+export const namedList = <T extends z.ZodObject<{ name: z.ZodType }>>(item: T, max: number, what: string) =>
+  z
+    .array(item)
+    .max(max)
+    .refine(
+      (items) => new Set(items.map((i) => (i as { name: unknown }).name)).size === items.length,
+      `${what} names must be unique`,
+    )
+    .meta({ "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"] });
 
 /** Kubernetes metav1.Condition-like entry, as Argo Rollouts reports them. */
 export const condition = <T extends string>(types: readonly [T, ...T[]]) =>
