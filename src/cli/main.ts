@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `ramp` command (also `kubectl ramp`).
 import { Command } from "commander";
+import { registerDev } from "./dev.ts";
 import { registerLint } from "./lint.ts";
 import { registerVersion, VERSION } from "./version.ts";
 
@@ -10,6 +11,13 @@ const program = new Command("ramp")
   .showHelpAfterError();
 
 registerLint(program);
+registerDev(program);
 registerVersion(program);
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  // A failure the user can act on: one line, no stack trace.
+  console.error(`ramp: ${(err as Error).message}`);
+  process.exitCode = 1;
+}

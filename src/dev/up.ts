@@ -1,0 +1,154 @@
+// `ramp dev up|down|env`: the control plane plus what Ramp's tests and demo need on it — fake nodes,
+// Ramp's CRDs and the routing CRDs, and Prometheus scraping the simulator and the controller.
+import { execFile } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { parseAllDocuments } from "yaml";
+import { KubeClient, type KubeObject } from "../kube/client.ts";
+import { type ClusterState, readState, startControlPlane, stopCluster } from "./cluster.ts";
+import { freePort, isAlive, startProcess, waitFor } from "./processes.ts";
+
+const run = promisify(execFile);
+const repo = (p: string) => new URL(`../../${p}`, import.meta.url).pathname;
+
+export interface DevCluster extends ClusterState {
+  prometheusUrl: string;
+}
+
+export interface DevUpOptions {
+  name?: string;
+  nodes?: number;
+  log?: (line: string) => void;
+}
+
+const yamlObjects = (file: string): KubeObject[] =>
+  parseAllDocuments(readFileSync(file, "utf8"))
+    .map((d) => d.toJS() as KubeObject | null)
+    .filter((o): o is KubeObject => o !== null);
+
+export const crdObjects = (): KubeObject[] => [
+  ...readdirSync(repo("crds")).flatMap((f) => yamlObjects(join(repo("crds"), f))),
+  ...yamlObjects(repo("src/dev/third-party-crds.yaml")),
+];
+
+function fakeNode(i: number): KubeObject {
+  const name = `kwok-node-${i}`;
+  return {
+    apiVersion: "v1",
+    kind: "Node",
+    metadata: {
+      name,
+      annotations: { "kwok.x-k8s.io/node": "fake" },
+      labels: { type: "kwok", "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64" },
+    },
+  };
+}
+
+/** Debian's Prometheus, installed with apt when missing; no service is started by the install. */
+export async function ensurePrometheus(log: (line: string) => void): Promise<string> {
+  const binary = "/usr/bin/prometheus";
+  if (existsSync(binary)) return binary;
+  log("installing Prometheus from Debian (apt-get install prometheus)");
+  const policy = "/usr/sbin/policy-rc.d";
+  const blockServices = !existsSync(policy);
+  // policy-rc.d keeps the package from starting a Prometheus service on every interface.
+  const script = `${blockServices ? `printf '#!/bin/sh\\nexit 101\\n' > ${policy} && chmod +x ${policy} && ` : ""}(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus); rc=$?; ${blockServices ? `rm -f ${policy}; ` : ""}exit $rc`;
+  try {
+    await run("bash", ["-c", script], { maxBuffer: 16 * 1024 * 1024 });
+  } catch (err) {
+    throw new Error(`could not install Prometheus (needs root and Debian's apt): ${(err as { stderr?: string }).stderr ?? err}`);
+  }
+  return binary;
+}
+
+/** The Prometheus scrape config: every second, the simulator and the controller when they run. */
+export function prometheusConfig(targets: { job: string; address: string }[]): string {
+  const jobs = targets.map((t) => `  - job_name: ${t.job}\n    static_configs:\n    - targets: ["${t.address}"]`).join("\n");
+  return `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n${jobs}\n`;
+}
+
+export async function devUp(opts: DevUpOptions = {}): Promise<DevCluster> {
+  const log = opts.log ?? (() => {});
+  const prometheus = await ensurePrometheus(log);
+  const state = await startControlPlane({ ...(opts.name ? { name: opts.name } : {}), log });
+  try {
+    const kube = new KubeClient({ kubeconfig: state.kubeconfig, fieldManager: "ramp-dev" });
+    await Promise.all(crdObjects().map((crd) => kube.apply(crd, { force: true })));
+    await Promise.all(Array.from({ length: opts.nodes ?? 3 }, (_, i) => kube.apply(fakeNode(i), { force: true })));
+    await waitFor(
+      "CRDs Established and nodes Ready",
+      async () => {
+        const crds = await kube.list<KubeObject & { status?: { conditions?: { type: string; status: string }[] } }>(
+          "apiextensions.k8s.io/v1",
+          "CustomResourceDefinition",
+        );
+        const established = crds.every((c) => c.status?.conditions?.some((x) => x.type === "Established" && x.status === "True"));
+        const nodes = await kube.list<KubeObject & { status?: { conditions?: { type: string; status: string }[] } }>(
+          "v1",
+          "Node",
+        );
+        const ready = nodes.filter((n) => n.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"));
+        return established && crds.length >= crdObjects().length && ready.length === (opts.nodes ?? 3);
+      },
+      60_000,
+      `logs in ${state.logDir}`,
+    );
+    const ports = {
+      ...state.ports,
+      prometheus: await freePort(),
+      simulator: await freePort(),
+      controllerMetrics: await freePort(),
+    };
+    const promDir = join(state.dir, "prometheus");
+    mkdirSync(promDir, { recursive: true });
+    writeFileSync(
+      join(promDir, "prometheus.yml"),
+      prometheusConfig([
+        { job: "ramp-simulator", address: `127.0.0.1:${ports.simulator}` },
+        { job: "ramp-controller", address: `127.0.0.1:${ports.controllerMetrics}` },
+      ]),
+    );
+    const prometheusUrl = `http://127.0.0.1:${ports.prometheus}`;
+    state.processes.push(
+      startProcess(
+        "prometheus",
+        prometheus,
+        [
+          `--config.file=${join(promDir, "prometheus.yml")}`,
+          `--storage.tsdb.path=${join(promDir, "data")}`,
+          `--web.listen-address=127.0.0.1:${ports.prometheus}`,
+          "--storage.tsdb.retention.time=1d",
+        ],
+        state.logDir,
+      ),
+    );
+    const dev: DevCluster = { ...state, ports, prometheusUrl };
+    writeFileSync(join(state.dir, "state.json"), `${JSON.stringify(dev, null, 2)}\n`);
+    await waitFor(
+      "Prometheus ready",
+      async () => (await fetch(`${prometheusUrl}/-/ready`)).ok,
+      30_000,
+      `logs in ${state.logDir}`,
+    );
+    return dev;
+  } catch (err) {
+    await stopCluster(readState(state.name) ?? state, true);
+    throw err;
+  }
+}
+
+export function devState(name = "default"): DevCluster | undefined {
+  const state = readState(name) as DevCluster | undefined;
+  return state?.processes.some((p) => isAlive(p.pid)) ? state : undefined;
+}
+
+export async function devDown(name = "default"): Promise<boolean> {
+  const state = readState(name);
+  if (!state) return false;
+  await stopCluster(state);
+  return true;
+}
+
+export const devEnv = (state: DevCluster): string =>
+  `export KUBECONFIG=${state.kubeconfig}\nexport RAMP_PROMETHEUS_URL=${state.prometheusUrl}\n`;

@@ -1,0 +1,147 @@
+// The one place that talks to the apiserver. Authentication comes from @kubernetes/client-node's
+// KubeConfig; bodies are sent as plain JSON, because client-node's typed serializer drops fields it
+// has no model for (such as x-kubernetes-* keys in CRDs).
+
+import { request as plainRequest } from "node:http";
+import { request } from "node:https";
+import { KubeConfig } from "@kubernetes/client-node";
+
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name?: string; namespace?: string; labels?: Record<string, string>; [key: string]: unknown };
+  [key: string]: unknown;
+}
+
+/** A failed API call, with the apiserver's reason and message (e.g. NotFound, Conflict, Invalid). */
+export class KubeError extends Error {
+  readonly status: number;
+  readonly reason: string;
+  constructor(status: number, reason: string, message: string) {
+    super(message);
+    this.name = "KubeError";
+    this.status = status;
+    this.reason = reason;
+  }
+}
+
+export const isNotFound = (err: unknown) => err instanceof KubeError && err.status === 404;
+
+interface ResourceInfo {
+  name: string;
+  namespaced: boolean;
+}
+
+export interface KubeClientOptions {
+  kubeconfig?: string;
+  context?: string;
+  /** Who owns the fields this client applies (server-side apply). */
+  fieldManager?: string;
+}
+
+export class KubeClient {
+  readonly config: KubeConfig;
+  readonly fieldManager: string;
+  private readonly discovery = new Map<string, Promise<Map<string, ResourceInfo>>>();
+
+  constructor(opts: KubeClientOptions = {}) {
+    this.config = new KubeConfig();
+    if (opts.kubeconfig) this.config.loadFromFile(opts.kubeconfig);
+    else this.config.loadFromDefault();
+    if (opts.context) this.config.setCurrentContext(opts.context);
+    this.fieldManager = opts.fieldManager ?? "ramp";
+  }
+
+  get server(): string {
+    const cluster = this.config.getCurrentCluster();
+    if (!cluster) throw new Error("the kubeconfig has no current cluster");
+    return cluster.server;
+  }
+
+  /** One HTTP call; JSON in and out. Errors from the apiserver become KubeError. */
+  async request<T = unknown>(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<T> {
+    const url = new URL(path, this.server);
+    const opts: Parameters<typeof request>[1] = { method, headers: { accept: "application/json" } };
+    await this.config.applyToHTTPSOptions(opts);
+    const payload = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
+    if (payload !== undefined) Object.assign(opts.headers ?? {}, { "content-type": contentType });
+    const send = url.protocol === "https:" ? request : plainRequest;
+    const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = send(url, opts, (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (c) => (text += c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+      });
+      req.on("error", reject);
+      req.end(payload);
+    });
+    const parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+    if (status >= 400) {
+      throw new KubeError(status, String(parsed.reason ?? status), String(parsed.message ?? (text || `HTTP ${status}`)));
+    }
+    return parsed as T;
+  }
+
+  private resources(apiVersion: string): Promise<Map<string, ResourceInfo>> {
+    let found = this.discovery.get(apiVersion);
+    if (!found) {
+      const path = apiVersion.includes("/") ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+      found = this.request<{ resources: { name: string; kind: string; namespaced: boolean }[] }>("GET", path).then(
+        (list) =>
+          new Map(
+            list.resources.filter((r) => !r.name.includes("/")).map((r) => [r.kind, { name: r.name, namespaced: r.namespaced }]),
+          ),
+      );
+      found.catch(() => this.discovery.delete(apiVersion));
+      this.discovery.set(apiVersion, found);
+    }
+    return found;
+  }
+
+  /** The REST path of a kind (and of one object when `name` is given). */
+  async path(apiVersion: string, kind: string, namespace?: string, name?: string): Promise<string> {
+    const info = (await this.resources(apiVersion)).get(kind);
+    if (!info) {
+      this.discovery.delete(apiVersion);
+      throw new KubeError(404, "NotFound", `the server does not serve ${kind} in ${apiVersion}`);
+    }
+    const base = apiVersion.includes("/") ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+    const ns = info.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : "";
+    return `${base}${ns}/${info.name}${name ? `/${encodeURIComponent(name)}` : ""}`;
+  }
+
+  /** Server-side apply: creates or updates the fields this client owns, leaving others' fields alone. */
+  async apply<T extends KubeObject>(obj: T, opts: { force?: boolean; subresource?: "status" } = {}): Promise<T> {
+    const path = await this.path(obj.apiVersion, obj.kind, obj.metadata.namespace, obj.metadata.name);
+    const query = `?fieldManager=${encodeURIComponent(this.fieldManager)}&fieldValidation=Strict${opts.force ? "&force=true" : ""}`;
+    return this.request<T>(
+      "PATCH",
+      `${path}${opts.subresource ? `/${opts.subresource}` : ""}${query}`,
+      obj,
+      "application/apply-patch+yaml",
+    );
+  }
+
+  async create<T extends KubeObject>(obj: T): Promise<T> {
+    const path = await this.path(obj.apiVersion, obj.kind, obj.metadata.namespace);
+    return this.request<T>("POST", `${path}?fieldManager=${encodeURIComponent(this.fieldManager)}&fieldValidation=Strict`, obj);
+  }
+
+  async get<T extends KubeObject>(apiVersion: string, kind: string, name: string, namespace?: string): Promise<T> {
+    return this.request<T>("GET", await this.path(apiVersion, kind, namespace, name));
+  }
+
+  async list<T extends KubeObject>(apiVersion: string, kind: string, namespace?: string, labelSelector?: string): Promise<T[]> {
+    const query = labelSelector ? `?labelSelector=${encodeURIComponent(labelSelector)}` : "";
+    return (await this.request<{ items: T[] }>("GET", `${await this.path(apiVersion, kind, namespace)}${query}`)).items;
+  }
+
+  async delete(apiVersion: string, kind: string, name: string, namespace?: string): Promise<void> {
+    try {
+      await this.request("DELETE", await this.path(apiVersion, kind, namespace, name), { propagationPolicy: "Background" });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+}
