@@ -1,5 +1,6 @@
 // `ramp dev up|down|env`: a throwaway local cluster for tests and the demo.
 import type { Command } from "commander";
+import { Simulator } from "../dev/simulator/simulator.ts";
 import { devDown, devEnv, devState, devUp } from "../dev/up.ts";
 
 export function registerDev(program: Command): void {
@@ -41,5 +42,25 @@ export function registerDev(program: Command): void {
       console.error(
         (await devDown(opts.name)) ? `ramp dev: cluster "${opts.name}" stopped` : `ramp dev: no cluster "${opts.name}"`,
       );
+    });
+  dev
+    .command("simulate")
+    .description("send simulated traffic through the cluster's routes and export its metrics (ramp dev up starts it)")
+    .requiredOption("--kubeconfig <path>", "cluster to watch")
+    .requiredOption("--port <port>", "port for /metrics and /stats on 127.0.0.1", (v) => Number.parseInt(v, 10))
+    .option("--rate <rps>", "requests per second per host", (v) => Number.parseFloat(v), 100)
+    .option(
+      "--header-share <share>",
+      "share of requests per header route that carry its headers",
+      (v) => Number.parseFloat(v),
+      0.1,
+    )
+    .action(async (opts: { kubeconfig: string; port: number; rate: number; headerShare: number }) => {
+      const sim = new Simulator({ kubeconfig: opts.kubeconfig, port: opts.port, rate: opts.rate, headerShare: opts.headerShare });
+      await sim.start();
+      console.error(`ramp dev: simulator on http://127.0.0.1:${opts.port}/metrics`);
+      const stop = () => void sim.stop().then(() => process.exit(0));
+      process.once("SIGTERM", stop);
+      process.once("SIGINT", stop);
     });
 }

@@ -14,6 +14,8 @@ const repo = (p: string) => new URL(`../../${p}`, import.meta.url).pathname;
 
 export interface DevCluster extends ClusterState {
   prometheusUrl: string;
+  /** The traffic simulator: /metrics, /stats and POST /stats/reset. */
+  simulatorUrl: string;
 }
 
 export interface DevUpOptions {
@@ -123,14 +125,19 @@ export async function devUp(opts: DevUpOptions = {}): Promise<DevCluster> {
         state.logDir,
       ),
     );
-    const dev: DevCluster = { ...state, ports, prometheusUrl };
-    writeFileSync(join(state.dir, "state.json"), `${JSON.stringify(dev, null, 2)}\n`);
-    await waitFor(
-      "Prometheus ready",
-      async () => (await fetch(`${prometheusUrl}/-/ready`)).ok,
-      30_000,
-      `logs in ${state.logDir}`,
+    state.processes.push(
+      startProcess(
+        "simulator",
+        process.execPath,
+        [repo("src/cli/main.ts"), "dev", "simulate", `--kubeconfig=${state.kubeconfig}`, `--port=${ports.simulator}`],
+        state.logDir,
+      ),
     );
+    const dev: DevCluster = { ...state, ports, prometheusUrl, simulatorUrl: `http://127.0.0.1:${ports.simulator}` };
+    writeFileSync(join(state.dir, "state.json"), `${JSON.stringify(dev, null, 2)}\n`);
+    const hint = `logs in ${state.logDir}`;
+    await waitFor("Prometheus ready", async () => (await fetch(`${prometheusUrl}/-/ready`)).ok, 30_000, hint);
+    await waitFor("the simulator", async () => (await fetch(`${dev.simulatorUrl}/metrics`)).ok, 30_000, hint);
     return dev;
   } catch (err) {
     await stopCluster(readState(state.name) ?? state, true);
