@@ -6,8 +6,9 @@ import { connect } from "node:net";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
+import { readState } from "../src/dev/cluster.ts";
 import { isAlive } from "../src/dev/processes.ts";
-import { devDown, devUp } from "../src/dev/up.ts";
+import type { DevCluster } from "../src/dev/up.ts";
 import { KubeError, type KubeObject } from "../src/kube/client.ts";
 import { cluster, eventually, kube, namespace } from "./helpers.ts";
 
@@ -160,19 +161,22 @@ describe("dev cluster", () => {
     }
   });
 
-  it("leaves no process and no port behind after up then down", async () => {
-    const other = await devUp({ name: `updown-${process.pid}`, nodes: 1 });
-    const pids = other.processes.map((p) => p.pid);
+  it("leaves no process and no port behind after `ramp dev up` then `ramp dev down`", async () => {
+    const name = `updown-${process.pid}`;
+    const cli = (...args: string[]) => run(process.execPath, ["src/cli/main.ts", "dev", ...args, `--name=${name}`]);
+    await cli("up", "--nodes=1");
+    const other = readState(name) as DevCluster;
     const ports = Object.values(other.ports);
     try {
       expect(other.processes.filter((p) => !isAlive(p.pid)).map((p) => p.name)).toEqual([]);
       expect(await portOpen(other.ports.apiserver as number)).toBe(true);
     } finally {
-      await devDown(other.name);
+      await cli("down");
     }
-    expect(pids.filter(isAlive)).toEqual([]);
+    expect(other.processes.filter((p) => isAlive(p.pid)).map((p) => p.name)).toEqual([]);
     const open = [];
     for (const port of ports) if (await portOpen(port)) open.push(port);
     expect(open).toEqual([]);
+    expect(readState(name)).toBeUndefined();
   });
 });

@@ -29,6 +29,9 @@ export interface ClusterState {
   logDir: string;
 }
 
+export const NO_GO_HINT =
+  "Only the local dev cluster needs Go: Ramp's controller and CLI work against any existing cluster without it.";
+
 /** Builds (or finds in the cache) the pinned binaries; returns their folder. */
 export async function ensureBinaries(log: (line: string) => void = () => {}): Promise<string> {
   const script = join(repoRoot, "test/cluster/build.sh");
@@ -40,9 +43,8 @@ export async function ensureBinaries(log: (line: string) => void = () => {}): Pr
     await run("bash", [script], { maxBuffer: 64 * 1024 * 1024 });
   } catch (err) {
     const e = err as { code?: number; stderr?: string };
-    throw new Error(
-      e.code === 2 ? (e.stderr ?? "Go is missing or too old").trim() : `building the binaries failed:\n${e.stderr}`,
-    );
+    if (e.code === 2) throw new Error(`${(e.stderr ?? "Go is missing or too old").trim()}\n${NO_GO_HINT}`);
+    throw new Error(`building the binaries failed:\n${e.stderr}`);
   }
   return dir;
 }
@@ -110,7 +112,7 @@ export async function startControlPlane(opts: UpOptions = {}): Promise<ClusterSt
   const dir = clusterDir(name);
   rmSync(dir, { recursive: true, force: true });
   const logDir = join(dir, "logs");
-  for (const d of ["pki", "etcd", "logs", "cm", "sched"]) mkdirSync(join(dir, d), { recursive: true });
+  for (const d of ["pki", "etcd", "logs", "cm"]) mkdirSync(join(dir, d), { recursive: true });
   const pki = await makePki(join(dir, "pki"));
   const ports = { etcdClient: await freePort(), etcdPeer: await freePort(), apiserver: await freePort(), kwok: await freePort() };
   const apiserverUrl = `https://127.0.0.1:${ports.apiserver}`;
@@ -157,32 +159,28 @@ export async function startControlPlane(opts: UpOptions = {}): Promise<ClusterSt
       "--endpoint-reconciler-type=none",
     ]);
     await waitFor("kube-apiserver /readyz", async () => (await apiGet(state, "/readyz")).status === 200, 60_000, hint);
-    start("kube-controller-manager", [
+    // Flags the controller-manager and the scheduler share: a client of this cluster, no serving
+    // port, one instance, and room for test bursts.
+    const clientFlags = [
       `--kubeconfig=${kubeconfig}`,
       `--authentication-kubeconfig=${kubeconfig}`,
       `--authorization-kubeconfig=${kubeconfig}`,
       "--bind-address=127.0.0.1",
       "--secure-port=0",
       "--leader-elect=false",
+      "--kube-api-qps=500",
+      "--kube-api-burst=1000",
+    ];
+    start("kube-controller-manager", [
+      ...clientFlags,
       "--controllers=replicaset-controller,deployment-controller,garbage-collector-controller,endpoints-controller,endpointslice-controller,namespace-controller,serviceaccount-controller,serviceaccount-token-controller",
       `--service-account-private-key-file=${pki.adminKey}`,
       `--root-ca-file=${pki.caCert}`,
       "--concurrent-replicaset-syncs=10",
       "--concurrent-deployment-syncs=10",
-      "--kube-api-qps=500",
-      "--kube-api-burst=1000",
       `--cert-dir=${join(dir, "cm")}`,
     ]);
-    start("kube-scheduler", [
-      `--kubeconfig=${kubeconfig}`,
-      `--authentication-kubeconfig=${kubeconfig}`,
-      `--authorization-kubeconfig=${kubeconfig}`,
-      "--bind-address=127.0.0.1",
-      "--secure-port=0",
-      "--leader-elect=false",
-      "--kube-api-qps=500",
-      "--kube-api-burst=1000",
-    ]);
+    start("kube-scheduler", clientFlags);
     const stages = join(dir, "kwok-stages.yaml");
     writeFileSync(stages, KWOK_STAGES);
     start("kwok", [
