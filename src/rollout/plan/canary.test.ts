@@ -1,0 +1,213 @@
+import { describe, expect, it } from "vitest";
+import { type RolloutStatus, rolloutSpec } from "../../api/rollout.ts";
+import { planCanary } from "./canary.ts";
+import type { Action, Observed, ObservedReplicaSet, Plan } from "./types.ts";
+
+const spec = (steps: unknown[], extra: Record<string, unknown> = {}) =>
+  rolloutSpec.parse({
+    replicas: 10,
+    selector: { matchLabels: { app: "web" } },
+    template: { metadata: { labels: { app: "web" } }, spec: { containers: [{ name: "web", image: "web:1" }] } },
+    strategy: {
+      canary: { steps, maxSurge: "25%", maxUnavailable: 0, scaleDownDelaySeconds: 30, abortScaleDownDelaySeconds: 10 },
+    },
+    ...extra,
+  });
+
+const rs = (hash: string, replicas: number, extra: Partial<ObservedReplicaSet> = {}): ObservedReplicaSet => ({
+  name: `web-${hash}`,
+  hash,
+  revision: hash === "new" ? 2 : 1,
+  replicas,
+  current: replicas,
+  ready: replicas,
+  available: replicas,
+  ...extra,
+});
+
+const T0 = new Date("2026-11-22T10:00:00Z");
+const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
+const STEPS = [{ setWeight: 20 }, { pause: { duration: "5s" } }, { setWeight: 50 }, { pause: {} }];
+const midRollout: RolloutStatus = { currentPodHash: "new", stableRS: "old", currentStepIndex: 0 };
+
+const observe = (o: Partial<Observed> & Pick<Observed, "replicaSets" | "status">): Observed => ({
+  generation: 1,
+  spec: spec(STEPS),
+  templateHash: "new",
+  now: T0,
+  ...o,
+});
+
+const events = (p: Plan) => p.actions.filter((a) => a.type === "event").map((a) => (a as { reason: string }).reason);
+const scaling = (p: Plan) => p.actions.filter((a) => a.type !== "event");
+
+describe("planCanary: one decision at a time", () => {
+  it.each<{
+    name: string;
+    observed: Observed;
+    actions: Action[];
+    status: Partial<RolloutStatus>;
+    events: string[];
+    requeue?: number;
+  }>([
+    {
+      name: "the first revision goes straight to full size and is stable",
+      observed: observe({ status: {}, replicaSets: [] }),
+      actions: [{ type: "createReplicaSet", hash: "new", revision: 1, replicas: 10 }],
+      status: { stableRS: "new", currentPodHash: "new", currentStepIndex: 4, phase: "Progressing" },
+      events: ["RolloutUpdated"],
+    },
+    {
+      name: "a new revision starts the steps, surging the canary within maxSurge",
+      observed: observe({
+        status: { currentPodHash: "old", stableRS: "old", currentStepIndex: 4 },
+        replicaSets: [rs("old", 10)],
+      }),
+      actions: [{ type: "createReplicaSet", hash: "new", revision: 2, replicas: 2 }],
+      status: { currentStepIndex: 0, phase: "Progressing" },
+      events: ["RolloutUpdated"],
+    },
+    {
+      name: "setWeight 20 at its targets completes and the timed pause begins",
+      observed: observe({ status: midRollout, replicaSets: [rs("new", 2), rs("old", 8)] }),
+      actions: [],
+      status: {
+        currentStepIndex: 1,
+        phase: "Paused",
+        pauseConditions: [{ reason: "CanaryPauseStep", startTime: T0.toISOString() }],
+      },
+      events: ["StepCompleted", "RolloutPaused"],
+      requeue: 5000,
+    },
+    {
+      name: "setWeight waits while the canary pods are not available, taking down only what is available",
+      observed: observe({ status: midRollout, replicaSets: [rs("new", 2, { available: 1 }), rs("old", 10)] }),
+      actions: [{ type: "scaleReplicaSet", name: "web-old", replicas: 9 }],
+      status: { currentStepIndex: 0, phase: "Progressing" },
+      events: [],
+    },
+    {
+      name: "a timed pause that is over resumes and moves to the next weight",
+      observed: observe({
+        now: at(6),
+        status: {
+          ...midRollout,
+          currentStepIndex: 1,
+          pauseConditions: [{ reason: "CanaryPauseStep", startTime: T0.toISOString() }],
+        },
+        replicaSets: [rs("new", 2), rs("old", 8)],
+      }),
+      actions: [{ type: "scaleReplicaSet", name: "web-new", replicas: 5 }],
+      status: { currentStepIndex: 2, pauseConditions: [] },
+      events: ["RolloutResumed", "StepCompleted"],
+    },
+    {
+      name: "an indefinite pause holds until promoted",
+      observed: observe({
+        now: at(600),
+        status: {
+          ...midRollout,
+          currentStepIndex: 3,
+          pauseConditions: [{ reason: "CanaryPauseStep", startTime: T0.toISOString() }],
+        },
+        replicaSets: [rs("new", 5), rs("old", 5)],
+      }),
+      actions: [],
+      status: { currentStepIndex: 3, phase: "Paused" },
+      events: [],
+    },
+    {
+      name: "spec.paused holds the steps",
+      observed: observe({ spec: spec(STEPS, { paused: true }), status: midRollout, replicaSets: [rs("new", 2), rs("old", 8)] }),
+      actions: [],
+      status: { currentStepIndex: 0, phase: "Paused" },
+      events: [],
+    },
+    {
+      name: "an abort brings stable back and keeps the canary for its delay",
+      observed: observe({
+        status: { ...midRollout, currentStepIndex: 2, abort: true },
+        replicaSets: [rs("new", 5), rs("old", 5)],
+      }),
+      actions: [{ type: "scaleReplicaSet", name: "web-old", replicas: 8 }],
+      status: { phase: "Degraded", abortedAt: T0.toISOString() },
+      events: ["RolloutAborted"],
+      requeue: 10_000,
+    },
+    {
+      name: "after the abort delay the canary goes",
+      observed: observe({
+        now: at(11),
+        status: { ...midRollout, currentStepIndex: 2, abort: true, abortedAt: T0.toISOString() },
+        replicaSets: [rs("new", 5), rs("old", 10)],
+      }),
+      actions: [{ type: "scaleReplicaSet", name: "web-new", replicas: 0 }],
+      status: { phase: "Degraded" },
+      events: [],
+    },
+    {
+      name: "going back to the stable template skips the steps, stable first",
+      observed: observe({ templateHash: "old", status: midRollout, replicaSets: [rs("new", 2), rs("old", 8)] }),
+      actions: [{ type: "scaleReplicaSet", name: "web-old", replicas: 10 }],
+      status: { currentPodHash: "old", currentStepIndex: 4 },
+      events: ["RolloutUpdated"],
+    },
+  ])("$name", ({ observed, actions, status, events: expectedEvents, requeue }) => {
+    const plan = planCanary(observed);
+    expect(scaling(plan)).toEqual(actions);
+    expect(plan.status).toMatchObject(status);
+    expect(events(plan)).toEqual(expectedEvents);
+    expect(plan.requeueAfterMs).toBe(requeue);
+  });
+});
+
+/** A pure stand-in for the cluster: applies a plan's actions; pods become available at once. */
+function applyPlan(sets: ObservedReplicaSet[], plan: Plan): ObservedReplicaSet[] {
+  let next = sets.map((s) => ({ ...s }));
+  for (const a of plan.actions) {
+    if (a.type === "createReplicaSet") next.push(rs(a.hash, a.replicas, { name: `web-${a.hash}`, revision: a.revision }));
+    if (a.type === "scaleReplicaSet") next = next.map((s) => (s.name === a.name ? { ...s, replicas: a.replicas } : s));
+    if (a.type === "setScaleDownAt")
+      next = next.map((s) => (s.name === a.name ? { ...s, ...(a.at ? { scaleDownAt: a.at } : {}) } : s));
+  }
+  return next.map((s) => ({ ...s, current: s.replicas, ready: s.replicas, available: s.replicas }));
+}
+
+describe("planCanary: a whole rollout", () => {
+  it("walks 10 replicas through [20%, pause 5s, 50%, pause], promote, completion and the scale-down delay", () => {
+    let sets = [rs("old", 10)];
+    let status: RolloutStatus = { currentPodHash: "old", stableRS: "old", currentStepIndex: 4 };
+    let t = 0;
+    const seen: string[] = [];
+    const run = (until: (s: RolloutStatus) => boolean) => {
+      for (let i = 0; i < 50 && !until(status); i++) {
+        const plan = planCanary(observe({ now: at(t), status, replicaSets: sets }));
+        sets = applyPlan(sets, plan);
+        status = plan.status;
+        seen.push(...events(plan));
+        t += 1;
+        const total = sets.reduce((n, s) => n + s.replicas, 0);
+        expect(total).toBeLessThanOrEqual(13); // replicas + maxSurge (25% of 10, rounded up)
+        expect(sets.reduce((n, s) => n + s.available, 0)).toBeGreaterThanOrEqual(10); // maxUnavailable 0
+      }
+    };
+    run((s) => s.currentStepIndex === 3 && s.phase === "Paused");
+    expect(sets.map((s) => [s.hash, s.replicas])).toEqual([
+      ["old", 5],
+      ["new", 5],
+    ]);
+    // ramp promote: past the indefinite pause.
+    status = { ...status, currentStepIndex: 4, pauseConditions: [] };
+    run((s) => s.phase === "Healthy");
+    expect(status.stableRS).toBe("new");
+    const old = sets.find((s) => s.hash === "old");
+    expect(old?.replicas).toBeGreaterThan(0); // kept for scaleDownDelaySeconds
+    const completedAt = t;
+    run((s) => s.phase === "Healthy" && sets.every((x) => x.hash === "new" || x.replicas === 0));
+    expect(sets.find((s) => s.hash === "old")?.replicas).toBe(0);
+    expect(t - completedAt).toBeGreaterThanOrEqual(30);
+    expect(seen).toEqual(
+      expect.arrayContaining(["RolloutUpdated", "StepCompleted", "RolloutPaused", "RolloutResumed", "RolloutCompleted"]),
+    );
+  });
+});
