@@ -1,0 +1,30 @@
+// Pure: the pod-template hash that names a revision (`ramp.dev/pod-template-hash`). Canonical JSON
+// (sorted keys) so the same template always hashes the same, whatever order its fields came in;
+// the hash label Ramp itself adds to ReplicaSet templates is left out.
+import { createHash } from "node:crypto";
+
+export const POD_TEMPLATE_HASH_LABEL = "ramp.dev/pod-template-hash";
+
+// Like Kubernetes' SafeEncodeString: no vowels, so a hash never spells a word.
+const ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+    );
+  }
+  return value;
+}
+
+export function podTemplateHash(template: unknown): string {
+  const t = structuredClone(template) as { metadata?: { labels?: Record<string, string> } };
+  if (t.metadata?.labels) delete t.metadata.labels[POD_TEMPLATE_HASH_LABEL];
+  const digest = createHash("sha256")
+    .update(JSON.stringify(canonical(t)))
+    .digest();
+  return Array.from(digest.subarray(0, 10), (b) => ALPHABET[b % ALPHABET.length]).join("");
+}
