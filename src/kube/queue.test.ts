@@ -1,0 +1,90 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { runWorkers, WorkQueue } from "./queue.ts";
+
+afterEach(() => vi.useRealTimers());
+
+describe("WorkQueue", () => {
+  it("queues a key once however often it is added", async () => {
+    const q = new WorkQueue();
+    q.add("a");
+    q.add("b");
+    q.add("a");
+    expect(q.length).toBe(2);
+    expect([await q.get(), await q.get()]).toEqual(["a", "b"]);
+  });
+
+  it("never hands a key to two workers; an add while it is handled queues it again after done", async () => {
+    const q = new WorkQueue();
+    q.add("a");
+    const first = await q.get();
+    q.add("a");
+    expect(q.length).toBe(0);
+    q.done(first as string);
+    expect(q.length).toBe(1);
+    expect(await q.get()).toBe("a");
+  });
+
+  it.each([
+    { failures: 1, delay: 5 },
+    { failures: 2, delay: 10 },
+    { failures: 5, delay: 80 },
+    { failures: 30, delay: 60_000 },
+  ])("backs off to $delay ms after $failures failures", ({ failures, delay }) => {
+    const q = new WorkQueue();
+    let last = 0;
+    for (let i = 0; i < failures; i++) last = q.addRateLimited("a");
+    expect(last).toBe(delay);
+    q.forget("a");
+    expect(q.addRateLimited("a")).toBe(5);
+    q.shutDown();
+  });
+
+  it("keeps the earliest of several delayed adds", () => {
+    vi.useFakeTimers();
+    const q = new WorkQueue();
+    q.addAfter("a", 1000);
+    q.addAfter("a", 100);
+    q.addAfter("a", 5000);
+    vi.advanceTimersByTime(100);
+    expect(q.length).toBe(1);
+    vi.advanceTimersByTime(5000);
+    expect(q.length).toBe(1);
+  });
+
+  it("wakes a waiting worker and ends it on shutdown", async () => {
+    const q = new WorkQueue();
+    const waiting = q.get();
+    q.add("a");
+    expect(await waiting).toBe("a");
+    const next = q.get();
+    q.shutDown();
+    expect(await next).toBeUndefined();
+  });
+});
+
+describe("runWorkers", () => {
+  it("retries a failing key with backoff and honours requeueAfter", async () => {
+    const q = new WorkQueue({ baseDelayMs: 1 });
+    const seen: string[] = [];
+    let failuresLeft = 2;
+    const errors: number[] = [];
+    const running = runWorkers(
+      q,
+      2,
+      async (key) => {
+        seen.push(key);
+        if (key === "flaky" && failuresLeft-- > 0) throw new Error("conflict");
+        if (key === "later" && seen.filter((k) => k === "later").length === 1) return { requeueAfterMs: 5 };
+        return undefined;
+      },
+      (_key, _err, retryIn) => errors.push(retryIn),
+    );
+    q.add("flaky");
+    q.add("later");
+    await vi.waitFor(() => expect(seen.filter((k) => k === "later")).toHaveLength(2));
+    await vi.waitFor(() => expect(seen.filter((k) => k === "flaky")).toHaveLength(3));
+    expect(errors).toEqual([1, 2]);
+    q.shutDown();
+    await running;
+  });
+});
