@@ -25,6 +25,11 @@ export class KubeError extends Error {
   }
 }
 
+export interface WatchEvent {
+  type: "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR";
+  object: KubeObject & { code?: number; message?: string };
+}
+
 export const isNotFound = (err: unknown) => err instanceof KubeError && err.status === 404;
 
 interface ResourceInfo {
@@ -81,6 +86,39 @@ export class KubeClient {
       throw new KubeError(status, String(parsed.reason ?? status), String(parsed.message ?? (text || `HTTP ${status}`)));
     }
     return parsed as T;
+  }
+
+  /** Streams a watch: calls `onEvent` for each event until the server ends the stream or `signal`
+   * aborts. Resolves when the stream ends; rejects on a transport or HTTP error. */
+  async watch(path: string, onEvent: (event: WatchEvent) => void, signal: AbortSignal): Promise<void> {
+    const url = new URL(path, this.server);
+    const opts: Parameters<typeof request>[1] = { method: "GET", headers: { accept: "application/json" }, signal };
+    await this.config.applyToHTTPSOptions(opts);
+    const send = url.protocol === "https:" ? request : plainRequest;
+    await new Promise<void>((resolve, reject) => {
+      const req = send(url, opts, (res) => {
+        if ((res.statusCode ?? 0) >= 400) {
+          let text = "";
+          res.on("data", (c) => (text += c));
+          res.on("end", () => reject(new KubeError(res.statusCode ?? 0, "WatchFailed", text)));
+          return;
+        }
+        let buffer = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => {
+          buffer += chunk;
+          for (let nl = buffer.indexOf("\n"); nl >= 0; nl = buffer.indexOf("\n")) {
+            const line = buffer.slice(0, nl).trim();
+            buffer = buffer.slice(nl + 1);
+            if (line) onEvent(JSON.parse(line) as WatchEvent);
+          }
+        });
+        res.on("end", resolve);
+        res.on("error", reject);
+      });
+      req.on("error", (err) => (signal.aborted ? resolve() : reject(err)));
+      req.end();
+    });
   }
 
   private resources(apiVersion: string): Promise<Map<string, ResourceInfo>> {

@@ -1,0 +1,131 @@
+// A cache of one kind, kept current by list + watch: relists when the apiserver says the
+// resourceVersion is too old (410 Gone), resumes when a watch ends, backs off on errors.
+import { setTimeout as sleep } from "node:timers/promises";
+import type { KubeClient, KubeObject, WatchEvent } from "./client.ts";
+
+export type ChangeType = "ADDED" | "MODIFIED" | "DELETED";
+
+export interface InformerOptions<T> {
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  labelSelector?: string;
+  onChange?: (type: ChangeType, obj: T) => void;
+}
+
+export const objectKey = (o: KubeObject) =>
+  o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : `${o.metadata.name}`;
+
+const resourceVersion = (o: KubeObject) => String(o.metadata.resourceVersion ?? "");
+
+export class Informer<T extends KubeObject> {
+  private readonly cache = new Map<string, T>();
+  private readonly abort = new AbortController();
+  private version = "";
+  private synced = false;
+  private readonly client: KubeClient;
+  private readonly opts: InformerOptions<T>;
+
+  constructor(client: KubeClient, opts: InformerOptions<T>) {
+    this.client = client;
+    this.opts = opts;
+  }
+
+  get hasSynced(): boolean {
+    return this.synced;
+  }
+
+  get(key: string): T | undefined {
+    return this.cache.get(key);
+  }
+
+  list(): T[] {
+    return [...this.cache.values()];
+  }
+
+  /** Lists, then watches in the background until stop(). Resolves once the cache is filled. */
+  async start(): Promise<void> {
+    await this.relist();
+    this.synced = true;
+    void this.watchLoop();
+  }
+
+  stop(): void {
+    this.abort.abort();
+  }
+
+  private query(extra: Record<string, string>): string {
+    const params = new URLSearchParams(extra);
+    if (this.opts.labelSelector) params.set("labelSelector", this.opts.labelSelector);
+    return params.toString();
+  }
+
+  private async relist(): Promise<void> {
+    const path = await this.client.path(this.opts.apiVersion, this.opts.kind, this.opts.namespace);
+    const list = await this.client.request<{ items: T[]; metadata: { resourceVersion: string } }>(
+      "GET",
+      `${path}?${this.query({})}`,
+    );
+    const seen = new Set<string>();
+    for (const item of list.items) {
+      item.apiVersion ??= this.opts.apiVersion;
+      item.kind ??= this.opts.kind;
+      const key = objectKey(item);
+      seen.add(key);
+      const old = this.cache.get(key);
+      this.cache.set(key, item);
+      if (!old) this.opts.onChange?.("ADDED", item);
+      else if (resourceVersion(old) !== resourceVersion(item)) this.opts.onChange?.("MODIFIED", item);
+    }
+    for (const [key, old] of this.cache) {
+      if (!seen.has(key)) {
+        this.cache.delete(key);
+        this.opts.onChange?.("DELETED", old);
+      }
+    }
+    this.version = list.metadata.resourceVersion;
+  }
+
+  private handle(event: WatchEvent): "gone" | undefined {
+    if (event.type === "ERROR") return event.object.code === 410 ? "gone" : undefined;
+    const obj = event.object as unknown as T;
+    this.version = resourceVersion(obj) || this.version;
+    if (event.type === "BOOKMARK") return undefined;
+    obj.apiVersion ??= this.opts.apiVersion;
+    obj.kind ??= this.opts.kind;
+    if (event.type === "DELETED") this.cache.delete(objectKey(obj));
+    else this.cache.set(objectKey(obj), obj);
+    this.opts.onChange?.(event.type, obj);
+    return undefined;
+  }
+
+  private async watchLoop(): Promise<void> {
+    let backoff = 100;
+    while (!this.abort.signal.aborted) {
+      try {
+        const path = await this.client.path(this.opts.apiVersion, this.opts.kind, this.opts.namespace);
+        let gone = false;
+        const query = this.query({
+          watch: "1",
+          resourceVersion: this.version,
+          allowWatchBookmarks: "true",
+          timeoutSeconds: "300",
+        });
+        await this.client.watch(
+          `${path}?${query}`,
+          (e) => {
+            gone ||= this.handle(e) === "gone";
+          },
+          this.abort.signal,
+        );
+        if (gone) await this.relist();
+        backoff = 100;
+      } catch (err) {
+        if (this.abort.signal.aborted) return;
+        if ((err as { status?: number }).status === 410) await this.relist().catch(() => {});
+        await sleep(backoff);
+        backoff = Math.min(backoff * 2, 10_000);
+      }
+    }
+  }
+}
