@@ -4,5 +4,6 @@ import { renderCrds } from "../src/api/crd-files.ts";
 
 const dir = new URL("../crds/", import.meta.url);
 mkdirSync(dir, { recursive: true });
-for (const { file, text } of renderCrds()) writeFileSync(new URL(file, dir), text);
-console.log(`wrote ${renderCrds().length} CRDs to crds/`);
+const crds = renderCrds();
+for (const { file, text } of crds) writeFileSync(new URL(file, dir), text);
+console.log(`wrote ${crds.length} CRDs to crds/`);

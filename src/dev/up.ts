@@ -34,6 +34,10 @@ export const crdObjects = (): KubeObject[] => [
   ...yamlObjects(repo("src/dev/third-party-crds.yaml")),
 ];
 
+type WithConditions = KubeObject & { status?: { conditions?: { type: string; status: string }[] } };
+const isTrue = (o: WithConditions, type: string) =>
+  o.status?.conditions?.some((c) => c.type === type && c.status === "True") ?? false;
+
 function fakeNode(i: number): KubeObject {
   const name = `kwok-node-${i}`;
   return {
@@ -76,22 +80,16 @@ export async function devUp(opts: DevUpOptions = {}): Promise<DevCluster> {
   const state = await startControlPlane({ ...(opts.name ? { name: opts.name } : {}), log });
   try {
     const kube = new KubeClient({ kubeconfig: state.kubeconfig, fieldManager: "ramp-dev" });
-    await Promise.all(crdObjects().map((crd) => kube.apply(crd, { force: true })));
+    const crds = crdObjects();
+    await Promise.all(crds.map((crd) => kube.apply(crd, { force: true })));
     await Promise.all(Array.from({ length: opts.nodes ?? 3 }, (_, i) => kube.apply(fakeNode(i), { force: true })));
     await waitFor(
       "CRDs Established and nodes Ready",
       async () => {
-        const crds = await kube.list<KubeObject & { status?: { conditions?: { type: string; status: string }[] } }>(
-          "apiextensions.k8s.io/v1",
-          "CustomResourceDefinition",
-        );
-        const established = crds.every((c) => c.status?.conditions?.some((x) => x.type === "Established" && x.status === "True"));
-        const nodes = await kube.list<KubeObject & { status?: { conditions?: { type: string; status: string }[] } }>(
-          "v1",
-          "Node",
-        );
-        const ready = nodes.filter((n) => n.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"));
-        return established && crds.length >= crdObjects().length && ready.length === (opts.nodes ?? 3);
+        const served = await kube.list<WithConditions>("apiextensions.k8s.io/v1", "CustomResourceDefinition");
+        const established = served.every((c) => isTrue(c, "Established"));
+        const ready = (await kube.list<WithConditions>("v1", "Node")).filter((n) => isTrue(n, "Ready"));
+        return established && served.length >= crds.length && ready.length === (opts.nodes ?? 3);
       },
       60_000,
       `logs in ${state.logDir}`,
