@@ -3,11 +3,11 @@
 // lives in one folder, so `ramp dev down` from another process stops exactly what `up` started.
 import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { request } from "node:https";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { stringify } from "yaml";
+import { KubeClient } from "../kube/client.ts";
 import { KWOK_STAGES } from "./kwok-stages.ts";
 import { makePki, type Pki } from "./pki.ts";
 import { freePort, isAlive, type Started, startProcess, stopProcess, waitFor } from "./processes.ts";
@@ -57,34 +57,6 @@ function kubeconfigYaml(server: string, pki: Pki): string {
     users: [{ name: "admin", user: { "client-certificate": pki.adminCert, "client-key": pki.adminKey } }],
     contexts: [{ name: "ramp-dev", context: { cluster: "ramp-dev", user: "admin" } }],
     "current-context": "ramp-dev",
-  });
-}
-
-/** GET on the apiserver with the admin certificate; resolves the status and body. */
-export function apiGet(
-  state: Pick<ClusterState, "apiserverUrl" | "dir">,
-  path: string,
-): Promise<{ status: number; body: string }> {
-  const pkiDir = join(state.dir, "pki");
-  return new Promise((resolve, reject) => {
-    const req = request(
-      `${state.apiserverUrl}${path}`,
-      {
-        ca: readFileSync(join(pkiDir, "ca.crt")),
-        cert: readFileSync(join(pkiDir, "admin.crt")),
-        key: readFileSync(join(pkiDir, "admin.key")),
-        timeout: 5000,
-      },
-      (res) => {
-        let body = "";
-        res.setEncoding("utf8");
-        res.on("data", (c) => (body += c));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-      },
-    );
-    req.on("timeout", () => req.destroy(new Error("timeout")));
-    req.on("error", reject);
-    req.end();
   });
 }
 
@@ -158,7 +130,8 @@ export async function startControlPlane(opts: UpOptions = {}): Promise<ClusterSt
       "--disable-admission-plugins=ServiceAccount,TaintNodesByCondition",
       "--endpoint-reconciler-type=none",
     ]);
-    await waitFor("kube-apiserver /readyz", async () => (await apiGet(state, "/readyz")).status === 200, 60_000, hint);
+    const kube = new KubeClient({ kubeconfig });
+    await waitFor("kube-apiserver /readyz", async () => Boolean(await kube.request("GET", "/readyz")), 60_000, hint);
     // Flags the controller-manager and the scheduler share: a client of this cluster, no serving
     // port, one instance, and room for test bursts.
     const clientFlags = [

@@ -81,7 +81,13 @@ export class KubeClient {
       req.on("error", reject);
       req.end(payload);
     });
-    const parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+    // Health endpoints (/readyz, /livez) answer plain text; everything else is JSON.
+    let parsed: Record<string, unknown>;
+    try {
+      parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+    } catch {
+      parsed = { message: text };
+    }
     if (status >= 400) {
       throw new KubeError(status, String(parsed.reason ?? status), String(parsed.message ?? (text || `HTTP ${status}`)));
     }
