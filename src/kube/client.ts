@@ -31,6 +31,8 @@ export interface WatchEvent {
 }
 
 export const isNotFound = (err: unknown) => err instanceof KubeError && err.status === 404;
+export const isConflict = (err: unknown) => err instanceof KubeError && err.status === 409;
+export const isAlreadyExists = (err: unknown) => err instanceof KubeError && err.reason === "AlreadyExists";
 
 interface ResourceInfo {
   name: string;
@@ -42,11 +44,49 @@ export interface KubeClientOptions {
   context?: string;
   /** Who owns the fields this client applies (server-side apply). */
   fieldManager?: string;
+  /** Client-side rate limit (requests per second, and the burst above it), as client-go's QPS/Burst. */
+  qps?: number;
+  burst?: number;
+  /** Called once per answered request (code 0: no answer), e.g. for metrics. */
+  onResponse?: (verb: string, code: number) => void;
+}
+
+/** A token bucket: `take()` resolves when a request may go. */
+class RateLimiter {
+  private tokens: number;
+  private last = Date.now();
+  private queue: Promise<void> = Promise.resolve();
+  private readonly qps: number;
+  private readonly burst: number;
+
+  constructor(qps: number, burst: number) {
+    this.qps = qps;
+    this.burst = burst;
+    this.tokens = burst;
+  }
+
+  take(): Promise<void> {
+    // Chained so that waiters are served in order.
+    this.queue = this.queue.then(async () => {
+      const now = Date.now();
+      this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.qps);
+      this.last = now;
+      if (this.tokens < 1) {
+        await new Promise((r) => setTimeout(r, ((1 - this.tokens) / this.qps) * 1000));
+        this.tokens = 1;
+        this.last = Date.now();
+      }
+      this.tokens -= 1;
+    });
+    return this.queue;
+  }
 }
 
 export class KubeClient {
   readonly config: KubeConfig;
   readonly fieldManager: string;
+  private readonly limiter: RateLimiter | undefined;
+  private readonly onResponse: ((verb: string, code: number) => void) | undefined;
   private readonly discovery = new Map<string, Promise<Map<string, ResourceInfo>>>();
 
   constructor(opts: KubeClientOptions = {}) {
@@ -55,6 +95,8 @@ export class KubeClient {
     else this.config.loadFromDefault();
     if (opts.context) this.config.setCurrentContext(opts.context);
     this.fieldManager = opts.fieldManager ?? "ramp";
+    this.limiter = opts.qps ? new RateLimiter(opts.qps, Math.max(1, opts.burst ?? opts.qps)) : undefined;
+    this.onResponse = opts.onResponse;
   }
 
   get server(): string {
@@ -71,6 +113,7 @@ export class KubeClient {
     const payload = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
     if (payload !== undefined) Object.assign(opts.headers ?? {}, { "content-type": contentType });
     const send = url.protocol === "https:" ? request : plainRequest;
+    await this.limiter?.take();
     const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
       const req = send(url, opts, (res) => {
         let text = "";
@@ -80,7 +123,16 @@ export class KubeClient {
       });
       req.on("error", reject);
       req.end(payload);
-    });
+    }).then(
+      (answer) => {
+        this.onResponse?.(method, answer.status);
+        return answer;
+      },
+      (err: unknown) => {
+        this.onResponse?.(method, 0);
+        throw err;
+      },
+    );
     // Health endpoints (/readyz, /livez) answer plain text; everything else is JSON.
     let parsed: Record<string, unknown>;
     try {
@@ -103,6 +155,7 @@ export class KubeClient {
     const send = url.protocol === "https:" ? request : plainRequest;
     await new Promise<void>((resolve, reject) => {
       const req = send(url, opts, (res) => {
+        this.onResponse?.("WATCH", res.statusCode ?? 0);
         if ((res.statusCode ?? 0) >= 400) {
           let text = "";
           res.on("data", (c) => (text += c));
@@ -164,6 +217,34 @@ export class KubeClient {
       `${path}${opts.subresource ? `/${opts.subresource}` : ""}${query}`,
       obj,
       "application/apply-patch+yaml",
+    );
+  }
+
+  /** A JSON merge patch (RFC 7386), optionally on a subresource such as status or scale. */
+  async patch<T extends KubeObject>(
+    apiVersion: string,
+    kind: string,
+    name: string,
+    namespace: string | undefined,
+    patch: unknown,
+    opts: { subresource?: "status" | "scale" } = {},
+  ): Promise<T> {
+    const path = await this.path(apiVersion, kind, namespace, name);
+    return this.request<T>(
+      "PATCH",
+      `${path}${opts.subresource ? `/${opts.subresource}` : ""}?fieldManager=${encodeURIComponent(this.fieldManager)}`,
+      patch,
+      "application/merge-patch+json",
+    );
+  }
+
+  /** A full replace guarded by metadata.resourceVersion: a stale object gets a 409 Conflict. */
+  async replace<T extends KubeObject>(obj: T, opts: { subresource?: "status" } = {}): Promise<T> {
+    const path = await this.path(obj.apiVersion, obj.kind, obj.metadata.namespace, obj.metadata.name);
+    return this.request<T>(
+      "PUT",
+      `${path}${opts.subresource ? `/${opts.subresource}` : ""}?fieldManager=${encodeURIComponent(this.fieldManager)}`,
+      obj,
     );
   }
 

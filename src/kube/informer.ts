@@ -17,6 +17,9 @@ export const objectKey = (o: KubeObject) =>
   o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : `${o.metadata.name}`;
 
 const resourceVersion = (o: KubeObject) => String(o.metadata.resourceVersion ?? "");
+// resourceVersions are opaque, but etcd-backed apiservers hand out increasing integers; when both
+// are, the larger is newer; otherwise assume the one just written is.
+const newer = (a: string, b: string) => /^\d+$/.test(a) && /^\d+$/.test(b) && BigInt(a) > BigInt(b);
 
 export class Informer<T extends KubeObject> {
   private readonly cache = new Map<string, T>();
@@ -41,6 +44,21 @@ export class Informer<T extends KubeObject> {
 
   list(): T[] {
     return [...this.cache.values()];
+  }
+
+  /** Keeps an object this process just wrote, so the next reconcile sees it before its watch event
+   * arrives (never replacing a newer one the watch already brought). */
+  remember(obj: T): void {
+    obj.apiVersion ??= this.opts.apiVersion;
+    obj.kind ??= this.opts.kind;
+    const old = this.cache.get(objectKey(obj));
+    if (old && newer(resourceVersion(old), resourceVersion(obj))) return;
+    this.cache.set(objectKey(obj), obj);
+  }
+
+  /** Drops an object this process just deleted. */
+  forget(obj: KubeObject): void {
+    this.cache.delete(objectKey(obj));
   }
 
   /** Lists, then watches in the background until stop(). Resolves once the cache is filled. */
@@ -93,8 +111,9 @@ export class Informer<T extends KubeObject> {
     if (event.type === "BOOKMARK") return undefined;
     obj.apiVersion ??= this.opts.apiVersion;
     obj.kind ??= this.opts.kind;
+    const cached = this.cache.get(objectKey(obj));
     if (event.type === "DELETED") this.cache.delete(objectKey(obj));
-    else this.cache.set(objectKey(obj), obj);
+    else if (!cached || !newer(resourceVersion(cached), resourceVersion(obj))) this.cache.set(objectKey(obj), obj);
     this.opts.onChange?.(event.type, obj);
     return undefined;
   }
