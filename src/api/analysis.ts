@@ -229,3 +229,5 @@ export type AnalysisTemplate = z.infer<typeof analysisTemplate>;
 export type AnalysisRun = z.infer<typeof analysisRun>;
 export type Metric = z.infer<typeof metric>;
 export type AnalysisPhase = z.infer<typeof analysisPhase>;
+export type AnalysisRunSpec = z.infer<typeof analysisRunSpec>;
+export type AnalysisRunStatus = z.infer<typeof analysisRunStatus>;

@@ -1,18 +1,28 @@
 import { describe, expect, it } from "vitest";
 import { type RolloutStatus, rolloutSpec } from "../../api/rollout.ts";
 import { planCanary } from "./canary.ts";
-import type { Action, Observed, ObservedReplicaSet, Plan } from "./types.ts";
+import type { Action, Observed, ObservedAnalysisRun, ObservedReplicaSet, Plan } from "./types.ts";
 
-const spec = (steps: unknown[], extra: Record<string, unknown> = {}) =>
+const spec = (steps: unknown[], extra: Record<string, unknown> = {}, canary: Record<string, unknown> = {}) =>
   rolloutSpec.parse({
     replicas: 10,
     selector: { matchLabels: { app: "web" } },
     template: { metadata: { labels: { app: "web" } }, spec: { containers: [{ name: "web", image: "web:1" }] } },
     strategy: {
-      canary: { steps, maxSurge: "25%", maxUnavailable: 0, scaleDownDelaySeconds: 30, abortScaleDownDelaySeconds: 10 },
+      canary: { steps, maxSurge: "25%", maxUnavailable: 0, scaleDownDelaySeconds: 30, abortScaleDownDelaySeconds: 10, ...canary },
     },
     ...extra,
   });
+
+const ANALYSIS_STEP = { analysis: { templates: [{ templateName: "http-slo" }] } };
+const stepRun = (phase: ObservedAnalysisRun["phase"]): ObservedAnalysisRun => ({
+  name: "web-new-step1",
+  role: "step",
+  hash: "new",
+  stepIndex: 1,
+  ...(phase ? { phase } : {}),
+  terminated: false,
+});
 
 const rs = (hash: string, replicas: number, extra: Partial<ObservedReplicaSet> = {}): ObservedReplicaSet => ({
   name: `web-${hash}`,
@@ -31,7 +41,10 @@ const STEPS = [{ setWeight: 20 }, { pause: { duration: "5s" } }, { setWeight: 50
 const midRollout: RolloutStatus = { currentPodHash: "new", stableRS: "old", currentStepIndex: 0 };
 
 const observe = (o: Partial<Observed> & Pick<Observed, "replicaSets" | "status">): Observed => ({
+  name: "web",
   generation: 1,
+  analysisRuns: [],
+  services: {},
   spec: spec(STEPS),
   templateHash: "new",
   now: T0,
@@ -151,6 +164,142 @@ describe("planCanary: one decision at a time", () => {
       actions: [{ type: "scaleReplicaSet", name: "web-old", replicas: 10 }],
       status: { currentPodHash: "old", currentStepIndex: 4 },
       events: ["RolloutUpdated"],
+    },
+    {
+      name: "an analysis step starts its AnalysisRun and waits",
+      observed: observe({
+        spec: spec([{ setWeight: 20 }, ANALYSIS_STEP]),
+        status: { ...midRollout, currentStepIndex: 1 },
+        replicaSets: [rs("new", 2), rs("old", 8)],
+      }),
+      actions: [
+        {
+          type: "createAnalysisRun",
+          name: "web-new-step1",
+          role: "step",
+          hash: "new",
+          stepIndex: 1,
+          analysis: ANALYSIS_STEP.analysis,
+        },
+      ],
+      status: { currentStepIndex: 1, phase: "Progressing", canary: { currentStepAnalysisRun: { name: "web-new-step1" } } },
+      events: [],
+    },
+    {
+      name: "a successful step analysis completes the step",
+      observed: observe({
+        spec: spec([{ setWeight: 20 }, ANALYSIS_STEP, { setWeight: 50 }]),
+        status: { ...midRollout, currentStepIndex: 1, canary: { currentStepAnalysisRun: { name: "web-new-step1" } } },
+        analysisRuns: [stepRun("Successful")],
+        replicaSets: [rs("new", 2), rs("old", 8)],
+      }),
+      actions: [{ type: "scaleReplicaSet", name: "web-new", replicas: 5 }],
+      status: { currentStepIndex: 2, canary: { currentStepAnalysisRun: { name: "web-new-step1", phase: "Successful" } } },
+      events: ["AnalysisRunSuccessful", "StepCompleted"],
+    },
+    {
+      name: "a failed step analysis aborts",
+      observed: observe({
+        spec: spec([{ setWeight: 20 }, ANALYSIS_STEP]),
+        status: { ...midRollout, currentStepIndex: 1, canary: { currentStepAnalysisRun: { name: "web-new-step1" } } },
+        analysisRuns: [stepRun("Failed")],
+        replicaSets: [rs("new", 2), rs("old", 8)],
+      }),
+      actions: [{ type: "scaleReplicaSet", name: "web-old", replicas: 10 }],
+      status: { abort: true, abortedAt: T0.toISOString(), phase: "Degraded" },
+      events: ["AnalysisRunFailed", "RolloutAborted"],
+      requeue: 10_000,
+    },
+    {
+      name: "an inconclusive step analysis pauses for a person",
+      observed: observe({
+        spec: spec([{ setWeight: 20 }, ANALYSIS_STEP]),
+        status: { ...midRollout, currentStepIndex: 1, canary: { currentStepAnalysisRun: { name: "web-new-step1" } } },
+        analysisRuns: [stepRun("Inconclusive")],
+        replicaSets: [rs("new", 2), rs("old", 8)],
+      }),
+      actions: [],
+      status: { phase: "Paused", pauseConditions: [{ reason: "InconclusiveAnalysisRun", startTime: T0.toISOString() }] },
+      events: ["AnalysisRunInconclusive", "RolloutPaused"],
+    },
+    {
+      name: "background analysis starts at startingStep and a running one is left to measure",
+      observed: observe({
+        spec: spec(STEPS, {}, { analysis: { templates: [{ templateName: "slo" }], startingStep: 1 } }),
+        status: {
+          ...midRollout,
+          currentStepIndex: 1,
+          pauseConditions: [{ reason: "CanaryPauseStep", startTime: T0.toISOString() }],
+        },
+        replicaSets: [rs("new", 2), rs("old", 8)],
+      }),
+      actions: [
+        {
+          type: "createAnalysisRun",
+          name: "web-new-bg",
+          role: "background",
+          hash: "new",
+          analysis: { templates: [{ templateName: "slo" }] },
+        },
+      ],
+      status: { canary: { currentBackgroundAnalysisRun: { name: "web-new-bg" } } },
+      events: [],
+      requeue: 5000,
+    },
+    {
+      name: "a run no longer wanted (the rollout completed) is terminated",
+      observed: observe({
+        templateHash: "old",
+        status: { currentPodHash: "old", stableRS: "old", currentStepIndex: 4 },
+        analysisRuns: [{ name: "web-new-bg", role: "background", hash: "new", phase: "Running", terminated: false }],
+        replicaSets: [rs("old", 10)],
+      }),
+      actions: [{ type: "terminateAnalysisRun", name: "web-new-bg" }],
+      status: { phase: "Healthy" },
+      events: [],
+    },
+    {
+      name: "Services: stable on the stable revision, canary on the new one once it exists",
+      observed: observe({
+        spec: spec(STEPS, {}, { stableService: "web-stable", canaryService: "web-canary" }),
+        status: midRollout,
+        services: { "web-stable": "old", "web-canary": "old" },
+        replicaSets: [rs("new", 1, { available: 0 }), rs("old", 10)],
+      }),
+      actions: [
+        { type: "scaleReplicaSet", name: "web-new", replicas: 2 },
+        { type: "setServiceSelector", service: "web-canary", hash: "new" },
+      ],
+      status: { currentStepIndex: 0 },
+      events: [],
+    },
+    {
+      name: "after an abort the canary Service follows stable",
+      observed: observe({
+        spec: spec(STEPS, {}, { stableService: "web-stable", canaryService: "web-canary" }),
+        status: { ...midRollout, abort: true, abortedAt: T0.toISOString() },
+        services: { "web-stable": "old", "web-canary": "new" },
+        replicaSets: [rs("new", 2), rs("old", 10)],
+      }),
+      actions: [{ type: "setServiceSelector", service: "web-canary", hash: "old" }],
+      status: { phase: "Degraded" },
+      events: [],
+      requeue: 10_000,
+    },
+    {
+      name: "a retry (abort cleared, abortedAt left) starts the steps again with fresh analysis",
+      observed: observe({
+        status: {
+          ...midRollout,
+          currentStepIndex: 2,
+          abortedAt: T0.toISOString(),
+          canary: { currentStepAnalysisRun: { name: "x" } },
+        },
+        replicaSets: [rs("new", 0), rs("old", 10)],
+      }),
+      actions: [{ type: "scaleReplicaSet", name: "web-new", replicas: 2 }],
+      status: { currentStepIndex: 0, phase: "Progressing" },
+      events: ["RolloutRetried"],
     },
   ])("$name", ({ observed, actions, status, events: expectedEvents, requeue }) => {
     const plan = planCanary(observed);

@@ -1,9 +1,12 @@
 // Pure canary planner: the observed Rollout and its ReplicaSets + now -> actions, status, requeue.
-// With no traffic router the weight is carried by replica counts (the router seam comes later).
+// With no traffic router the weight is carried by replica counts; with one, the planner says what
+// the router should route (Plan.traffic) and the shell makes it so.
 import type { CanaryStep, RolloutStatus } from "../../api/rollout.ts";
+import type { DesiredTraffic, HeaderRoute, MirrorRoute } from "../../traffic/router.ts";
+import { Decisions, driveAnalysis, observedCounts, terminateUnwanted } from "./common.ts";
 import { durationMs } from "./durations.ts";
 import { canaryTargets, rollingLimits, rollingStep } from "./replicas.ts";
-import type { Action, Observed, ObservedReplicaSet, Plan } from "./types.ts";
+import type { Observed, ObservedReplicaSet, Plan } from "./types.ts";
 
 export const NEW_REPLICA_SET = "(new)";
 
@@ -25,21 +28,52 @@ export function canaryScaleAt(steps: CanaryStep[], index: number): CanaryStep["s
   return undefined;
 }
 
+/** Header and mirror routes set by the steps before `index`; a step without matches removes its route. */
+export function managedRoutesAt(steps: CanaryStep[], index: number): { header: HeaderRoute[]; mirror: MirrorRoute[] } {
+  const header = new Map<string, HeaderRoute>();
+  const mirror = new Map<string, MirrorRoute>();
+  for (const step of steps.slice(0, index)) {
+    const h = step.setHeaderRoute;
+    if (h) h.match?.length ? header.set(h.name, { name: h.name, match: h.match }) : header.delete(h.name);
+    const m = step.setMirrorRoute;
+    if (m)
+      m.match?.length
+        ? mirror.set(m.name, { name: m.name, percentage: m.percentage ?? 100, match: m.match })
+        : mirror.delete(m.name);
+  }
+  return { header: [...header.values()], mirror: [...mirror.values()] };
+}
+
 const PAUSE_STEP = "CanaryPauseStep";
+const INCONCLUSIVE = "InconclusiveAnalysisRun";
 const ms = (iso: string) => new Date(iso).getTime();
+type CanaryRuns = NonNullable<RolloutStatus["canary"]>;
 
 export function planCanary(o: Observed): Plan {
   const canary = o.spec.strategy.canary;
   if (!canary) throw new Error("planCanary needs spec.strategy.canary");
   const steps = canary.steps ?? [];
   const replicas = o.spec.replicas;
+  const routed = canary.trafficRouting ? { shrinkStable: canary.dynamicStableScale } : undefined;
   const now = o.now.getTime();
   const nowIso = o.now.toISOString();
-  const actions: Action[] = [];
-  const event = (reason: string, message: string, warning = false) =>
-    actions.push({ type: "event", reason, message, ...(warning ? { warning } : {}) });
-  const requeue: number[] = [];
+  const d = new Decisions();
   let status: RolloutStatus = { ...o.status };
+  const setRuns = (runs: Partial<CanaryRuns>) => {
+    status.canary = { ...status.canary, ...runs };
+  };
+  const pauseFor = (reason: string) => {
+    if (!status.pauseConditions?.some((p) => p.reason === reason))
+      status.pauseConditions = [...(status.pauseConditions ?? []), { reason, startTime: nowIso }];
+  };
+
+  // `ramp retry` cleared abort: start the steps again with fresh analysis.
+  if (!status.abort && status.abortedAt) {
+    const { abortedAt: _a, pauseConditions: _p, ...rest } = status;
+    status = { ...rest, currentStepIndex: 0 };
+    setRuns({ currentStepAnalysisRun: undefined, currentBackgroundAnalysisRun: undefined });
+    d.event("RolloutRetried", `retrying revision ${o.templateHash} from the first step`);
+  }
 
   // A new pod template starts the steps again; the first revision and a return to the stable one skip them.
   if (status.currentPodHash !== o.templateHash) {
@@ -47,8 +81,9 @@ export function planCanary(o: Observed): Plan {
     const backToStable = status.stableRS === o.templateHash;
     const { abort: _a, abortedAt: _b, promoteFull: _c, pauseConditions: _d, ...rest } = status;
     status = { ...rest, currentPodHash: o.templateHash, currentStepIndex: first || backToStable ? steps.length : 0 };
+    setRuns({ currentStepAnalysisRun: undefined, currentBackgroundAnalysisRun: undefined });
     if (first) status.stableRS = o.templateHash;
-    event(
+    d.event(
       "RolloutUpdated",
       first
         ? `first revision ${o.templateHash}`
@@ -63,11 +98,16 @@ export function planCanary(o: Observed): Plan {
   const newName = newRS?.name ?? NEW_REPLICA_SET;
   const limits = { replicas, ...rollingLimits(replicas, canary.maxSurge, canary.maxUnavailable) };
   const completed = status.stableRS === o.templateHash;
-  const done = completed || (status.currentStepIndex ?? 0) >= steps.length || status.promoteFull === true;
+  const stepsDone = () => completed || (status.currentStepIndex ?? 0) >= steps.length || status.promoteFull === true;
+  const abortFor = (why: string) => {
+    status.abort = true;
+    d.event("RolloutAborted", `aborted at step ${status.currentStepIndex ?? 0}: ${why}`, true);
+    status.abortedAt = nowIso;
+  };
 
   // Old ReplicaSets keep their pods until their scale-down time (set when they stopped being stable).
   const held = (r: ObservedReplicaSet) => r !== newRS && r.scaleDownAt !== undefined && ms(r.scaleDownAt) > now;
-  for (const r of o.replicaSets.filter(held)) requeue.push(ms(r.scaleDownAt as string) - now);
+  for (const r of o.replicaSets.filter(held)) d.requeueIn(ms(r.scaleDownAt as string) - now);
 
   const counted = [
     newRS ?? { name: NEW_REPLICA_SET, hash: o.templateHash, revision: 0, replicas: 0, current: 0, ready: 0, available: 0 },
@@ -83,15 +123,15 @@ export function planCanary(o: Observed): Plan {
       const until = ms(status.abortedAt ?? nowIso) + canary.abortScaleDownDelaySeconds * 1000;
       targets[newName] = now < until ? (newRS?.replicas ?? 0) : 0;
       if (stableRS) targets[stableRS.name] = replicas;
-    } else if (done || (status.currentStepIndex ?? 0) >= steps.length || status.promoteFull) {
+    } else if (stepsDone()) {
       weight = 100;
       targets[newName] = replicas;
       // Stable keeps what the surge allows until the new pods are all available, then goes after the delay.
-      if (stableRS && !completed) targets[stableRS.name] = Math.min(stableRS.replicas, limits.maxSurge);
+      if (stableRS && !completed) targets[stableRS.name] = routed ? replicas : Math.min(stableRS.replicas, limits.maxSurge);
     } else {
       const index = status.currentStepIndex ?? 0;
       weight = weightAt(steps, index);
-      const t = canaryTargets(replicas, weight, canaryScaleAt(steps, index));
+      const t = canaryTargets(replicas, weight, canaryScaleAt(steps, index), routed);
       targets[newName] = t.canary;
       if (stableRS) targets[stableRS.name] = t.stable;
     }
@@ -104,18 +144,9 @@ export function planCanary(o: Observed): Plan {
       return r.replicas === goal && r.available >= goal;
     });
 
-  if (status.abort && !completed) {
-    if (!status.abortedAt) {
-      status.abortedAt = nowIso;
-      event("RolloutAborted", `aborted at step ${status.currentStepIndex ?? 0}; traffic back to stable`, true);
-    }
-    const until = ms(status.abortedAt) + canary.abortScaleDownDelaySeconds * 1000;
-    if (now < until) requeue.push(until - now);
-  }
-
   // Walk the steps as far as the observed state allows.
-  if (!done && !status.abort && !o.spec.paused) {
-    for (let guard = 0; guard <= steps.length; guard++) {
+  if (!stepsDone() && !status.abort && !o.spec.paused) {
+    for (let guard = 0; guard <= steps.length && !status.abort; guard++) {
       const index = status.currentStepIndex ?? 0;
       const step = steps[index];
       if (!step) break;
@@ -126,30 +157,66 @@ export function planCanary(o: Observed): Plan {
         const pause = status.pauseConditions?.find((p) => p.reason === PAUSE_STEP);
         const duration = step.pause.duration === undefined ? undefined : durationMs(step.pause.duration);
         if (!pause) {
-          status.pauseConditions = [...(status.pauseConditions ?? []), { reason: PAUSE_STEP, startTime: nowIso }];
-          event(
+          pauseFor(PAUSE_STEP);
+          d.event(
             "RolloutPaused",
             duration === undefined
               ? `paused at step ${index} until promoted`
               : `paused at step ${index} for ${step.pause.duration}`,
           );
-          if (duration !== undefined) requeue.push(duration);
+          if (duration !== undefined) d.requeueIn(duration);
         } else if (duration !== undefined) {
           const left = ms(pause.startTime) + duration - now;
           if (left <= 0) {
             status.pauseConditions = status.pauseConditions?.filter((p) => p.reason !== PAUSE_STEP);
-            event("RolloutResumed", `pause of step ${index} is over`);
+            d.event("RolloutResumed", `pause of step ${index} is over`);
             complete = true;
-          } else requeue.push(left);
+          } else d.requeueIn(left);
+        }
+      } else if (step.analysis) {
+        if (status.pauseConditions?.some((p) => p.reason === INCONCLUSIVE)) break;
+        const { ref, verdict } = driveAnalysis(
+          o,
+          d,
+          status.canary?.currentStepAnalysisRun,
+          "step",
+          o.templateHash,
+          step.analysis,
+          index,
+        );
+        setRuns({ currentStepAnalysisRun: ref });
+        if (verdict === "Successful") complete = true;
+        else if (verdict === "Failed" || verdict === "Error") abortFor(`analysis run ${ref.name} ${verdict.toLowerCase()}`);
+        else if (verdict === "Inconclusive") {
+          pauseFor(INCONCLUSIVE);
+          d.event("RolloutPaused", `paused at step ${index}: analysis run ${ref.name} inconclusive; promote or abort`);
         }
       } else if (step.setHeaderRoute || step.setMirrorRoute) {
-        complete = true; // a router's job; with no router there is nothing to route
+        complete = true; // the routes of executed steps are part of Plan.traffic
       }
-      // Analysis steps wait here until the AnalysisRun contract exists.
       if (!complete) break;
       status.currentStepIndex = index + 1;
-      event("StepCompleted", `step ${index + 1} of ${steps.length} completed`);
+      d.event("StepCompleted", `step ${index + 1} of ${steps.length} completed`);
     }
+  }
+
+  // Background analysis measures the canary from startingStep until it is stable or aborted.
+  const { startingStep = 0, ...background } = canary.analysis ?? { templates: [] };
+  if (canary.analysis && !completed && !status.abort && (status.currentStepIndex ?? 0) >= startingStep) {
+    const before = status.canary?.currentBackgroundAnalysisRun;
+    const { ref, verdict } = driveAnalysis(o, d, before, "background", o.templateHash, background);
+    setRuns({ currentBackgroundAnalysisRun: ref });
+    if (verdict === "Failed" || verdict === "Error") abortFor(`background analysis run ${ref.name} ${verdict.toLowerCase()}`);
+    else if (verdict === "Inconclusive" && before?.phase !== "Inconclusive") {
+      pauseFor(INCONCLUSIVE);
+      d.event("RolloutPaused", `background analysis run ${ref.name} inconclusive; promote or abort`);
+    }
+  }
+
+  if (status.abort && !completed) {
+    if (!status.abortedAt) abortFor("requested");
+    const until = ms(status.abortedAt as string) + canary.abortScaleDownDelaySeconds * 1000;
+    if (now < until) d.requeueIn(until - now);
   }
 
   // Scale towards the goals of the step the walk ended on.
@@ -157,11 +224,11 @@ export function planCanary(o: Observed): Plan {
   const next = rollingStep(counted, targets, limits);
   if (!newRS) {
     const revision = Math.max(0, ...o.replicaSets.map((r) => r.revision)) + 1;
-    actions.push({ type: "createReplicaSet", hash: o.templateHash, revision, replicas: next[NEW_REPLICA_SET] ?? 0 });
+    d.actions.push({ type: "createReplicaSet", hash: o.templateHash, revision, replicas: next[NEW_REPLICA_SET] ?? 0 });
   }
   for (const r of o.replicaSets) {
     const n = next[r.name] ?? r.replicas;
-    if (n !== r.replicas) actions.push({ type: "scaleReplicaSet", name: r.name, replicas: n });
+    if (n !== r.replicas) d.actions.push({ type: "scaleReplicaSet", name: r.name, replicas: n });
   }
   const atTargets = atGoals(targets);
 
@@ -171,23 +238,56 @@ export function planCanary(o: Observed): Plan {
     const previous = status.stableRS;
     status.stableRS = o.templateHash;
     status.currentStepIndex = steps.length;
+    status.pauseConditions = [];
     if (stableRS && stableRS.replicas > 0) {
       const at = new Date(now + canary.scaleDownDelaySeconds * 1000).toISOString();
-      actions.push({ type: "setScaleDownAt", name: stableRS.name, at });
-      requeue.push(canary.scaleDownDelaySeconds * 1000);
+      d.actions.push({ type: "setScaleDownAt", name: stableRS.name, at });
+      d.requeueIn(canary.scaleDownDelaySeconds * 1000);
     }
-    event("RolloutCompleted", `revision ${o.templateHash} is stable (was ${previous})`);
+    d.event("RolloutCompleted", `revision ${o.templateHash} is stable (was ${previous})`);
   }
 
-  status = withCounts(status, o, weight, atTargets);
-  return { actions, status, ...(requeue.length ? { requeueAfterMs: Math.max(0, Math.min(...requeue)) } : {}) };
+  // Services: stable follows the stable revision; canary follows the new one, but never points at
+  // pods that are going away (after an abort it follows stable).
+  const stableHash = status.stableRS ?? o.templateHash;
+  const canaryHash = status.abort || !newRS ? stableHash : o.templateHash;
+  for (const [service, hash] of [
+    [canary.stableService, stableHash],
+    [canary.canaryService, canaryHash],
+  ] as const) {
+    if (service && o.services[service] !== hash) d.actions.push({ type: "setServiceSelector", service, hash });
+  }
+
+  const traffic = routed ? desiredTraffic(o, status, weight, newRS, targets[newName] ?? 0) : undefined;
+  status = withCounts(status, o, traffic?.weight ?? weight, atTargets);
+  terminateUnwanted(o, d);
+  return d.plan(status, traffic);
 }
 
-/** Replica counts, weights, phase and message, all derived from what was observed. */
+/** What the router should do: the step's weight once the canary has the pods for it (until then the
+ * weight it already had), nothing on the canary after an abort or once it is stable, and the
+ * header and mirror routes of the steps done so far. */
+function desiredTraffic(
+  o: Observed,
+  status: RolloutStatus,
+  stepWeight: number,
+  newRS: ObservedReplicaSet | undefined,
+  canaryGoal: number,
+): DesiredTraffic {
+  const steps = o.spec.strategy.canary?.steps ?? [];
+  const stableHash = status.stableRS ?? o.templateHash;
+  const over = status.abort || status.stableRS === o.templateHash || status.promoteFull === true;
+  const ready = (newRS?.available ?? 0) >= canaryGoal && (newRS?.available ?? 0) > 0;
+  const previous = o.status.canary?.weights?.canary.weight ?? 0;
+  const weight = status.abort || status.stableRS === o.templateHash ? 0 : ready ? stepWeight : Math.min(previous, stepWeight);
+  const routes = over ? { header: [], mirror: [] } : managedRoutesAt(steps, status.currentStepIndex ?? 0);
+  return { weight, canaryHash: o.templateHash, stableHash, headerRoutes: routes.header, mirrorRoutes: routes.mirror };
+}
+
+/** Counts, weights, phase and message, all derived from what was observed. */
 function withCounts(status: RolloutStatus, o: Observed, weight: number, atTargets: boolean): RolloutStatus {
   const canary = o.spec.strategy.canary;
   const newRS = o.replicaSets.find((r) => r.hash === o.templateHash);
-  const sum = (f: (r: ObservedReplicaSet) => number) => o.replicaSets.reduce((n, r) => n + f(r), 0);
   const steps = canary?.steps ?? [];
   const index = status.currentStepIndex ?? 0;
   // Old pods waiting out their scale-down delay get no traffic and do not make the rollout unhealthy.
@@ -203,29 +303,22 @@ function withCounts(status: RolloutStatus, o: Observed, weight: number, atTarget
         : status.stableRS === o.templateHash
           ? `scaling revision ${o.templateHash} to ${o.spec.replicas}`
           : `step ${Math.min(index + 1, steps.length)} of ${steps.length}: canary at ${weight}%${atTargets ? "" : ", scaling"}`;
-  const labels = o.spec.selector.matchLabels ?? {};
+  const stable = status.stableRS === o.templateHash;
   return {
     ...status,
-    observedGeneration: o.generation,
+    ...observedCounts(o),
     phase,
     message,
-    replicas: sum((r) => r.current),
-    updatedReplicas: newRS?.current ?? 0,
-    readyReplicas: sum((r) => r.ready),
-    availableReplicas: sum((r) => r.available),
-    selector: Object.entries(labels)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(","),
     canary: {
       ...status.canary,
       weights: {
         canary: {
-          weight: status.stableRS === o.templateHash ? 0 : weight,
+          weight: stable ? 0 : weight,
           podTemplateHash: o.templateHash,
           ...(canary?.canaryService ? { serviceName: canary.canaryService } : {}),
         },
         stable: {
-          weight: status.stableRS === o.templateHash ? 100 : 100 - weight,
+          weight: stable ? 100 : 100 - weight,
           ...(status.stableRS ? { podTemplateHash: status.stableRS } : {}),
           ...(canary?.stableService ? { serviceName: canary.stableService } : {}),
         },

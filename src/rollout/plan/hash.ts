@@ -20,11 +20,12 @@ function canonical(value: unknown): unknown {
   return value;
 }
 
+/** JSON with sorted keys: equal values give equal text. */
+export const canonicalJson = (value: unknown): string => JSON.stringify(canonical(value));
+
 export function podTemplateHash(template: unknown): string {
   const t = structuredClone(template) as { metadata?: { labels?: Record<string, string> } };
   if (t.metadata?.labels) delete t.metadata.labels[POD_TEMPLATE_HASH_LABEL];
-  const digest = createHash("sha256")
-    .update(JSON.stringify(canonical(t)))
-    .digest();
+  const digest = createHash("sha256").update(canonicalJson(t)).digest();
   return Array.from(digest.subarray(0, 10), (b) => ALPHABET[b % ALPHABET.length]).join("");
 }

@@ -23,18 +23,22 @@ export function rollingLimits(
 }
 
 /** Canary pods for a weight (or an explicit setCanaryScale), and the stable pods beside them. With no
- * traffic router the weight is carried by the replica counts, so stable gives up what canary takes. */
+ * traffic router the weight is carried by the replica counts, so stable gives up what canary takes;
+ * behind a router stable keeps every pod (it may still get all the traffic back at once) unless
+ * `shrinkStable` (dynamicStableScale) says to give up what the canary's weight takes. */
 export function canaryTargets(
   replicas: number,
   weight: number,
   scale?: { replicas?: number; weight?: number; matchTrafficWeight?: boolean },
+  routed?: { shrinkStable: boolean },
 ): { canary: number; stable: number } {
   const canary =
     scale?.replicas !== undefined
       ? scale.replicas
       : Math.ceil((replicas * (scale?.weight !== undefined ? scale.weight : weight)) / 100);
   const trafficCanary = Math.ceil((replicas * weight) / 100);
-  return { canary, stable: Math.max(0, replicas - trafficCanary) };
+  const keepStable = routed !== undefined && !routed.shrinkStable;
+  return { canary, stable: keepStable ? replicas : Math.max(0, replicas - trafficCanary) };
 }
 
 export interface ReplicaSetCounts {

@@ -1,6 +1,8 @@
 // What a planner sees and what it decides. Planners are pure: observed state + now in, actions,
 // the new status and when to look again out.
-import type { RolloutSpec, RolloutStatus } from "../../api/rollout.ts";
+import type { AnalysisPhase } from "../../api/analysis.ts";
+import type { CanaryStep, RolloutSpec, RolloutStatus } from "../../api/rollout.ts";
+import type { DesiredTraffic } from "../../traffic/router.ts";
 
 export interface ObservedReplicaSet {
   name: string;
@@ -17,13 +19,46 @@ export interface ObservedReplicaSet {
   scaleDownAt?: string;
 }
 
+/** Which of a Rollout's analyses an AnalysisRun is. */
+export type AnalysisRole = "step" | "background" | "prePromotion" | "postPromotion";
+
+export interface ObservedAnalysisRun {
+  name: string;
+  role: AnalysisRole;
+  /** The pod-template hash it measures. */
+  hash: string;
+  /** For step runs: the index of the analysis step. */
+  stepIndex?: number;
+  /** undefined until the analysis controller first reports. */
+  phase?: AnalysisPhase;
+  message?: string;
+  terminated: boolean;
+}
+
+export type RolloutAnalysis = NonNullable<CanaryStep["analysis"]>;
+
 export interface Observed {
+  /** metadata.name: names of what the planner creates derive from it. */
+  name: string;
   generation: number;
   spec: RolloutSpec;
   status: RolloutStatus;
   /** Hash of the current pod template. */
   templateHash: string;
   replicaSets: ObservedReplicaSet[];
+  /** AnalysisRuns owned by this Rollout. */
+  analysisRuns: ObservedAnalysisRun[];
+  /** Services the strategy names, by name: the pod-template hash in their selector (null: none).
+   * A named Service missing here does not exist. */
+  services: Record<string, string | null>;
+  /** A problem found while observing (a missing Service or template, a template the apiserver
+   * refused): the planner reports it as the InvalidSpec condition and changes nothing else. */
+  invalidSpec?: string;
+  /** workloadRef: the adopted Deployment as it is now. */
+  deployment?: { replicas: number; available: number };
+  /** While spec.restartAt is not yet done: the Rollout's pods created before it, and how many of
+   * its pods are terminating. */
+  restart?: { pods: { name: string; replicaSet: string }[]; terminating: number };
   now: Date;
 }
 
@@ -31,11 +66,22 @@ export type Action =
   | { type: "createReplicaSet"; hash: string; revision: number; replicas: number }
   | { type: "scaleReplicaSet"; name: string; replicas: number }
   | { type: "setScaleDownAt"; name: string; at: string | null }
+  | { type: "deleteReplicaSet"; name: string }
+  /** Point a Service's ramp.dev/pod-template-hash selector at a revision. */
+  | { type: "setServiceSelector"; service: string; hash: string }
+  | { type: "createAnalysisRun"; name: string; role: AnalysisRole; hash: string; stepIndex?: number; analysis: RolloutAnalysis }
+  | { type: "terminateAnalysisRun"; name: string }
+  /** workloadRef: the adopted Deployment's replicas. */
+  | { type: "scaleDeployment"; replicas: number }
+  /** spec.restartAt: replace one pod (its ReplicaSet makes a new one). */
+  | { type: "deletePod"; name: string }
   | { type: "event"; reason: string; message: string; warning?: boolean };
 
 export interface Plan {
   actions: Action[];
   status: RolloutStatus;
+  /** Set when the strategy uses a traffic router. */
+  traffic?: DesiredTraffic;
   /** Look again after this long even if nothing changes (a timed pause, a scale-down delay). */
   requeueAfterMs?: number;
 }

@@ -1,0 +1,114 @@
+// Pure pieces both strategies share: collecting decisions, and driving AnalysisRuns.
+import type { RolloutStatus } from "../../api/rollout.ts";
+import type { DesiredTraffic } from "../../traffic/router.ts";
+import type { Action, AnalysisRole, Observed, ObservedAnalysisRun, Plan, RolloutAnalysis } from "./types.ts";
+
+export type AnalysisRunRef = NonNullable<NonNullable<RolloutStatus["canary"]>["currentStepAnalysisRun"]>;
+
+/** Collects what a planner decides: actions, events, when to look again, and the runs still wanted. */
+export class Decisions {
+  readonly actions: Action[] = [];
+  private readonly requeue: number[] = [];
+  /** AnalysisRuns that should go on measuring; every other running one is terminated. */
+  readonly wantedRuns = new Set<string>();
+
+  event(reason: string, message: string, warning = false): void {
+    this.actions.push({ type: "event", reason, message, ...(warning ? { warning } : {}) });
+  }
+
+  requeueIn(ms: number): void {
+    this.requeue.push(Math.max(0, ms));
+  }
+
+  plan(status: RolloutStatus, traffic?: DesiredTraffic): Plan {
+    return {
+      actions: this.actions,
+      status,
+      ...(traffic ? { traffic } : {}),
+      ...(this.requeue.length ? { requeueAfterMs: Math.min(...this.requeue) } : {}),
+    };
+  }
+}
+
+const ROLE_SUFFIX: Record<Exclude<AnalysisRole, "step">, string> = {
+  background: "bg",
+  prePromotion: "pre",
+  postPromotion: "post",
+};
+
+/** `<rollout>-<hash>-<role>`, with `.2`, `.3`... when an earlier attempt (before a retry) holds the name. */
+export function analysisRunName(o: Observed, role: AnalysisRole, hash: string, stepIndex?: number): string {
+  const base = `${o.name}-${hash}-${role === "step" ? `step${stepIndex ?? 0}` : ROLE_SUFFIX[role]}`;
+  const taken = new Set(o.analysisRuns.map((r) => r.name));
+  if (!taken.has(base)) return base;
+  let n = 2;
+  while (taken.has(`${base}.${n}`)) n++;
+  return `${base}.${n}`;
+}
+
+export type AnalysisVerdict = "Pending" | "Successful" | "Failed" | "Inconclusive" | "Error";
+
+/**
+ * Runs one of the Rollout's analyses: creates its AnalysisRun when the status names none for this
+ * role, hash and step, and reports its verdict. Phase changes become events. Returns the reference
+ * to keep in the status.
+ */
+export function driveAnalysis(
+  o: Observed,
+  d: Decisions,
+  ref: AnalysisRunRef | undefined,
+  role: AnalysisRole,
+  hash: string,
+  analysis: RolloutAnalysis,
+  stepIndex?: number,
+): { ref: AnalysisRunRef; verdict: AnalysisVerdict } {
+  const matches = (r: ObservedAnalysisRun) =>
+    r.name === ref?.name && r.role === role && r.hash === hash && (role !== "step" || r.stepIndex === stepIndex);
+  const run = o.analysisRuns.find(matches);
+  if (!run) {
+    // The status may name a run the informer has not shown yet: only ever create a name not seen.
+    if (ref && ref.phase === undefined && ref.name.startsWith(`${o.name}-${hash}-`)) {
+      d.wantedRuns.add(ref.name);
+      return { ref, verdict: "Pending" };
+    }
+    const name = analysisRunName(o, role, hash, stepIndex);
+    d.actions.push({ type: "createAnalysisRun", name, role, hash, analysis, ...(stepIndex !== undefined ? { stepIndex } : {}) });
+    d.wantedRuns.add(name);
+    return { ref: { name }, verdict: "Pending" };
+  }
+  const phase = run.phase;
+  const verdict: AnalysisVerdict = phase === undefined || phase === "Pending" || phase === "Running" ? "Pending" : phase;
+  if (verdict === "Pending") d.wantedRuns.add(run.name);
+  if (phase !== ref?.phase && verdict !== "Pending") {
+    const what = `AnalysisRun ${run.name} ${verdict.toLowerCase()}${run.message ? `: ${run.message}` : ""}`;
+    d.event(`AnalysisRun${verdict}`, what, verdict !== "Successful");
+  }
+  return {
+    ref: { name: run.name, ...(phase ? { phase } : {}), ...(run.message ? { message: run.message } : {}) },
+    verdict,
+  };
+}
+
+/** Terminates the Rollout's AnalysisRuns that are still measuring but no longer wanted. */
+export function terminateUnwanted(o: Observed, d: Decisions): void {
+  for (const r of o.analysisRuns) {
+    const running = r.phase === undefined || r.phase === "Pending" || r.phase === "Running";
+    if (running && !r.terminated && !d.wantedRuns.has(r.name)) d.actions.push({ type: "terminateAnalysisRun", name: r.name });
+  }
+}
+
+/** The replica counts, selector and generation every status carries, all derived from what was observed. */
+export function observedCounts(o: Observed): RolloutStatus {
+  const newRS = o.replicaSets.find((r) => r.hash === o.templateHash);
+  const sum = (f: (r: Observed["replicaSets"][number]) => number) => o.replicaSets.reduce((n, r) => n + f(r), 0);
+  return {
+    observedGeneration: o.generation,
+    replicas: sum((r) => r.current),
+    updatedReplicas: newRS?.current ?? 0,
+    readyReplicas: sum((r) => r.ready),
+    availableReplicas: sum((r) => r.available),
+    selector: Object.entries(o.spec.selector.matchLabels ?? {})
+      .map(([k, v]) => `${k}=${v}`)
+      .join(","),
+  };
+}

@@ -1,0 +1,147 @@
+import { describe, expect, it } from "vitest";
+import { type RolloutStatus, rolloutSpec } from "../../api/rollout.ts";
+import { planRollout } from "./rollout.ts";
+import type { Action, Observed, ObservedReplicaSet } from "./types.ts";
+
+const T0 = new Date("2026-11-22T10:00:00Z");
+const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
+const iso = (seconds: number) => at(seconds).toISOString();
+
+const spec = (extra: Record<string, unknown> = {}) =>
+  rolloutSpec.parse({
+    replicas: 4,
+    selector: { matchLabels: { app: "web" } },
+    template: { metadata: { labels: { app: "web" } }, spec: { containers: [{ name: "web", image: "web:1" }] } },
+    progressDeadlineSeconds: 60,
+    revisionHistoryLimit: 1,
+    strategy: { canary: { steps: [{ setWeight: 50 }, { pause: {} }], maxSurge: 1, maxUnavailable: 0 } },
+    ...extra,
+  });
+
+const rs = (hash: string, replicas: number, revision: number, extra: Partial<ObservedReplicaSet> = {}): ObservedReplicaSet => ({
+  name: `web-${hash}`,
+  hash,
+  revision,
+  replicas,
+  current: replicas,
+  ready: replicas,
+  available: replicas,
+  ...extra,
+});
+
+const stable: RolloutStatus = { currentPodHash: "v1", stableRS: "v1", currentStepIndex: 2 };
+const observe = (o: Partial<Observed>): Observed => ({
+  name: "web",
+  generation: 1,
+  spec: spec(),
+  status: stable,
+  templateHash: "v1",
+  replicaSets: [rs("v1", 4, 1)],
+  analysisRuns: [],
+  services: {},
+  now: T0,
+  ...o,
+});
+
+const nonEvents = (actions: Action[]) => actions.filter((a) => a.type !== "event");
+const reasons = (actions: Action[]) => actions.flatMap((a) => (a.type === "event" ? [a.reason] : []));
+const condition = (s: RolloutStatus, type: string) => s.conditions?.find((c) => c.type === type);
+
+describe("planRollout: what every strategy shares", () => {
+  it("an invalid spec is reported and changes nothing; the event is recorded once", () => {
+    const first = planRollout(observe({ invalidSpec: 'Service "web-canary" not found' }));
+    expect(nonEvents(first.actions)).toEqual([]);
+    expect(reasons(first.actions)).toEqual(["InvalidSpec"]);
+    expect(first.status.phase).toBe("Degraded");
+    expect(condition(first.status, "InvalidSpec")).toMatchObject({ status: "True", message: 'Service "web-canary" not found' });
+    const again = planRollout(observe({ status: first.status, invalidSpec: 'Service "web-canary" not found' }));
+    expect(reasons(again.actions)).toEqual([]);
+    const fixed = planRollout(observe({ status: first.status }));
+    expect(condition(fixed.status, "InvalidSpec")).toBeUndefined();
+    expect(fixed.status.phase).toBe("Healthy");
+  });
+
+  it.each([
+    { name: "healthy", o: observe({}), conditions: { Healthy: "True", Available: "True", Paused: "False", Progressing: "True" } },
+    {
+      name: "paused",
+      o: observe({
+        templateHash: "v2",
+        status: { ...stable, currentPodHash: "v2", currentStepIndex: 1 },
+        replicaSets: [rs("v1", 2, 1), rs("v2", 2, 2)],
+      }),
+      conditions: { Healthy: "False", Available: "True", Paused: "True", Progressing: "True" },
+    },
+  ])("conditions when $name", ({ o, conditions }) => {
+    const plan = planRollout(o);
+    for (const [type, status] of Object.entries(conditions)) expect(condition(plan.status, type)?.status).toBe(status);
+  });
+
+  it("the progress deadline: Degraded with an event once, and an abort when asked; progress clears it", () => {
+    const stuck = observe({
+      templateHash: "v2",
+      status: { ...stable, currentPodHash: "v2", currentStepIndex: 0 },
+      replicaSets: [rs("v1", 4, 1), rs("v2", 1, 2, { available: 0, ready: 0 })],
+    });
+    const start = planRollout(stuck);
+    expect(start.status.phase).toBe("Progressing");
+    expect(start.requeueAfterMs).toBe(60_000);
+    const late = planRollout({ ...stuck, status: start.status, now: at(61) });
+    expect(late.status.phase).toBe("Degraded");
+    expect(condition(late.status, "Progressing")).toMatchObject({ status: "False", reason: "ProgressDeadlineExceeded" });
+    expect(reasons(late.actions)).toContain("ProgressDeadlineExceeded");
+    const later = planRollout({ ...stuck, status: late.status, now: at(90) });
+    expect(later.status.phase).toBe("Degraded");
+    expect(reasons(later.actions)).not.toContain("ProgressDeadlineExceeded");
+    const aborting = planRollout({ ...stuck, spec: spec({ progressDeadlineAbort: true }), status: start.status, now: at(61) });
+    expect(aborting.status.abort).toBe(true);
+    const moving = planRollout({
+      ...stuck,
+      status: late.status,
+      now: at(95),
+      replicaSets: [rs("v1", 4, 1), rs("v2", 2, 2)],
+    });
+    expect(condition(moving.status, "Progressing")?.status).toBe("True");
+  });
+
+  it("keeps revisionHistoryLimit idle ReplicaSets, deleting the oldest", () => {
+    const plan = planRollout(observe({ replicaSets: [rs("v1", 4, 3), rs("a", 0, 1), rs("b", 0, 2)] }));
+    expect(nonEvents(plan.actions)).toEqual([{ type: "deleteReplicaSet", name: "web-a" }]);
+  });
+
+  it.each([
+    {
+      name: "replaces one old pod when the rollout is whole",
+      restart: { pods: [{ name: "p1", replicaSet: "web-v1" }, { name: "p2", replicaSet: "web-v1" }], terminating: 0 },
+      actions: [{ type: "deletePod", name: "p1" }],
+      restartedAt: undefined,
+    },
+    {
+      name: "waits while a pod is terminating",
+      restart: { pods: [{ name: "p2", replicaSet: "web-v1" }], terminating: 1 },
+      actions: [],
+      restartedAt: undefined,
+    },
+    { name: "records the restart once no old pod is left", restart: { pods: [], terminating: 0 }, actions: [], restartedAt: iso(-5) },
+  ])("restartAt: $name", ({ restart, actions, restartedAt }) => {
+    const plan = planRollout(observe({ spec: spec({ restartAt: iso(-5) }), restart }));
+    expect(nonEvents(plan.actions)).toEqual(actions);
+    expect(plan.status.restartedAt).toBe(restartedAt);
+  });
+
+  it.each([
+    { scaleDown: "onsuccess", healthy: true, deployment: 4, want: 0 },
+    { scaleDown: "onsuccess", healthy: false, deployment: 4, want: undefined },
+    { scaleDown: "progressively", healthy: false, deployment: 4, want: 2 },
+    { scaleDown: "never", healthy: true, deployment: 4, want: undefined },
+  ])("workloadRef scaleDown $scaleDown (healthy: $healthy) scales the Deployment to $want", ({ scaleDown, healthy, deployment, want }) => {
+    const o = observe({
+      spec: spec({ template: undefined, workloadRef: { name: "web", scaleDown } }),
+      deployment: { replicas: deployment, available: deployment },
+      replicaSets: [rs("v1", 4, 1, healthy ? {} : { available: 2, ready: 2 })],
+    });
+    const plan = planRollout(o);
+    const scale = plan.actions.find((a) => a.type === "scaleDeployment");
+    expect(scale && "replicas" in scale ? scale.replicas : undefined).toBe(want);
+  });
+});

@@ -1,0 +1,170 @@
+// The planner the shell calls: the strategy's planner, wrapped in what every strategy shares —
+// InvalidSpec, the progress deadline, conditions, revision history, restarts and workloadRef.
+import type { RolloutStatus } from "../../api/rollout.ts";
+import { planBlueGreen } from "./bluegreen.ts";
+import { planCanary } from "./canary.ts";
+import { Decisions, observedCounts } from "./common.ts";
+import type { Action, Observed, Plan } from "./types.ts";
+
+type Condition = NonNullable<RolloutStatus["conditions"]>[number];
+type ConditionType = Condition["type"];
+
+const ms = (iso: string) => new Date(iso).getTime();
+
+/** Sets a condition, keeping lastTransitionTime while its status stays the same. */
+function setCondition(conditions: Condition[], next: Omit<Condition, "lastTransitionTime" | "lastUpdateTime">, now: string) {
+  const old = conditions.find((c) => c.type === next.type);
+  const updated: Condition = {
+    ...next,
+    lastTransitionTime: old && old.status === next.status ? (old.lastTransitionTime ?? now) : now,
+    lastUpdateTime: old && old.status === next.status && old.reason === next.reason ? (old.lastUpdateTime ?? now) : now,
+  };
+  return [...conditions.filter((c) => c.type !== next.type), updated].sort((a, b) => a.type.localeCompare(b.type));
+}
+
+const without = (conditions: Condition[], type: ConditionType) => conditions.filter((c) => c.type !== type);
+
+/** What counts as progress for the deadline: any of these changing. */
+const progressMark = (s: RolloutStatus) =>
+  JSON.stringify([s.currentPodHash, s.stableRS, s.currentStepIndex, s.updatedReplicas, s.readyReplicas, s.availableReplicas]);
+
+export function planRollout(o: Observed): Plan {
+  const nowIso = o.now.toISOString();
+  if (o.invalidSpec !== undefined) return planInvalid(o, o.invalidSpec);
+
+  const plan = o.spec.strategy.canary ? planCanary(o) : planBlueGreen(o);
+  const d = new Decisions();
+  let status = plan.status;
+  let conditions = without(status.conditions ?? [], "InvalidSpec");
+
+  // The progress deadline: no progress for progressDeadlineSeconds while progressing.
+  const progressing = conditions.find((c) => c.type === "Progressing");
+  const moved = progressMark(o.status) !== progressMark(status) || !progressing;
+  const lastProgress = moved ? nowIso : (progressing?.lastUpdateTime ?? nowIso);
+  const deadline = ms(lastProgress) + o.spec.progressDeadlineSeconds * 1000;
+  // Once exceeded it stays so until something moves.
+  const exceeded =
+    status.phase === "Progressing" &&
+    !moved &&
+    (progressing?.reason === "ProgressDeadlineExceeded" || o.now.getTime() >= deadline);
+  if (exceeded) {
+    if (progressing?.reason !== "ProgressDeadlineExceeded") {
+      d.event("ProgressDeadlineExceeded", `no progress for ${o.spec.progressDeadlineSeconds}s`, true);
+    }
+    conditions = setCondition(
+      conditions,
+      {
+        type: "Progressing",
+        status: "False",
+        reason: "ProgressDeadlineExceeded",
+        message: `no progress for ${o.spec.progressDeadlineSeconds}s: ${status.message ?? ""}`,
+      },
+      nowIso,
+    );
+    status = { ...status, phase: "Degraded", message: `progress deadline exceeded: ${status.message ?? ""}` };
+    if (o.spec.progressDeadlineAbort && !status.abort) {
+      status.abort = true;
+      d.requeueIn(0);
+    }
+  } else {
+    const reason =
+      status.phase === "Healthy"
+        ? "RolloutCompleted"
+        : status.phase === "Paused"
+          ? "RolloutPaused"
+          : status.phase === "Degraded"
+            ? "RolloutAborted"
+            : "ReplicaSetUpdated";
+    conditions = setCondition(conditions, { type: "Progressing", status: "True", reason, message: status.message }, nowIso);
+    if (moved) conditions = conditions.map((c) => (c.type === "Progressing" ? { ...c, lastUpdateTime: nowIso } : c));
+    if (status.phase === "Progressing") d.requeueIn(deadline - o.now.getTime());
+  }
+  const available = (status.availableReplicas ?? 0) >= o.spec.replicas;
+  conditions = setCondition(conditions, { type: "Available", status: available ? "True" : "False" }, nowIso);
+  conditions = setCondition(conditions, { type: "Healthy", status: status.phase === "Healthy" ? "True" : "False" }, nowIso);
+  conditions = setCondition(conditions, { type: "Paused", status: status.phase === "Paused" ? "True" : "False" }, nowIso);
+  status = { ...status, conditions };
+
+  trimHistory(o, status, d);
+  status = restartPods(o, status, d);
+  scaleAdoptedDeployment(o, status, d);
+
+  const merged = d.plan(status);
+  return {
+    ...plan,
+    actions: [...plan.actions, ...merged.actions],
+    status,
+    ...mergedRequeue(plan.requeueAfterMs, merged.requeueAfterMs),
+  };
+}
+
+function mergedRequeue(a: number | undefined, b: number | undefined): { requeueAfterMs?: number } {
+  const all = [a, b].filter((x): x is number => x !== undefined);
+  return all.length ? { requeueAfterMs: Math.min(...all) } : {};
+}
+
+/** A spec the CRD could not catch: say so and change nothing, so the running version keeps running. */
+function planInvalid(o: Observed, problem: string): Plan {
+  const { status, events } = invalidSpecStatus(o.status, problem, o.now);
+  const d = new Decisions();
+  for (const e of events) d.event(e.reason, e.message, true);
+  return d.plan({ ...status, ...observedCounts(o) });
+}
+
+/** The status that reports an invalid spec, and the event to record when the problem is new. */
+export function invalidSpecStatus(
+  before: RolloutStatus,
+  problem: string,
+  now: Date,
+): { status: RolloutStatus; events: { reason: string; message: string }[] } {
+  const old = before.conditions?.find((c) => c.type === "InvalidSpec");
+  const fresh = old?.status !== "True" || old.message !== problem;
+  const conditions = setCondition(
+    before.conditions ?? [],
+    { type: "InvalidSpec", status: "True", reason: "InvalidSpec", message: problem },
+    now.toISOString(),
+  );
+  return {
+    status: { ...before, phase: "Degraded", message: `invalid spec: ${problem}`, conditions },
+    events: fresh ? [{ reason: "InvalidSpec", message: problem }] : [],
+  };
+}
+
+/** Old ReplicaSets with no pods left beyond revisionHistoryLimit go, oldest first. */
+function trimHistory(o: Observed, status: RolloutStatus, d: Decisions): void {
+  const keep = new Set([o.templateHash, status.stableRS]);
+  const idle = o.replicaSets
+    .filter((r) => !keep.has(r.hash) && r.replicas === 0 && r.current === 0)
+    .sort((a, b) => b.revision - a.revision);
+  for (const r of idle.slice(o.spec.revisionHistoryLimit)) d.actions.push({ type: "deleteReplicaSet", name: r.name });
+}
+
+/** spec.restartAt: replace the pods older than it one at a time, each once the Rollout is whole. */
+function restartPods(o: Observed, status: RolloutStatus, d: Decisions): RolloutStatus {
+  const at = o.spec.restartAt;
+  if (!at || !o.restart || status.restartedAt === at) return status;
+  if (o.restart.pods.length === 0) {
+    d.event("RolloutRestarted", `every pod created before ${at} was replaced`);
+    return { ...status, restartedAt: at };
+  }
+  const whole =
+    o.restart.terminating === 0 &&
+    o.replicaSets.every((r) => r.current === r.replicas && r.available >= r.replicas) &&
+    (status.availableReplicas ?? 0) >= o.spec.replicas;
+  const pod = o.restart.pods[0];
+  if (whole && pod && ms(at) <= o.now.getTime()) d.actions.push({ type: "deletePod", name: pod.name } satisfies Action);
+  return status;
+}
+
+/** workloadRef: the adopted Deployment steps aside once (or as) the Rollout's pods are available. */
+function scaleAdoptedDeployment(o: Observed, status: RolloutStatus, d: Decisions): void {
+  const ref = o.spec.workloadRef;
+  if (!ref || !o.deployment || ref.scaleDown === "never") return;
+  const want =
+    ref.scaleDown === "onsuccess"
+      ? status.phase === "Healthy"
+        ? 0
+        : o.deployment.replicas
+      : Math.min(o.deployment.replicas, Math.max(0, o.spec.replicas - (status.availableReplicas ?? 0)));
+  if (want !== o.deployment.replicas) d.actions.push({ type: "scaleDeployment", replicas: want });
+}

@@ -1,0 +1,20 @@
+// One line per router: the key of spec.strategy.canary.trafficRouting it serves.
+import { noopRouter } from "./noop.ts";
+import type { RouterContext, RouterFactory, TrafficRouter, TrafficRouting } from "./router.ts";
+
+type RouterKind = Exclude<keyof TrafficRouting, "managedRoutes">;
+
+const ROUTERS: Record<RouterKind, RouterFactory> = {
+  gatewayAPI: noopRouter,
+  istio: noopRouter,
+  nginx: noopRouter,
+  smi: noopRouter,
+};
+
+/** The router the Rollout names, or undefined when it has none (weights are replica counts). */
+export function routerFor(ctx: RouterContext): TrafficRouter | undefined {
+  const routing = ctx.canary.trafficRouting;
+  if (!routing) return undefined;
+  const kind = (Object.keys(ROUTERS) as RouterKind[]).find((k) => routing[k] !== undefined);
+  return kind ? ROUTERS[kind](ctx) : undefined;
+}
