@@ -1,0 +1,162 @@
+// The controller's Prometheus metrics. Each instance owns its registry (never prom-client's global
+// one), so tests and several controllers in one process don't collide. Per-rollout series are
+// removed when a Rollout changes phase or goes away, so label sets stay bounded by the live Rollouts.
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { ControllerObserver, ReconcileOutcome, RolloutGauge } from "../rollout/observer.ts";
+
+export interface ControllerMetricsOptions {
+  /** Keys waiting in the work queue; read at each scrape. */
+  queueDepth: () => number;
+  /** Ramp's version, the value of ramp_build_info's `version` label. */
+  version?: string;
+}
+
+const OUTCOMES: ReconcileOutcome[] = ["done", "requeue", "error"];
+const REPLICA_KINDS = ["desired", "available", "updated"] as const;
+// 1 ms to 10 s: a reconcile is a few cached reads and at most a handful of apiserver writes.
+const RECONCILE_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+// The client reports HTTP methods (and WATCH for its watch streams); Kubernetes verbs pass through.
+// Anything else is "other", so a stray method can't grow the label set.
+const API_VERBS = new Map([
+  ["GET", "get"],
+  ["LIST", "list"],
+  ["WATCH", "watch"],
+  ["POST", "create"],
+  ["CREATE", "create"],
+  ["PUT", "update"],
+  ["UPDATE", "update"],
+  ["PATCH", "patch"],
+  ["DELETE", "delete"],
+  ["DELETECOLLECTION", "deletecollection"],
+]);
+
+/** The `verb` label for an HTTP method or Kubernetes verb, in any case. */
+export function apiVerb(method: string): string {
+  return API_VERBS.get(method.toUpperCase()) ?? "other";
+}
+
+/** The `code` label: the HTTP status, or "0" when the call got no answer. */
+export function apiCode(status: number): string {
+  return Number.isInteger(status) && status > 0 ? String(status) : "0";
+}
+
+export class ControllerMetrics implements ControllerObserver {
+  readonly registry = new Registry();
+  private readonly reconciles: Counter<"outcome">;
+  private readonly reconcileDuration: Histogram;
+  private readonly reconcileErrors: Counter;
+  private readonly apiRequests: Counter<"verb" | "code">;
+  private readonly rolloutInfo: Gauge<"namespace" | "name" | "strategy" | "phase">;
+  private readonly rolloutStep: Gauge<"namespace" | "name">;
+  private readonly canaryWeight: Gauge<"namespace" | "name">;
+  private readonly rolloutReplicas: Gauge<"namespace" | "name" | "kind">;
+  /** The ramp_rollout_info labels shown for each `namespace/name`, to remove them when they change. */
+  private readonly infoShown = new Map<string, { namespace: string; name: string; strategy: string; phase: string }>();
+
+  constructor(opts: ControllerMetricsOptions) {
+    const registers = [this.registry];
+    this.reconciles = new Counter({
+      name: "ramp_reconcile_total",
+      help: "Rollout reconciles by outcome (done, requeue, error).",
+      labelNames: ["outcome"],
+      registers,
+    });
+    // Zero from the start, so rate() works before the first reconcile of each outcome.
+    for (const outcome of OUTCOMES) this.reconciles.inc({ outcome }, 0);
+    this.reconcileDuration = new Histogram({
+      name: "ramp_reconcile_duration_seconds",
+      help: "Time taken by one Rollout reconcile.",
+      buckets: RECONCILE_BUCKETS,
+      registers,
+    });
+    this.reconcileErrors = new Counter({
+      name: "ramp_reconcile_errors_total",
+      help: "Rollout reconciles that failed and will be retried with backoff.",
+      registers,
+    });
+    new Gauge({
+      name: "ramp_workqueue_depth",
+      help: "Rollout keys waiting in the work queue.",
+      registers,
+      collect() {
+        this.set(opts.queueDepth());
+      },
+    });
+    this.apiRequests = new Counter({
+      name: "ramp_api_requests_total",
+      help: "Calls to the Kubernetes apiserver by verb and HTTP status code (0: no answer).",
+      labelNames: ["verb", "code"],
+      registers,
+    });
+    this.rolloutInfo = new Gauge({
+      name: "ramp_rollout_info",
+      help: "1 for each Rollout, labelled with its strategy and current phase.",
+      labelNames: ["namespace", "name", "strategy", "phase"],
+      registers,
+    });
+    this.rolloutStep = new Gauge({
+      name: "ramp_rollout_step",
+      help: "Index of the Rollout's current canary step (0 for blue-green).",
+      labelNames: ["namespace", "name"],
+      registers,
+    });
+    this.canaryWeight = new Gauge({
+      name: "ramp_rollout_canary_weight",
+      help: "Share of traffic (percent) sent to the Rollout's new version.",
+      labelNames: ["namespace", "name"],
+      registers,
+    });
+    this.rolloutReplicas = new Gauge({
+      name: "ramp_rollout_replicas",
+      help: "The Rollout's replicas by kind: desired, available, updated (running the new template).",
+      labelNames: ["namespace", "name", "kind"],
+      registers,
+    });
+    new Gauge({ name: "ramp_build_info", help: "1, labelled with Ramp's version.", labelNames: ["version"], registers }).set(
+      { version: opts.version ?? "unknown" },
+      1,
+    );
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  metricsText(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  reconciled(outcome: ReconcileOutcome, durationSeconds: number): void {
+    this.reconciles.inc({ outcome });
+    this.reconcileDuration.observe(durationSeconds);
+    if (outcome === "error") this.reconcileErrors.inc();
+  }
+
+  rollout(namespace: string, name: string, gauge: RolloutGauge | undefined): void {
+    const id = { namespace, name };
+    const key = `${namespace}/${name}`;
+    const shown = this.infoShown.get(key);
+    if (shown) this.rolloutInfo.remove(shown);
+    if (!gauge) {
+      this.infoShown.delete(key);
+      this.rolloutStep.remove(id);
+      this.canaryWeight.remove(id);
+      for (const kind of REPLICA_KINDS) this.rolloutReplicas.remove({ ...id, kind });
+      return;
+    }
+    const info = { ...id, strategy: gauge.strategy, phase: gauge.phase };
+    this.rolloutInfo.set(info, 1);
+    this.infoShown.set(key, info);
+    this.rolloutStep.set(id, gauge.step);
+    this.canaryWeight.set(id, gauge.canaryWeight);
+    this.rolloutReplicas.set({ ...id, kind: "desired" }, gauge.desiredReplicas);
+    this.rolloutReplicas.set({ ...id, kind: "available" }, gauge.availableReplicas);
+    this.rolloutReplicas.set({ ...id, kind: "updated" }, gauge.updatedReplicas);
+  }
+
+  apiRequest(verb: string, code: number): void {
+    this.apiRequests.inc({ verb: apiVerb(verb), code: apiCode(code) });
+  }
+}
