@@ -1,0 +1,75 @@
+// {{args.NAME}} substitution. Inside PromQL the value must never change the query's structure: in a
+// string literal it is escaped; anywhere else it must be a plain number, name or duration.
+
+const PLACEHOLDER = /\{\{\s*args\.([A-Za-z_][A-Za-z0-9_-]*)\s*\}\}/g;
+
+/** Values allowed outside a string literal: a number, a metric/label name, a duration like 5m or 1h30m. */
+const BARE_TOKEN = /^(?:[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?|[A-Za-z_:][A-Za-z0-9_:]*|(?:\d+(?:ms|s|m|h|d|w|y))+)$/;
+
+type Quote = '"' | "'" | "`" | undefined;
+
+/** The quote open at each offset of `text` (PromQL string syntax: "..." and '...' escape with \, `...` is raw). */
+function quoteStates(text: string): Quote[] {
+  const states: Quote[] = [];
+  let open: Quote;
+  for (let i = 0; i < text.length; i++) {
+    states.push(open);
+    const c = text[i];
+    if (open === undefined) {
+      if (c === '"' || c === "'" || c === "`") open = c;
+      else if (c === "#") {
+        // A comment runs to the end of the line: quotes in it open nothing.
+        while (i + 1 < text.length && text[i + 1] !== "\n") {
+          states.push(undefined);
+          i++;
+        }
+      }
+    } else if (c === "\\" && open !== "`") {
+      i++;
+      states.push(open);
+    } else if (c === open) {
+      open = undefined;
+    }
+  }
+  return states;
+}
+
+function escapeInQuote(value: string, quote: '"' | "'"): string {
+  return value.replace(/[\\"'\n\r\t]/g, (c) => {
+    if (c === "\n") return "\\n";
+    if (c === "\r") return "\\r";
+    if (c === "\t") return "\\t";
+    if (c === quote || c === "\\") return `\\${c}`;
+    return c;
+  });
+}
+
+/** Where a value lands decides how it is made safe; a value that cannot be made safe is refused. */
+function promqlSafe(name: string, value: string, quote: Quote): string {
+  if (quote === '"' || quote === "'") return escapeInQuote(value, quote);
+  if (quote === "`") {
+    if (value.includes("`")) throw new Error(`argument "${name}" contains a backquote and is placed in a raw string`);
+    return value;
+  }
+  if (!BARE_TOKEN.test(value)) {
+    throw new Error(
+      `argument "${name}" is placed outside a string literal, so it must be a plain number, name or duration; got ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`,
+    );
+  }
+  return value;
+}
+
+/** `text` with every {{args.NAME}} replaced by its value; an unknown name is an error naming it. */
+export function substitute(text: string, args: Record<string, string>, opts: { promql?: boolean } = {}): string {
+  const states = opts.promql ? quoteStates(text) : [];
+  return text.replace(PLACEHOLDER, (_match, name: string, offset: number) => {
+    const value = args[name];
+    if (value === undefined) throw new Error(`unknown argument "${name}" in {{args.${name}}}`);
+    return opts.promql ? promqlSafe(name, value, states[offset]) : value;
+  });
+}
+
+/** The names a text refers to, in order of first use. */
+export function argumentNames(text: string): string[] {
+  return [...new Set([...text.matchAll(PLACEHOLDER)].map((m) => m[1] as string))];
+}

@@ -1,0 +1,43 @@
+// The seam between metric providers (I/O: Prometheus, the slo shorthand, the judge) and the pure
+// evaluation of measurements, limits and phases. A provider never throws: every failure is data.
+import type { AnalysisPhase, Metric } from "../api/analysis.ts";
+
+/** What one query gave: one number, several (one per series, or the points of a range), or nothing. */
+export type MeasuredValue = number | number[];
+
+export type ProviderOutcome =
+  | {
+      ok: true;
+      /** undefined or an empty list: no data (the metric's noData policy decides). NaN stays NaN. */
+      value: MeasuredValue | undefined;
+      /** Providers that judge by themselves (slo, judge) say so; plain queries leave it to the conditions. */
+      verdict?: Extract<AnalysisPhase, "Successful" | "Failed" | "Inconclusive">;
+      /** Shown in the measurement: the query that ran, test statistics, sample sizes. Never secrets. */
+      metadata?: Record<string, string>;
+    }
+  | {
+      ok: false;
+      /** Stable machine-readable code, e.g. PROMETHEUS_UNREACHABLE, PROMETHEUS_BAD_QUERY, PROMETHEUS_TIMEOUT. */
+      code: string;
+      message: string;
+      metadata?: Record<string, string>;
+    };
+
+export interface MeasureContext {
+  /** Resolved argument values (secrets included: never log or store them). */
+  args: Record<string, string>;
+  /** Instant queries evaluate at this time; range windows end here. */
+  now: Date;
+  /** Default Prometheus address (controller flag or RAMP_PROMETHEUS_URL) when the metric names none. */
+  defaultPrometheusUrl?: string;
+  /** Reads a Secret's key (auth from secretKeyRef); absent outside a cluster. */
+  readSecret?: (namespace: string, name: string, key: string) => Promise<string>;
+  namespace?: string;
+  signal?: AbortSignal;
+}
+
+export interface MetricProvider {
+  /** The key of metric.provider this provider serves: "prometheus", "slo", "judge". */
+  readonly name: string;
+  measure(metric: Metric, ctx: MeasureContext): Promise<ProviderOutcome>;
+}
