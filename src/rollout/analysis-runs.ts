@@ -1,0 +1,84 @@
+// Pure: the AnalysisRun a Rollout starts for one of its analyses — the templates' metrics composed,
+// the Rollout's arguments resolved (pod-template hashes, its own fields), owned and labelled so the
+// controller finds it again.
+
+import { buildRunSpec, type RunTemplate } from "../analysis/run-spec.ts";
+import type { AnalysisRunSpec } from "../api/analysis.ts";
+import { API_VERSION } from "../api/kinds.ts";
+import {
+  ANALYSIS_ROLE_LABEL,
+  type AnalysisRunObject,
+  ownerReference,
+  POD_TEMPLATE_HASH_LABEL,
+  ROLLOUT_LABEL,
+  type RolloutObject,
+  STEP_INDEX_LABEL,
+} from "./objects.ts";
+import type { AnalysisRole, RolloutAnalysis } from "./plan/types.ts";
+
+export type { RunTemplate as FoundTemplate } from "../analysis/run-spec.ts";
+
+/** A field of the Rollout by a kubectl-style path: `metadata.name`, `metadata.labels['app']`, `spec.replicas`. */
+export function fieldValue(obj: unknown, fieldPath: string): string | undefined {
+  const parts = [...fieldPath.matchAll(/([^.[\]]+)|\[['"]([^'"]+)['"]\]/g)].map((m) => m[1] ?? m[2] ?? "");
+  let value: unknown = obj;
+  for (const part of parts) {
+    if (value === null || typeof value !== "object") return undefined;
+    value = (value as Record<string, unknown>)[part];
+  }
+  if (value === undefined || value === null) return undefined;
+  return typeof value === "object" ? JSON.stringify(value) : String(value);
+}
+
+/** The Rollout's arguments with hashes and fields resolved to values. */
+export function resolveRolloutArgs(
+  analysis: RolloutAnalysis,
+  rollout: RolloutObject,
+  hashes: { stable: string; latest: string },
+): NonNullable<AnalysisRunSpec["args"]> {
+  return (analysis.args ?? []).map((arg) => {
+    if (arg.value !== undefined) return { name: arg.name, value: arg.value };
+    const from = arg.valueFrom;
+    if (from?.podTemplateHashValue) {
+      return { name: arg.name, value: from.podTemplateHashValue === "Stable" ? hashes.stable : hashes.latest };
+    }
+    const path = from?.fieldRef?.fieldPath ?? "";
+    const value = fieldValue(rollout, path);
+    if (value === undefined) throw new Error(`analysis argument "${arg.name}": the Rollout has no field ${path}`);
+    return { name: arg.name, value };
+  });
+}
+
+export function analysisRunFor(opts: {
+  name: string;
+  rollout: RolloutObject;
+  role: AnalysisRole;
+  hash: string;
+  stepIndex?: number;
+  analysis: RolloutAnalysis;
+  templates: RunTemplate[];
+  hashes: { stable: string; latest: string };
+}): AnalysisRunObject {
+  const { rollout, analysis } = opts;
+  const spec = buildRunSpec(
+    opts.templates,
+    resolveRolloutArgs(analysis, rollout, opts.hashes),
+    analysis.dryRun?.map((d) => d.metricName),
+  );
+  return {
+    apiVersion: API_VERSION,
+    kind: "AnalysisRun",
+    metadata: {
+      name: opts.name,
+      namespace: rollout.metadata.namespace,
+      labels: {
+        [ROLLOUT_LABEL]: rollout.metadata.name,
+        [ANALYSIS_ROLE_LABEL]: opts.role,
+        [POD_TEMPLATE_HASH_LABEL]: opts.hash,
+        ...(opts.stepIndex !== undefined ? { [STEP_INDEX_LABEL]: String(opts.stepIndex) } : {}),
+      },
+      ownerReferences: [ownerReference(rollout)],
+    },
+    spec,
+  };
+}

@@ -1,0 +1,561 @@
+// The Rollout controller's shell: informers feed a work queue; each reconcile re-reads the caches,
+// asks the pure planner what to do, applies it, and writes the status. All rollout state lives in
+// the Rollout's status and its objects' labels and annotations, so a restarted controller carries on.
+import { type AnalysisTemplate, analysisTemplateSpec } from "../api/analysis.ts";
+import { API_VERSION } from "../api/kinds.ts";
+import { type RolloutSpec, type RolloutStatus, rolloutSpec } from "../api/rollout.ts";
+import { isAlreadyExists, isConflict, isNotFound, type KubeClient, KubeError, type KubeObject } from "../kube/client.ts";
+import { Informer, objectKey } from "../kube/informer.ts";
+import { type ReconcileResult, runWorkers, WorkQueue } from "../kube/queue.ts";
+import { routerFor } from "../traffic/registry.ts";
+import { analysisRunFor, type FoundTemplate } from "./analysis-runs.ts";
+import {
+  type AnalysisRunObject,
+  controllerOf,
+  type DeploymentObject,
+  INSTANCE_ID_LABEL,
+  type Meta,
+  observeAnalysisRun,
+  observeReplicaSet,
+  ownerReference,
+  POD_TEMPLATE_HASH_LABEL,
+  type PodObject,
+  type PodTemplate,
+  type ReplicaSetObject,
+  ROLLOUT_LABEL,
+  type RolloutObject,
+  replicaSetFor,
+  SCALE_DOWN_AT_ANNOTATION,
+  type ServiceObject,
+  selectorMatches,
+} from "./objects.ts";
+import type { ControllerObserver } from "./observer.ts";
+import { canonicalJson, podTemplateHash } from "./plan/hash.ts";
+import { invalidSpecStatus, planRollout } from "./plan/rollout.ts";
+import type { Action, Observed, Plan, RolloutAnalysis } from "./plan/types.ts";
+
+export interface RolloutControllerOptions {
+  /** Watch only this namespace (default: all). */
+  namespace?: string;
+  /** Handle only Rollouts labelled ramp.dev/controller-instance-id=<id>; without one, only unlabelled Rollouts. */
+  instanceId?: string;
+  workers?: number;
+  /** Who this replica is, for the Events it records. */
+  identity?: string;
+  observer?: ControllerObserver;
+  now?: () => Date;
+  log?: (line: string) => void;
+}
+
+/** A problem with the Rollout's spec found while applying: reported as InvalidSpec, not retried. */
+class SpecProblem extends Error {}
+
+type Template = KubeObject & { metadata: Meta; spec: unknown };
+
+export class RolloutController {
+  private readonly client: KubeClient;
+  private readonly opts: RolloutControllerOptions;
+  private readonly queue = new WorkQueue({ baseDelayMs: 10, maxDelayMs: 60_000 });
+  readonly rollouts: Informer<RolloutObject>;
+  private readonly replicaSets: Informer<ReplicaSetObject>;
+  private readonly services: Informer<ServiceObject>;
+  private readonly analysisRuns: Informer<AnalysisRunObject>;
+  private readonly deployments: Informer<DeploymentObject>;
+  private readonly templates: Informer<Template>;
+  private readonly clusterTemplates: Informer<Template>;
+  private workers: Promise<void> | undefined;
+  private started = false;
+
+  constructor(client: KubeClient, opts: RolloutControllerOptions = {}) {
+    this.client = client;
+    this.opts = opts;
+    const ns = opts.namespace;
+    const enqueueOwner = (obj: ReplicaSetObject | AnalysisRunObject) => {
+      const owner = controllerOf(obj);
+      if (owner?.kind === "Rollout") this.queue.add(`${obj.metadata.namespace}/${owner.name}`);
+      else if (!owner && obj.kind === "ReplicaSet")
+        this.enqueueWhere(obj.metadata.namespace, (r) => this.adopts(r, obj as ReplicaSetObject));
+    };
+    this.rollouts = new Informer(client, {
+      apiVersion: API_VERSION,
+      kind: "Rollout",
+      namespace: ns,
+      labelSelector: opts.instanceId ? `${INSTANCE_ID_LABEL}=${opts.instanceId}` : `!${INSTANCE_ID_LABEL}`,
+      onChange: (type, obj) => {
+        if (type === "DELETED") this.opts.observer?.rollout(obj.metadata.namespace, obj.metadata.name, undefined);
+        this.queue.add(objectKey(obj));
+      },
+    });
+    this.replicaSets = new Informer(client, {
+      apiVersion: "apps/v1",
+      kind: "ReplicaSet",
+      namespace: ns,
+      labelSelector: POD_TEMPLATE_HASH_LABEL,
+      onChange: (_t, obj) => enqueueOwner(obj),
+    });
+    this.analysisRuns = new Informer(client, {
+      apiVersion: API_VERSION,
+      kind: "AnalysisRun",
+      namespace: ns,
+      labelSelector: ROLLOUT_LABEL,
+      onChange: (_t, obj) => enqueueOwner(obj),
+    });
+    this.services = new Informer(client, {
+      apiVersion: "v1",
+      kind: "Service",
+      namespace: ns,
+      onChange: (_t, svc) =>
+        this.enqueueWhere(svc.metadata.namespace, (r) => serviceNames(specOf(r)).includes(svc.metadata.name)),
+    });
+    this.deployments = new Informer(client, {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      namespace: ns,
+      onChange: (_t, dep) => this.enqueueWhere(dep.metadata.namespace, (r) => specOf(r)?.workloadRef?.name === dep.metadata.name),
+    });
+    const onTemplate = (namespace: string | undefined, name: string) =>
+      this.enqueueWhere(namespace, (r) => templateRefs(specOf(r)).some((t) => t.templateName === name));
+    this.templates = new Informer(client, {
+      apiVersion: API_VERSION,
+      kind: "AnalysisTemplate",
+      namespace: ns,
+      onChange: (_t, t) => onTemplate(t.metadata.namespace, t.metadata.name),
+    });
+    this.clusterTemplates = new Informer(client, {
+      apiVersion: API_VERSION,
+      kind: "ClusterAnalysisTemplate",
+      onChange: (_t, t) => onTemplate(undefined, t.metadata.name),
+    });
+  }
+
+  private get informers() {
+    return [
+      this.rollouts,
+      this.replicaSets,
+      this.services,
+      this.analysisRuns,
+      this.deployments,
+      this.templates,
+      this.clusterTemplates,
+    ] as Informer<KubeObject>[];
+  }
+
+  /** Ready once every cache is filled. */
+  get synced(): boolean {
+    return this.started && this.informers.every((i) => i.hasSynced);
+  }
+
+  get queueDepth(): number {
+    return this.queue.length;
+  }
+
+  /** Fills the caches, then starts the workers; resolves once reconciling has begun. */
+  async start(): Promise<void> {
+    await Promise.all(this.informers.map((i) => i.start()));
+    this.started = true;
+    this.log(`caches synced; ${this.rollouts.list().length} rollouts`);
+    this.workers = runWorkers(
+      this.queue,
+      this.opts.workers ?? 4,
+      (key) => this.timedReconcile(key),
+      (key, err, retryInMs) => this.log(`reconcile ${key} failed (retry in ${retryInMs}ms): ${(err as Error).message}`),
+    );
+  }
+
+  /** Stops taking work, lets the reconciles under way finish, and stops the informers. */
+  async stop(): Promise<void> {
+    this.queue.shutDown();
+    await this.workers;
+    for (const i of this.informers) i.stop();
+  }
+
+  private log(line: string): void {
+    this.opts.log?.(line);
+  }
+
+  private enqueueWhere(namespace: string | undefined, test: (r: RolloutObject) => boolean): void {
+    for (const r of this.rollouts.list()) {
+      if ((namespace === undefined || r.metadata.namespace === namespace) && test(r)) this.queue.add(objectKey(r));
+    }
+  }
+
+  private adopts(rollout: RolloutObject, rs: ReplicaSetObject): boolean {
+    const spec = specOf(rollout);
+    return (
+      rs.metadata.namespace === rollout.metadata.namespace &&
+      !controllerOf(rs) &&
+      spec !== undefined &&
+      selectorMatches(spec.selector, rs.metadata.labels ?? {})
+    );
+  }
+
+  private async timedReconcile(key: string): Promise<ReconcileResult> {
+    const started = performance.now();
+    try {
+      const result = await this.reconcile(key);
+      this.opts.observer?.reconciled(
+        result?.requeueAfterMs !== undefined ? "requeue" : "done",
+        (performance.now() - started) / 1000,
+      );
+      return result;
+    } catch (err) {
+      this.opts.observer?.reconciled("error", (performance.now() - started) / 1000);
+      throw err;
+    }
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const rollout = this.rollouts.get(key);
+    if (!rollout || rollout.metadata.deletionTimestamp) return undefined;
+    const now = this.opts.now?.() ?? new Date();
+    const parsed = rolloutSpec.safeParse(rollout.spec);
+    if (!parsed.success) {
+      // A spec the planner cannot read (the CRD's schema let it through): report it, touch nothing.
+      const issue = parsed.error.issues[0];
+      const problem = `spec.${issue?.path.join(".") ?? ""}: ${issue?.message ?? "invalid"}`;
+      const before = (rollout.status ?? {}) as RolloutStatus;
+      const { status, events } = invalidSpecStatus(before, problem, now);
+      await this.writeStatus(rollout, before, status);
+      await this.recordEvents(
+        rollout,
+        events.map((e) => ({ type: "event", ...e, warning: true }) as const),
+      );
+      return undefined;
+    }
+    const { observed, template } = await this.observe(rollout, parsed.data, now);
+    let plan = planRollout(observed);
+    try {
+      await this.apply(rollout, observed, plan, template);
+    } catch (err) {
+      if (!(err instanceof SpecProblem)) throw err;
+      plan = planRollout({ ...observed, invalidSpec: err.message });
+    }
+    await this.writeStatus(rollout, observed.status, plan.status);
+    await this.recordEvents(rollout, plan.actions);
+    this.report(rollout, plan);
+    return plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : undefined;
+  }
+
+  /** Everything the planner needs, from the caches (and, while a restart is due, the pods). */
+  private async observe(
+    rollout: RolloutObject,
+    spec: RolloutSpec,
+    now: Date,
+  ): Promise<{ observed: Observed; template: PodTemplate | undefined }> {
+    const { namespace, name } = rollout.metadata;
+    const status = (rollout.status ?? {}) as RolloutStatus;
+    const problems: string[] = [];
+
+    let template = (rollout.spec as { template?: PodTemplate }).template;
+    let deployment: Observed["deployment"];
+    if (spec.workloadRef) {
+      const dep = this.deployments.get(`${namespace}/${spec.workloadRef.name}`);
+      if (!dep) problems.push(`Deployment "${spec.workloadRef.name}" (workloadRef) not found`);
+      else {
+        template = dep.spec.template;
+        deployment = { replicas: dep.spec.replicas ?? 1, available: dep.status?.availableReplicas ?? 0 };
+      }
+    }
+    const templateHash = template ? podTemplateHash(template) : (status.currentPodHash ?? "");
+
+    const owned = this.replicaSets
+      .list()
+      .filter(
+        (rs) =>
+          rs.metadata.namespace === namespace && (controllerOf(rs)?.uid === rollout.metadata.uid || this.adopts(rollout, rs)),
+      );
+    const services: Record<string, string | null> = {};
+    for (const svc of serviceNames(spec)) {
+      const found = this.services.get(`${namespace}/${svc}`);
+      if (!found) problems.push(`Service "${svc}" not found`);
+      else services[svc] = found.spec?.selector?.[POD_TEMPLATE_HASH_LABEL] ?? null;
+    }
+    for (const ref of templateRefs(spec)) {
+      if (!this.findTemplate(namespace, ref.templateName, ref.clusterScope)) {
+        problems.push(`${ref.clusterScope ? "ClusterAnalysisTemplate" : "AnalysisTemplate"} "${ref.templateName}" not found`);
+      }
+    }
+    // A template the apiserver refused stays refused until the spec changes.
+    const rejected = status.conditions?.find((c) => c.type === "InvalidSpec" && c.status === "True");
+    if (
+      rejected?.message?.includes(`ReplicaSet "${name}-${templateHash}"`) &&
+      status.observedGeneration === rollout.metadata.generation
+    ) {
+      problems.push(rejected.message);
+    }
+
+    const analysisRuns = this.analysisRuns
+      .list()
+      .filter((r) => r.metadata.namespace === namespace && controllerOf(r)?.uid === rollout.metadata.uid)
+      .flatMap((r) => observeAnalysisRun(r) ?? []);
+    const restart = await this.restartState(
+      rollout,
+      spec,
+      owned.map((rs) => rs.metadata.name),
+    );
+    const observed: Observed = {
+      name,
+      generation: rollout.metadata.generation ?? 0,
+      status,
+      now,
+      spec,
+      templateHash,
+      replicaSets: owned.map(observeReplicaSet).filter((r) => r.hash),
+      analysisRuns,
+      services,
+      ...(deployment ? { deployment } : {}),
+      ...(restart ? { restart } : {}),
+      ...(problems.length ? { invalidSpec: problems.join("; ") } : {}),
+    };
+    return { observed, template };
+  }
+
+  private findTemplate(namespace: string, name: string, clusterScope?: boolean): Template | undefined {
+    return clusterScope ? this.clusterTemplates.get(name) : this.templates.get(`${namespace}/${name}`);
+  }
+
+  /** The pods created before spec.restartAt, listed only while a restart is due. */
+  private async restartState(rollout: RolloutObject, spec: RolloutSpec, owned: string[]): Promise<Observed["restart"]> {
+    const at = spec.restartAt;
+    const status = (rollout.status ?? {}) as RolloutStatus;
+    if (!at || status.restartedAt === at) return undefined;
+    const selector = Object.entries(spec.selector.matchLabels ?? {})
+      .map(([k, v]) => `${k}=${v}`)
+      .join(",");
+    const pods = (await this.client.list<PodObject>("v1", "Pod", rollout.metadata.namespace, selector)).filter((p) =>
+      owned.includes(controllerOf(p)?.name ?? ""),
+    );
+    const due = pods.filter((p) => !p.metadata.deletionTimestamp && (p.metadata.creationTimestamp ?? "") < at);
+    return {
+      pods: due.map((p) => ({ name: p.metadata.name, replicaSet: controllerOf(p)?.name ?? "" })),
+      terminating: pods.filter((p) => p.metadata.deletionTimestamp).length,
+    };
+  }
+
+  private async apply(rollout: RolloutObject, observed: Observed, plan: Plan, template: PodTemplate | undefined): Promise<void> {
+    const { namespace, name } = rollout.metadata;
+    const spec = observed.spec;
+    // Adopt matching orphans first, so a restart never creates a second ReplicaSet for one revision.
+    for (const rs of this.replicaSets.list()) {
+      if (observed.replicaSets.some((o) => o.name === rs.metadata.name) && !controllerOf(rs)) {
+        const refs = [...(rs.metadata.ownerReferences ?? []), ownerReference(rollout)];
+        this.replicaSets.remember(
+          await this.client.patch("apps/v1", "ReplicaSet", rs.metadata.name, namespace, {
+            metadata: { ownerReferences: refs, resourceVersion: rs.metadata.resourceVersion },
+          }),
+        );
+      }
+    }
+    for (const action of plan.actions) {
+      switch (action.type) {
+        case "createReplicaSet": {
+          if (!template) break;
+          const rs = replicaSetFor(
+            rollout,
+            template,
+            spec.selector,
+            action.hash,
+            action.revision,
+            action.replicas,
+            spec.minReadySeconds,
+          );
+          try {
+            this.replicaSets.remember(await this.client.create(rs));
+          } catch (err) {
+            if (isAlreadyExists(err)) break;
+            if (err instanceof KubeError && (err.status === 422 || err.status === 400)) {
+              throw new SpecProblem(`ReplicaSet "${rs.metadata.name}" is invalid: ${err.message}`);
+            }
+            throw err;
+          }
+          break;
+        }
+        case "scaleReplicaSet":
+          this.replicaSets.remember(
+            await this.client.patch("apps/v1", "ReplicaSet", action.name, namespace, { spec: { replicas: action.replicas } }),
+          );
+          break;
+        case "setScaleDownAt":
+          this.replicaSets.remember(
+            await this.client.patch("apps/v1", "ReplicaSet", action.name, namespace, {
+              metadata: { annotations: { [SCALE_DOWN_AT_ANNOTATION]: action.at } },
+            }),
+          );
+          break;
+        case "deleteReplicaSet":
+          await this.client.delete("apps/v1", "ReplicaSet", action.name, namespace);
+          break;
+        case "setServiceSelector":
+          try {
+            this.services.remember(
+              await this.client.patch("v1", "Service", action.service, namespace, {
+                spec: { selector: { [POD_TEMPLATE_HASH_LABEL]: action.hash } },
+              }),
+            );
+          } catch (err) {
+            if (isNotFound(err)) throw new SpecProblem(`Service "${action.service}" not found`);
+            throw err;
+          }
+          break;
+        case "createAnalysisRun":
+          await this.createAnalysisRun(rollout, observed, action);
+          break;
+        case "terminateAnalysisRun":
+          this.analysisRuns.remember(
+            await this.client.patch(API_VERSION, "AnalysisRun", action.name, namespace, { spec: { terminate: true } }),
+          );
+          break;
+        case "scaleDeployment":
+          if (spec.workloadRef) {
+            this.deployments.remember(
+              await this.client.patch("apps/v1", "Deployment", spec.workloadRef.name, namespace, {
+                spec: { replicas: action.replicas },
+              }),
+            );
+          }
+          break;
+        case "deletePod":
+          await this.client.delete("v1", "Pod", action.name, namespace);
+          break;
+        case "event":
+          break; // recorded once the status is written
+      }
+    }
+    if (plan.traffic && spec.strategy.canary) {
+      const router = routerFor({
+        client: this.client,
+        rollout: { name, namespace, uid: rollout.metadata.uid ?? "" },
+        canary: spec.strategy.canary,
+      });
+      if (router) {
+        const t = plan.traffic;
+        await router.setWeight(t);
+        await router.setHeaderRoutes(t.headerRoutes, t);
+        await router.setMirrorRoutes(t.mirrorRoutes, t);
+        if (!t.headerRoutes.length && !t.mirrorRoutes.length) await router.removeManagedRoutes();
+        const verified = await router.verify(t);
+        const weights = plan.status.canary?.weights;
+        if (weights) weights.verified = verified;
+        if (weights && verified === undefined) delete weights.verified;
+      }
+    }
+  }
+
+  private async createAnalysisRun(
+    rollout: RolloutObject,
+    observed: Observed,
+    action: Extract<Action, { type: "createAnalysisRun" }>,
+  ): Promise<void> {
+    const templates: FoundTemplate[] = [];
+    for (const ref of action.analysis.templates) {
+      const found = this.findTemplate(rollout.metadata.namespace, ref.templateName, ref.clusterScope);
+      const kind = ref.clusterScope ? "ClusterAnalysisTemplate" : "AnalysisTemplate";
+      if (!found) throw new SpecProblem(`${kind} "${ref.templateName}" not found`);
+      const spec = analysisTemplateSpec.safeParse(found.spec);
+      if (!spec.success) throw new SpecProblem(`${kind} "${ref.templateName}" is invalid: ${spec.error.issues[0]?.message}`);
+      templates.push({ name: ref.templateName, kind, spec: spec.data as AnalysisTemplate["spec"] });
+    }
+    let run: AnalysisRunObject;
+    try {
+      run = analysisRunFor({
+        name: action.name,
+        rollout,
+        role: action.role,
+        hash: action.hash,
+        ...(action.stepIndex !== undefined ? { stepIndex: action.stepIndex } : {}),
+        analysis: action.analysis as RolloutAnalysis,
+        templates,
+        hashes: { stable: observed.status.stableRS ?? observed.templateHash, latest: observed.templateHash },
+      });
+    } catch (err) {
+      throw new SpecProblem((err as Error).message);
+    }
+    try {
+      this.analysisRuns.remember(await this.client.create(run));
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+    }
+  }
+
+  /** Writes the status when it changed, guarded by the resourceVersion read: a concurrent write
+   * (a CLI command, another replica) makes this reconcile fail and run again on fresh data. */
+  private async writeStatus(rollout: RolloutObject, before: RolloutStatus, after: RolloutStatus): Promise<void> {
+    const clean = JSON.parse(JSON.stringify(after)) as RolloutStatus;
+    if (canonicalJson(clean) === canonicalJson(before)) return;
+    try {
+      this.rollouts.remember(await this.client.replace({ ...rollout, status: clean }, { subresource: "status" }));
+    } catch (err) {
+      if (isConflict(err))
+        throw new Error(`status of rollout ${rollout.metadata.namespace}/${rollout.metadata.name} changed meanwhile; retrying`);
+      throw err;
+    }
+  }
+
+  private async recordEvents(rollout: RolloutObject, actions: Action[]): Promise<void> {
+    const now = new Date().toISOString();
+    for (const a of actions) {
+      if (a.type !== "event") continue;
+      await this.client
+        .create({
+          apiVersion: "v1",
+          kind: "Event",
+          metadata: { generateName: `${rollout.metadata.name}.`, namespace: rollout.metadata.namespace },
+          involvedObject: {
+            apiVersion: API_VERSION,
+            kind: "Rollout",
+            name: rollout.metadata.name,
+            namespace: rollout.metadata.namespace,
+            uid: rollout.metadata.uid,
+          },
+          reason: a.reason,
+          message: a.message,
+          type: a.warning ? "Warning" : "Normal",
+          source: { component: "ramp-controller" },
+          firstTimestamp: now,
+          lastTimestamp: now,
+          count: 1,
+          reportingComponent: "ramp.dev/controller",
+          reportingInstance: this.opts.identity ?? "ramp-controller",
+        })
+        .catch((err: unknown) => this.log(`event ${a.reason} for ${rollout.metadata.name}: ${(err as Error).message}`));
+    }
+  }
+
+  private report(rollout: RolloutObject, plan: Plan): void {
+    const spec = specOf(rollout);
+    const s = plan.status;
+    if (!spec || !s.phase) return;
+    this.opts.observer?.rollout(rollout.metadata.namespace, rollout.metadata.name, {
+      phase: s.phase,
+      strategy: spec.strategy.canary ? "canary" : "blueGreen",
+      step: spec.strategy.canary ? (s.currentStepIndex ?? 0) : 0,
+      canaryWeight: spec.strategy.canary
+        ? (s.canary?.weights?.canary.weight ?? 0)
+        : s.blueGreen?.activeSelector === s.currentPodHash && s.currentPodHash !== undefined
+          ? 100
+          : 0,
+      desiredReplicas: spec.replicas,
+      availableReplicas: s.availableReplicas ?? 0,
+      updatedReplicas: s.updatedReplicas ?? 0,
+    });
+  }
+}
+
+/** The parsed spec, or undefined when it does not parse. */
+function specOf(rollout: RolloutObject): RolloutSpec | undefined {
+  const parsed = rolloutSpec.safeParse(rollout.spec);
+  return parsed.success ? parsed.data : undefined;
+}
+
+function serviceNames(spec: RolloutSpec | undefined): string[] {
+  const c = spec?.strategy.canary;
+  const b = spec?.strategy.blueGreen;
+  return [c?.stableService, c?.canaryService, b?.activeService, b?.previewService].filter((s): s is string => !!s);
+}
+
+function templateRefs(spec: RolloutSpec | undefined): { templateName: string; clusterScope?: boolean }[] {
+  const c = spec?.strategy.canary;
+  const b = spec?.strategy.blueGreen;
+  const analyses = [c?.analysis, ...(c?.steps ?? []).map((s) => s.analysis), b?.prePromotionAnalysis, b?.postPromotionAnalysis];
+  return analyses.flatMap((a) => a?.templates ?? []);
+}

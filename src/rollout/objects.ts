@@ -1,0 +1,164 @@
+// The Kubernetes objects the Rollout controller reads and writes, as far as it reads them, and the
+// labels and annotations that tie them to their Rollout. Pure: no I/O.
+import type { AnalysisRunSpec, AnalysisRunStatus } from "../api/analysis.ts";
+import { API_VERSION } from "../api/kinds.ts";
+import type { Rollout } from "../api/rollout.ts";
+import type { KubeObject } from "../kube/client.ts";
+import { POD_TEMPLATE_HASH_LABEL } from "./plan/hash.ts";
+import type { AnalysisRole, ObservedAnalysisRun, ObservedReplicaSet } from "./plan/types.ts";
+
+export { POD_TEMPLATE_HASH_LABEL };
+export const REVISION_ANNOTATION = "ramp.dev/revision";
+export const SCALE_DOWN_AT_ANNOTATION = "ramp.dev/scale-down-at";
+export const ROLLOUT_LABEL = "ramp.dev/rollout";
+export const ANALYSIS_ROLE_LABEL = "ramp.dev/analysis-role";
+export const STEP_INDEX_LABEL = "ramp.dev/step-index";
+export const INSTANCE_ID_LABEL = "ramp.dev/controller-instance-id";
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
+export interface Meta {
+  name: string;
+  namespace: string;
+  uid?: string;
+  generation?: number;
+  resourceVersion?: string;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: OwnerReference[];
+  [key: string]: unknown;
+}
+
+export type PodTemplate = NonNullable<Rollout["spec"]["template"]>;
+
+export interface ReplicaSetObject extends KubeObject {
+  metadata: Meta;
+  spec: {
+    replicas?: number;
+    minReadySeconds?: number;
+    selector: { matchLabels?: Record<string, string>; matchExpressions?: unknown[] };
+    template: PodTemplate;
+  };
+  status?: { replicas?: number; readyReplicas?: number; availableReplicas?: number; observedGeneration?: number };
+}
+
+export interface ServiceObject extends KubeObject {
+  metadata: Meta;
+  spec?: { selector?: Record<string, string> };
+}
+
+export interface DeploymentObject extends KubeObject {
+  metadata: Meta;
+  spec: { replicas?: number; template: PodTemplate };
+  status?: { availableReplicas?: number };
+}
+
+export interface PodObject extends KubeObject {
+  metadata: Meta;
+}
+
+export type RolloutObject = KubeObject & { metadata: Meta; spec: unknown; status?: unknown };
+export type AnalysisRunObject = KubeObject & { metadata: Meta; spec: AnalysisRunSpec; status?: AnalysisRunStatus };
+
+export const controllerOf = (o: { metadata: Meta }) => o.metadata.ownerReferences?.find((r) => r.controller);
+
+export function ownerReference(rollout: { metadata: Meta }): OwnerReference {
+  return {
+    apiVersion: API_VERSION,
+    kind: "Rollout",
+    name: rollout.metadata.name,
+    uid: rollout.metadata.uid ?? "",
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+}
+
+export function observeReplicaSet(rs: ReplicaSetObject): ObservedReplicaSet {
+  const scaleDownAt = rs.metadata.annotations?.[SCALE_DOWN_AT_ANNOTATION];
+  return {
+    name: rs.metadata.name,
+    hash: rs.metadata.labels?.[POD_TEMPLATE_HASH_LABEL] ?? "",
+    revision: Number(rs.metadata.annotations?.[REVISION_ANNOTATION] ?? 0) || 0,
+    replicas: rs.spec.replicas ?? 0,
+    current: rs.status?.replicas ?? 0,
+    ready: rs.status?.readyReplicas ?? 0,
+    available: rs.status?.availableReplicas ?? 0,
+    ...(scaleDownAt ? { scaleDownAt } : {}),
+  };
+}
+
+const ROLES: readonly AnalysisRole[] = ["step", "background", "prePromotion", "postPromotion"];
+
+export function observeAnalysisRun(run: AnalysisRunObject): ObservedAnalysisRun | undefined {
+  const labels = run.metadata.labels ?? {};
+  const role = ROLES.find((r) => r === labels[ANALYSIS_ROLE_LABEL]);
+  if (!role) return undefined;
+  const step = labels[STEP_INDEX_LABEL];
+  return {
+    name: run.metadata.name,
+    role,
+    hash: labels[POD_TEMPLATE_HASH_LABEL] ?? "",
+    ...(step !== undefined ? { stepIndex: Number(step) } : {}),
+    ...(run.status?.phase ? { phase: run.status.phase } : {}),
+    ...(run.status?.message ? { message: run.status.message } : {}),
+    terminated: run.spec.terminate === true,
+  };
+}
+
+/** Whether `labels` satisfy a label selector (matchLabels and matchExpressions). */
+export function selectorMatches(
+  selector: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] },
+  labels: Record<string, string>,
+): boolean {
+  const exact = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+  return (
+    exact &&
+    (selector.matchExpressions ?? []).every((e) => {
+      const has = e.key in labels;
+      const value = labels[e.key] ?? "";
+      if (e.operator === "In") return has && (e.values ?? []).includes(value);
+      if (e.operator === "NotIn") return !has || !(e.values ?? []).includes(value);
+      if (e.operator === "Exists") return has;
+      return !has;
+    })
+  );
+}
+
+/** The ReplicaSet for one revision: the template with the hash label, selected by it too. */
+export function replicaSetFor(
+  rollout: RolloutObject,
+  template: PodTemplate,
+  selector: ReplicaSetObject["spec"]["selector"],
+  hash: string,
+  revision: number,
+  replicas: number,
+  minReadySeconds: number,
+): ReplicaSetObject {
+  const labels = { ...(template.metadata?.labels ?? {}), [POD_TEMPLATE_HASH_LABEL]: hash };
+  return {
+    apiVersion: "apps/v1",
+    kind: "ReplicaSet",
+    metadata: {
+      name: `${rollout.metadata.name}-${hash}`,
+      namespace: rollout.metadata.namespace,
+      labels,
+      annotations: { [REVISION_ANNOTATION]: String(revision) },
+      ownerReferences: [ownerReference(rollout)],
+    },
+    spec: {
+      replicas,
+      minReadySeconds,
+      selector: { ...selector, matchLabels: { ...(selector.matchLabels ?? {}), [POD_TEMPLATE_HASH_LABEL]: hash } },
+      template: { ...template, metadata: { ...(template.metadata ?? {}), labels } },
+    },
+  };
+}

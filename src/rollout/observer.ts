@@ -1,0 +1,25 @@
+// What the Rollout controller reports about its own work, for metrics. The server implements it
+// with prom-client; the controller only calls it, so it stays free of any metrics library.
+
+export type ReconcileOutcome = "done" | "requeue" | "error";
+
+/** One Rollout's state after a reconcile: the figures behind the per-rollout gauges. */
+export interface RolloutGauge {
+  phase: "Progressing" | "Paused" | "Healthy" | "Degraded";
+  strategy: "canary" | "blueGreen";
+  /** Index of the current canary step (0 for blue-green). */
+  step: number;
+  /** Traffic share of the canary (blue-green: 100 once the active Service points at the new pods). */
+  canaryWeight: number;
+  desiredReplicas: number;
+  availableReplicas: number;
+  updatedReplicas: number;
+}
+
+export interface ControllerObserver {
+  reconciled(outcome: ReconcileOutcome, durationSeconds: number): void;
+  /** The state of one Rollout after a reconcile; undefined once the Rollout is gone. */
+  rollout(namespace: string, name: string, gauge: RolloutGauge | undefined): void;
+  /** One apiserver call answered (or failed with no answer: code 0). */
+  apiRequest(verb: string, code: number): void;
+}
