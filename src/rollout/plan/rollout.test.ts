@@ -104,6 +104,22 @@ describe("planRollout: what every strategy shares", () => {
     expect(condition(moving.status, "Progressing")?.status).toBe("True");
   });
 
+  it("waiting on a step's analysis is not a stall: the deadline counts from when the run ends", () => {
+    const stuck = observe({
+      templateHash: "v2",
+      status: { ...stable, currentPodHash: "v2", currentStepIndex: 0 },
+      replicaSets: [rs("v1", 4, 1), rs("v2", 1, 2, { available: 0, ready: 0 })],
+    });
+    const start = planRollout(stuck);
+    const run = { name: "web-v2-step0", role: "step" as const, hash: "v2", stepIndex: 0, phase: "Running" as const, terminated: false };
+    const analysing = planRollout({ ...stuck, analysisRuns: [run], status: start.status, now: at(61) });
+    expect(analysing.status.phase).toBe("Progressing");
+    const ended = planRollout({ ...stuck, analysisRuns: [{ ...run, terminated: true }], status: analysing.status, now: at(100) });
+    expect(ended.status.phase).toBe("Progressing");
+    const late = planRollout({ ...stuck, analysisRuns: [{ ...run, terminated: true }], status: ended.status, now: at(122) });
+    expect(late.status.phase).toBe("Degraded");
+  });
+
   it("keeps revisionHistoryLimit idle ReplicaSets, deleting the oldest", () => {
     const plan = planRollout(observe({ replicaSets: [rs("v1", 4, 3), rs("a", 0, 1), rs("b", 0, 2)] }));
     expect(nonEvents(plan.actions)).toEqual([{ type: "deleteReplicaSet", name: "web-a" }]);

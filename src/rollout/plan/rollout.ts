@@ -37,9 +37,11 @@ export function planRollout(o: Observed): Plan {
   let status = plan.status;
   let conditions = without(status.conditions ?? [], "InvalidSpec");
 
-  // The progress deadline: no progress for progressDeadlineSeconds while progressing.
+  // The progress deadline: no progress for progressDeadlineSeconds while progressing. Waiting on a
+  // step's or a promotion's analysis is not a stall: the deadline counts from when it ends.
   const progressing = conditions.find((c) => c.type === "Progressing");
-  const moved = progressMark(o.status) !== progressMark(status) || !progressing;
+  const analysing = o.analysisRuns.some((r) => r.hash === o.templateHash && r.role !== "background" && !r.terminated);
+  const moved = progressMark(o.status) !== progressMark(status) || !progressing || analysing;
   const lastProgress = moved ? nowIso : (progressing?.lastUpdateTime ?? nowIso);
   const deadline = ms(lastProgress) + o.spec.progressDeadlineSeconds * 1000;
   // Once exceeded it stays so until something moves.
