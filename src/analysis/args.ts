@@ -73,3 +73,15 @@ export function substitute(text: string, args: Record<string, string>, opts: { p
 export function argumentNames(text: string): string[] {
   return [...new Set([...text.matchAll(PLACEHOLDER)].map((m) => m[1] as string))];
 }
+
+/** A field of an object (the Rollout) by a kubectl-style path: `metadata.name`, `metadata.labels['app']`, `spec.replicas`. */
+export function fieldValue(obj: unknown, fieldPath: string): string | undefined {
+  const parts = [...fieldPath.matchAll(/([^.[\]]+)|\[['"]([^'"]+)['"]\]/g)].map((m) => m[1] ?? m[2] ?? "");
+  let value: unknown = obj;
+  for (const part of parts) {
+    if (value === null || typeof value !== "object") return undefined;
+    value = (value as Record<string, unknown>)[part];
+  }
+  if (value === undefined || value === null) return undefined;
+  return typeof value === "object" ? JSON.stringify(value) : String(value);
+}

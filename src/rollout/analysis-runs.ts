@@ -2,12 +2,14 @@
 // the Rollout's arguments resolved (pod-template hashes, its own fields), owned and labelled so the
 // controller finds it again.
 
+import { fieldValue } from "../analysis/args.ts";
 import { buildRunSpec, type RunTemplate } from "../analysis/run-spec.ts";
 import type { AnalysisRunSpec } from "../api/analysis.ts";
 import { API_VERSION } from "../api/kinds.ts";
 import {
   ANALYSIS_ROLE_LABEL,
   type AnalysisRunObject,
+  INSTANCE_ID_LABEL,
   ownerReference,
   POD_TEMPLATE_HASH_LABEL,
   ROLLOUT_LABEL,
@@ -17,18 +19,6 @@ import {
 import type { AnalysisRole, RolloutAnalysis } from "./plan/types.ts";
 
 export type { RunTemplate as FoundTemplate } from "../analysis/run-spec.ts";
-
-/** A field of the Rollout by a kubectl-style path: `metadata.name`, `metadata.labels['app']`, `spec.replicas`. */
-export function fieldValue(obj: unknown, fieldPath: string): string | undefined {
-  const parts = [...fieldPath.matchAll(/([^.[\]]+)|\[['"]([^'"]+)['"]\]/g)].map((m) => m[1] ?? m[2] ?? "");
-  let value: unknown = obj;
-  for (const part of parts) {
-    if (value === null || typeof value !== "object") return undefined;
-    value = (value as Record<string, unknown>)[part];
-  }
-  if (value === undefined || value === null) return undefined;
-  return typeof value === "object" ? JSON.stringify(value) : String(value);
-}
 
 /** The Rollout's arguments with hashes and fields resolved to values. */
 export function resolveRolloutArgs(
@@ -60,6 +50,7 @@ export function analysisRunFor(opts: {
   hashes: { stable: string; latest: string };
 }): AnalysisRunObject {
   const { rollout, analysis } = opts;
+  const instance = rollout.metadata.labels?.[INSTANCE_ID_LABEL];
   const spec = buildRunSpec(
     opts.templates,
     resolveRolloutArgs(analysis, rollout, opts.hashes),
@@ -72,6 +63,8 @@ export function analysisRunFor(opts: {
       name: opts.name,
       namespace: rollout.metadata.namespace,
       labels: {
+        // The analysis controller of the same instance measures it.
+        ...(instance ? { [INSTANCE_ID_LABEL]: instance } : {}),
         [ROLLOUT_LABEL]: rollout.metadata.name,
         [ANALYSIS_ROLE_LABEL]: opts.role,
         [POD_TEMPLATE_HASH_LABEL]: opts.hash,

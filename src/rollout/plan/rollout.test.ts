@@ -111,7 +111,14 @@ describe("planRollout: what every strategy shares", () => {
       replicaSets: [rs("v1", 4, 1), rs("v2", 1, 2, { available: 0, ready: 0 })],
     });
     const start = planRollout(stuck);
-    const run = { name: "web-v2-step0", role: "step" as const, hash: "v2", stepIndex: 0, phase: "Running" as const, terminated: false };
+    const run = {
+      name: "web-v2-step0",
+      role: "step" as const,
+      hash: "v2",
+      stepIndex: 0,
+      phase: "Running" as const,
+      terminated: false,
+    };
     const analysing = planRollout({ ...stuck, analysisRuns: [run], status: start.status, now: at(61) });
     expect(analysing.status.phase).toBe("Progressing");
     const ended = planRollout({ ...stuck, analysisRuns: [{ ...run, terminated: true }], status: analysing.status, now: at(100) });
@@ -128,7 +135,13 @@ describe("planRollout: what every strategy shares", () => {
   it.each([
     {
       name: "replaces one old pod when the rollout is whole",
-      restart: { pods: [{ name: "p1", replicaSet: "web-v1" }, { name: "p2", replicaSet: "web-v1" }], terminating: 0 },
+      restart: {
+        pods: [
+          { name: "p1", replicaSet: "web-v1" },
+          { name: "p2", replicaSet: "web-v1" },
+        ],
+        terminating: 0,
+      },
       actions: [{ type: "deletePod", name: "p1" }],
       restartedAt: undefined,
     },
@@ -138,7 +151,12 @@ describe("planRollout: what every strategy shares", () => {
       actions: [],
       restartedAt: undefined,
     },
-    { name: "records the restart once no old pod is left", restart: { pods: [], terminating: 0 }, actions: [], restartedAt: iso(-5) },
+    {
+      name: "records the restart once no old pod is left",
+      restart: { pods: [], terminating: 0 },
+      actions: [],
+      restartedAt: iso(-5),
+    },
   ])("restartAt: $name", ({ restart, actions, restartedAt }) => {
     const plan = planRollout(observe({ spec: spec({ restartAt: iso(-5) }), restart }));
     expect(nonEvents(plan.actions)).toEqual(actions);
@@ -150,14 +168,17 @@ describe("planRollout: what every strategy shares", () => {
     { scaleDown: "onsuccess", healthy: false, deployment: 4, want: undefined },
     { scaleDown: "progressively", healthy: false, deployment: 4, want: 2 },
     { scaleDown: "never", healthy: true, deployment: 4, want: undefined },
-  ])("workloadRef scaleDown $scaleDown (healthy: $healthy) scales the Deployment to $want", ({ scaleDown, healthy, deployment, want }) => {
-    const o = observe({
-      spec: spec({ template: undefined, workloadRef: { name: "web", scaleDown } }),
-      deployment: { replicas: deployment, available: deployment },
-      replicaSets: [rs("v1", 4, 1, healthy ? {} : { available: 2, ready: 2 })],
-    });
-    const plan = planRollout(o);
-    const scale = plan.actions.find((a) => a.type === "scaleDeployment");
-    expect(scale && "replicas" in scale ? scale.replicas : undefined).toBe(want);
-  });
+  ])(
+    "workloadRef scaleDown $scaleDown (healthy: $healthy) scales the Deployment to $want",
+    ({ scaleDown, healthy, deployment, want }) => {
+      const o = observe({
+        spec: spec({ template: undefined, workloadRef: { name: "web", scaleDown } }),
+        deployment: { replicas: deployment, available: deployment },
+        replicaSets: [rs("v1", 4, 1, healthy ? {} : { available: 2, ready: 2 })],
+      });
+      const plan = planRollout(o);
+      const scale = plan.actions.find((a) => a.type === "scaleDeployment");
+      expect(scale && "replicas" in scale ? scale.replicas : undefined).toBe(want);
+    },
+  );
 });
