@@ -11,6 +11,8 @@ export interface InformerOptions<T> {
   namespace?: string;
   labelSelector?: string;
   onChange?: (type: ChangeType, obj: T) => void;
+  /** Told of each failed first list; start() keeps trying. */
+  onListError?: (err: unknown) => void;
 }
 
 export const objectKey = (o: KubeObject) =>
@@ -61,9 +63,20 @@ export class Informer<T extends KubeObject> {
     this.cache.delete(objectKey(obj));
   }
 
-  /** Lists, then watches in the background until stop(). Resolves once the cache is filled. */
+  /** Lists, then watches in the background until stop(). Resolves once the cache is filled; a list
+   * that fails (the apiserver starting, a CRD not served yet) is retried with backoff, as client-go's
+   * reflector does, rather than leaving a controller with no cache. */
   async start(): Promise<void> {
-    await this.relist();
+    for (let backoff = 100; ; backoff = Math.min(backoff * 2, 5_000)) {
+      try {
+        await this.relist();
+        break;
+      } catch (err) {
+        if (this.abort.signal.aborted) return;
+        this.opts.onListError?.(err);
+        await sleep(backoff);
+      }
+    }
     this.synced = true;
     void this.watchLoop();
   }
