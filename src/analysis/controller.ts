@@ -1,0 +1,172 @@
+// The AnalysisRun controller's shell: for each run, measure the metrics that are due through their
+// providers, let the pure evaluator (evaluate.ts) decide, and write the status. Provider failures
+// arrive as Error outcomes, so a broken Prometheus shows up in the run, never as a crashed loop.
+import type { AnalysisRunSpec, AnalysisRunStatus } from "../api/analysis.ts";
+import { API_VERSION } from "../api/kinds.ts";
+import { isConflict, type KubeClient, type KubeObject } from "../kube/client.ts";
+import { Informer, objectKey } from "../kube/informer.ts";
+import { type ReconcileResult, runWorkers, WorkQueue } from "../kube/queue.ts";
+import { fieldValue } from "./args.ts";
+import { advanceRun, dueMetrics, isTerminal } from "./evaluate.ts";
+import { providerFor } from "./providers/registry.ts";
+import type { MeasureContext, ProviderOutcome } from "./types.ts";
+
+const INSTANCE_ID_LABEL = "ramp.dev/controller-instance-id";
+
+type RunObject = KubeObject & {
+  metadata: {
+    name: string;
+    namespace: string;
+    resourceVersion?: string;
+    ownerReferences?: { apiVersion: string; kind: string; name: string; controller?: boolean }[];
+  };
+  spec: AnalysisRunSpec;
+  status?: AnalysisRunStatus;
+};
+
+type SecretObject = KubeObject & { data?: Record<string, string> };
+
+export interface AnalysisControllerOptions {
+  namespace?: string;
+  /** Measure only runs labelled ramp.dev/controller-instance-id=<id>; without one, only unlabelled runs. */
+  instanceId?: string;
+  workers?: number;
+  /** Prometheus address for metrics that name none (--prometheus-url / RAMP_PROMETHEUS_URL). */
+  prometheusUrl?: string;
+  now?: () => Date;
+  log?: (line: string) => void;
+}
+
+/** A run whose arguments cannot be resolved cannot measure anything: it ends in Error, saying why. */
+class ArgumentProblem extends Error {}
+
+export class AnalysisRunController {
+  private readonly client: KubeClient;
+  private readonly opts: AnalysisControllerOptions;
+  private readonly queue = new WorkQueue({ baseDelayMs: 50, maxDelayMs: 60_000 });
+  private readonly runs: Informer<RunObject>;
+  private workers: Promise<void> | undefined;
+
+  constructor(client: KubeClient, opts: AnalysisControllerOptions = {}) {
+    this.client = client;
+    this.opts = opts;
+    const onListError = (err: unknown) => opts.log?.(`listing failed, retrying: ${(err as Error).message}`);
+    this.runs = new Informer(client, {
+      onListError,
+      apiVersion: API_VERSION,
+      kind: "AnalysisRun",
+      namespace: opts.namespace,
+      labelSelector: opts.instanceId ? `${INSTANCE_ID_LABEL}=${opts.instanceId}` : `!${INSTANCE_ID_LABEL}`,
+      onChange: (type, run) => {
+        if (type !== "DELETED") this.queue.add(objectKey(run));
+      },
+    });
+  }
+
+  get synced(): boolean {
+    return this.runs.hasSynced;
+  }
+
+  get queueDepth(): number {
+    return this.queue.length;
+  }
+
+  async start(): Promise<void> {
+    await this.runs.start();
+    this.workers = runWorkers(
+      this.queue,
+      this.opts.workers ?? 4,
+      (key) => this.reconcile(key),
+      (key, err, retryInMs) => this.opts.log?.(`analysis ${key} failed (retry in ${retryInMs}ms): ${(err as Error).message}`),
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.queue.shutDown();
+    await this.workers;
+    this.runs.stop();
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const run = this.runs.get(key);
+    if (!run || run.metadata.deletionTimestamp || isTerminal(run.status?.phase)) return undefined;
+    const now = this.opts.now?.() ?? new Date();
+    const due = dueMetrics(run.spec, run.status, now);
+    const outcomes: Record<string, ProviderOutcome> = {};
+    if (due.length) {
+      let ctx: MeasureContext;
+      try {
+        ctx = await this.context(run, now);
+      } catch (err) {
+        if (!(err instanceof ArgumentProblem)) throw err;
+        await this.writeStatus(run, { ...run.status, phase: "Error", message: err.message, startedAt: now.toISOString() });
+        return undefined;
+      }
+      await Promise.all(
+        due.map(async (metric) => {
+          const provider = providerFor(metric);
+          outcomes[metric.name] = provider
+            ? await provider.measure(metric, ctx)
+            : { ok: false, code: "NO_PROVIDER", message: `metric "${metric.name}" names no known provider` };
+        }),
+      );
+    }
+    const step = advanceRun(run.spec, run.status, now, outcomes);
+    await this.writeStatus(run, step.status);
+    return step.requeueAfterMs !== undefined ? { requeueAfterMs: step.requeueAfterMs } : undefined;
+  }
+
+  private async context(run: RunObject, now: Date): Promise<MeasureContext> {
+    const { namespace } = run.metadata;
+    const readSecret = async (ns: string, name: string, key: string) => {
+      const secret = await this.client.get<SecretObject>("v1", "Secret", name, ns);
+      const value = secret.data?.[key];
+      if (value === undefined) throw new Error(`Secret "${name}" has no key "${key}"`);
+      return Buffer.from(value, "base64").toString("utf8");
+    };
+    const args: Record<string, string> = {};
+    for (const arg of run.spec.args ?? []) {
+      try {
+        if (arg.value !== undefined) args[arg.name] = arg.value;
+        else if (arg.valueFrom?.secretKeyRef) {
+          const ref = arg.valueFrom.secretKeyRef;
+          args[arg.name] = await readSecret(namespace, ref.name, ref.key);
+        } else if (arg.valueFrom?.fieldRef) {
+          args[arg.name] = await this.ownerField(run, arg.valueFrom.fieldRef.fieldPath);
+        } else throw new Error("it has no value");
+      } catch (err) {
+        throw new ArgumentProblem(`argument "${arg.name}": ${(err as Error).message}`);
+      }
+    }
+    return {
+      args,
+      now,
+      namespace,
+      readSecret,
+      ...(this.opts.prometheusUrl ? { defaultPrometheusUrl: this.opts.prometheusUrl } : {}),
+    };
+  }
+
+  /** fieldRef arguments read the object that owns the run (the Rollout). */
+  private async ownerField(run: RunObject, fieldPath: string): Promise<string> {
+    const owner = run.metadata.ownerReferences?.find((o) => o.controller);
+    if (!owner) throw new Error(`fieldRef ${fieldPath} needs an owner, and the run has none`);
+    const obj = await this.client.get(owner.apiVersion, owner.kind, owner.name, run.metadata.namespace);
+    const value = fieldValue(obj, fieldPath);
+    if (value === undefined) throw new Error(`${owner.kind} "${owner.name}" has no field ${fieldPath}`);
+    return value;
+  }
+
+  /** Written with the resourceVersion read: a concurrent change (terminate, a person) wins, and the
+   * run is measured again on fresh data. */
+  private async writeStatus(run: RunObject, status: AnalysisRunStatus): Promise<void> {
+    if (JSON.stringify(status) === JSON.stringify(run.status ?? {})) return;
+    try {
+      this.runs.remember(await this.client.replace({ ...run, status }, { subresource: "status" }));
+    } catch (err) {
+      if (isConflict(err))
+        throw new Error(`AnalysisRun ${run.metadata.namespace}/${run.metadata.name} changed meanwhile; retrying`);
+      throw err;
+    }
+  }
+}
