@@ -4,7 +4,7 @@
 // after that (and after post-promotion analysis), and the old pods go after a delay.
 import type { RolloutStatus } from "../../api/rollout.ts";
 import { NEW_REPLICA_SET } from "./canary.ts";
-import { Decisions, driveAnalysis, observedCounts, terminateUnwanted } from "./common.ts";
+import { abortCause, Decisions, driveAnalysis, observedCounts, terminateUnwanted } from "./common.ts";
 import { rollingStep } from "./replicas.ts";
 import type { Observed, ObservedReplicaSet, Plan, RolloutAnalysis } from "./types.ts";
 
@@ -240,7 +240,7 @@ export function planBlueGreen(o: Observed): Plan {
   const paused = o.spec.paused || (status.pauseConditions?.length ?? 0) > 0;
   const phase = aborted ? "Degraded" : paused ? "Paused" : healthy ? "Healthy" : "Progressing";
   const message = aborted
-    ? `aborted: active Service back on stable revision ${stableHash}`
+    ? `aborted: active Service back on stable revision ${stableHash}${abortCause([status.blueGreen?.prePromotionAnalysisRun, status.blueGreen?.postPromotionAnalysisRun])}`
     : o.spec.paused
       ? `paused (spec.paused) at revision ${hash}`
       : healthy

@@ -202,11 +202,16 @@ describe("planCanary: one decision at a time", () => {
       observed: observe({
         spec: spec([{ setWeight: 20 }, ANALYSIS_STEP]),
         status: { ...midRollout, currentStepIndex: 1, canary: { currentStepAnalysisRun: { name: "web-new-step1" } } },
-        analysisRuns: [stepRun("Failed")],
+        analysisRuns: [{ ...stepRun("Failed"), message: 'metric "errors" Failed' }],
         replicaSets: [rs("new", 2), rs("old", 8)],
       }),
       actions: [{ type: "scaleReplicaSet", name: "web-old", replicas: 10 }],
-      status: { abort: true, abortedAt: T0.toISOString(), phase: "Degraded" },
+      status: {
+        abort: true,
+        abortedAt: T0.toISOString(),
+        phase: "Degraded",
+        message: 'aborted: traffic back to stable revision old (analysis run web-new-step1 Failed: metric "errors" Failed)',
+      },
       events: ["AnalysisRunFailed", "RolloutAborted"],
       requeue: 10_000,
     },

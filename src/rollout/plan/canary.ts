@@ -3,7 +3,7 @@
 // the router should route (Plan.traffic) and the shell makes it so.
 import type { CanaryStep, RolloutStatus } from "../../api/rollout.ts";
 import type { DesiredTraffic, HeaderRoute, MirrorRoute } from "../../traffic/router.ts";
-import { Decisions, driveAnalysis, observedCounts, terminateUnwanted } from "./common.ts";
+import { abortCause, Decisions, driveAnalysis, observedCounts, terminateUnwanted } from "./common.ts";
 import { durationMs } from "./durations.ts";
 import { canaryTargets, rollingLimits, rollingStep } from "./replicas.ts";
 import type { Observed, ObservedReplicaSet, Plan } from "./types.ts";
@@ -295,7 +295,7 @@ function withCounts(status: RolloutStatus, o: Observed, weight: number, atTarget
   const paused = o.spec.paused || (status.pauseConditions?.length ?? 0) > 0;
   const phase = status.abort ? "Degraded" : paused ? "Paused" : healthy ? "Healthy" : "Progressing";
   const message = status.abort
-    ? `aborted: traffic back to stable revision ${status.stableRS}`
+    ? `aborted: traffic back to stable revision ${status.stableRS}${abortCause([status.canary?.currentStepAnalysisRun, status.canary?.currentBackgroundAnalysisRun])}`
     : paused
       ? `paused at step ${index} of ${steps.length}${o.spec.paused ? " (spec.paused)" : ""}`
       : healthy

@@ -112,3 +112,9 @@ export function observedCounts(o: Observed): RolloutStatus {
       .join(","),
   };
 }
+
+/** Why an aborted rollout stopped, from the failed analysis run it records, for the status message. */
+export function abortCause(refs: (AnalysisRunRef | undefined)[]): string {
+  const failed = refs.find((r) => r?.phase === "Failed" || r?.phase === "Error");
+  return failed ? ` (analysis run ${failed.name} ${failed.phase}${failed.message ? `: ${failed.message}` : ""})` : "";
+}
