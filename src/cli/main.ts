@@ -1,8 +1,20 @@
 #!/usr/bin/env node
 // The `ramp` command (also `kubectl ramp`).
 import { Command } from "commander";
+import { registerAbort } from "./abort.ts";
+import { registerAnalyze } from "./analyze.ts";
+import { registerController } from "./controller.ts";
 import { registerDev } from "./dev.ts";
+import { registerGet } from "./get.ts";
 import { registerLint } from "./lint.ts";
+import { registerList } from "./list.ts";
+import { registerPause } from "./pause.ts";
+import { registerPromote } from "./promote.ts";
+import { registerRestart } from "./restart.ts";
+import { registerResume } from "./resume.ts";
+import { registerRetry } from "./retry.ts";
+import { registerSetImage } from "./set-image.ts";
+import { registerUndo } from "./undo.ts";
 import { registerVersion, VERSION } from "./version.ts";
 
 const program = new Command("ramp")
@@ -10,7 +22,19 @@ const program = new Command("ramp")
   .version(VERSION, "--version", "print the version")
   .showHelpAfterError();
 
+registerGet(program);
+registerList(program);
+registerPromote(program);
+registerAbort(program);
+registerRetry(program);
+registerPause(program);
+registerResume(program);
+registerRestart(program);
+registerUndo(program);
+registerSetImage(program);
 registerLint(program);
+registerAnalyze(program);
+registerController(program);
 registerDev(program);
 registerVersion(program);
 

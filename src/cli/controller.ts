@@ -1,0 +1,161 @@
+// `ramp controller`: the Rollout controller with its health and metrics server, behind a Lease so
+// that several replicas are safe (only the leader reconciles and writes).
+import { hostname } from "node:os";
+import type { Command } from "commander";
+import { AnalysisRunController } from "../analysis/controller.ts";
+import { LeaderElector } from "../kube/lease.ts";
+import { RolloutController } from "../rollout/controller.ts";
+import { durationMs } from "../rollout/plan/durations.ts";
+import { ControllerMetrics } from "../server/metrics.ts";
+import { startServer } from "../server/server.ts";
+import { type KubeFlags, kubeClient, kubeOptions } from "./kube-options.ts";
+import { VERSION } from "./version.ts";
+
+interface ControllerFlags extends KubeFlags {
+  instanceId?: string;
+  workers: number;
+  qps: number;
+  burst: number;
+  metricsHost: string;
+  metricsPort: number;
+  leaderElect: boolean;
+  leaderElectionNamespace: string;
+  leaseDuration: string;
+  renewDeadline: string;
+  retryPeriod: string;
+  identity: string;
+  analysis: boolean;
+  prometheusUrl?: string;
+}
+
+const int = (v: string) => {
+  const n = Number.parseInt(v, 10);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`expected a whole number, got "${v}"`);
+  return n;
+};
+
+export function registerController(program: Command): void {
+  kubeOptions(
+    program
+      .command("controller")
+      .description("run the Rollout controller (leader-elected; serves /healthz, /readyz and /metrics)"),
+    "handle Rollouts in this namespace only (default: all)",
+  )
+    .option("--instance-id <id>", "handle only Rollouts labelled ramp.dev/controller-instance-id=<id>")
+    .option("--workers <n>", "Rollouts reconciled at once", int, 4)
+    .option("--qps <n>", "apiserver requests per second", int, 50)
+    .option("--burst <n>", "apiserver request burst", int, 100)
+    .option("--metrics-host <host>", "address of the health and metrics server", "127.0.0.1")
+    .option("--metrics-port <port>", "port of the health and metrics server (0: any free one)", int, 8090)
+    .option("--no-leader-elect", "reconcile without a Lease (only one replica may run)")
+    .option("--leader-election-namespace <ns>", "namespace of the Lease", process.env.RAMP_NAMESPACE ?? "default")
+    .option("--lease-duration <d>", "how long a leader's Lease holds without renewal", "15s")
+    .option("--renew-deadline <d>", "how long the leader tries to renew before it stops leading", "10s")
+    .option("--retry-period <d>", "time between Lease attempts", "2s")
+    .option("--identity <id>", "this replica's name in the Lease", `${hostname()}_${process.pid}`)
+    .option("--prometheus-url <url>", "Prometheus for metrics that name no address", process.env.RAMP_PROMETHEUS_URL)
+    .option("--no-analysis", "leave AnalysisRuns to another controller (or to a test that sets their phase)")
+    .action(async (flags: ControllerFlags) => {
+      await runController(flags);
+    });
+}
+
+async function runController(flags: ControllerFlags): Promise<void> {
+  const log = (line: string) => console.error(`${new Date().toISOString()} ramp controller: ${line}`);
+  // The metrics need the controllers' queues and the controllers need the client: wire them by reference.
+  let controllers: (RolloutController | AnalysisRunController)[] = [];
+  const metrics = new ControllerMetrics({
+    queueDepth: () => controllers.reduce((sum, c) => sum + c.queueDepth, 0),
+    version: VERSION,
+  });
+  const client = kubeClient(flags, {
+    fieldManager: "ramp-controller",
+    qps: flags.qps,
+    burst: flags.burst,
+    onResponse: (verb, code) => metrics.apiRequest(verb, code),
+  });
+  const scope = {
+    ...(flags.namespace ? { namespace: flags.namespace } : {}),
+    ...(flags.instanceId ? { instanceId: flags.instanceId } : {}),
+    workers: flags.workers,
+    log,
+  };
+  controllers = [
+    new RolloutController(client, { ...scope, identity: flags.identity, observer: metrics }),
+    ...(flags.analysis
+      ? [new AnalysisRunController(client, { ...scope, ...(flags.prometheusUrl ? { prometheusUrl: flags.prometheusUrl } : {}) })]
+      : []),
+  ];
+  const active = {
+    start: async () => {
+      await Promise.all(controllers.map((c) => c.start()));
+    },
+    stop: async () => {
+      await Promise.all(controllers.map((c) => c.stop()));
+    },
+    get synced() {
+      return controllers.every((c) => c.synced);
+    },
+  };
+  let leading = !flags.leaderElect;
+  const server = await startServer({
+    host: flags.metricsHost,
+    port: flags.metricsPort,
+    metrics,
+    // A standby is ready to take over; a leader is ready once its caches are filled.
+    ready: () => (leading && !active.synced ? { ready: false, reason: "caches not synced yet" } : { ready: true }),
+  });
+  log(`serving on ${server.url}`);
+
+  const stopping = new AbortController();
+  let elector: LeaderElector | undefined;
+  const shutdown = async (signal: string) => {
+    if (stopping.signal.aborted) return;
+    log(`${signal}: finishing the reconciles under way`);
+    stopping.abort();
+    await active.stop();
+    await elector?.release();
+    await server.close();
+    log("stopped");
+    process.exit(0);
+  };
+  process.once("SIGTERM", () => void shutdown("SIGTERM"));
+  process.once("SIGINT", () => void shutdown("SIGINT"));
+
+  if (!flags.leaderElect) {
+    await active.start();
+    return;
+  }
+  elector = new LeaderElector(client, {
+    namespace: flags.leaderElectionNamespace,
+    name: flags.instanceId ? `ramp-controller-${flags.instanceId}` : "ramp-controller",
+    identity: flags.identity,
+    leaseDurationMs: durationMs(flags.leaseDuration),
+    renewDeadlineMs: durationMs(flags.renewDeadline),
+    retryPeriodMs: durationMs(flags.retryPeriod),
+    log,
+  });
+  await elector.run(
+    {
+      onStartedLeading: async () => {
+        leading = true;
+        log(`leading as ${flags.identity}`);
+        // Informers retry their lists; anything else failing here leaves a leader that does nothing.
+        await active.start().catch((err: unknown) => {
+          log(`could not start: ${(err as Error).message}`);
+          process.exit(1);
+        });
+      },
+      // A replica that lost its Lease may hold stale state: exit and start afresh, as controller-runtime does.
+      onStoppedLeading: () => {
+        if (stopping.signal.aborted) return;
+        log("lost the lease; exiting");
+        process.exit(1);
+      },
+      onNewLeader: (identity) => {
+        if (identity !== flags.identity) log(`the leader is ${identity}`);
+      },
+    },
+    stopping.signal,
+  );
+}

@@ -1,0 +1,130 @@
+// The Rollout commands against the dev cluster, with no controller: each test writes a status by
+// hand, runs a command and checks what it changed.
+import { beforeAll, describe, expect, it } from "vitest";
+import type { RolloutStatus } from "../src/api/rollout.ts";
+import { type RolloutObject, replicaSetFor } from "../src/rollout/objects.ts";
+import { podTemplateHash } from "../src/rollout/plan/hash.ts";
+import { eventually, kube, namespace } from "./helpers.ts";
+import { getRollout, ramp, rampWatch, rollout, template } from "./rollouts.ts";
+
+const STEPS = [{ setWeight: 20 }, { pause: { duration: "5s" } }, { setWeight: 50 }, { pause: {} }];
+const PAUSED: RolloutStatus = {
+  phase: "Paused",
+  stableRS: "v1",
+  currentPodHash: "v2",
+  currentStepIndex: 1,
+  pauseConditions: [{ reason: "CanaryPauseStep", startTime: "2026-01-01T00:00:00Z" }],
+  controllerPause: true,
+};
+
+// Each command is a fresh Node process: several seconds apiece on a busy machine.
+describe("ramp CLI on Rollouts", { timeout: 180_000 }, () => {
+  let ns: string;
+  const run = (...args: string[]) => ramp(...args, "-n", ns);
+  const setStatus = (name: string, status: RolloutStatus) =>
+    kube().patch("ramp.dev/v1alpha1", "Rollout", name, ns, { status }, { subresource: "status" });
+  /** A canary Rollout with the given status, as if a controller had written it. */
+  const canary = async (name: string, status: RolloutStatus) => {
+    await kube().create(rollout(ns, name, { replicas: 2, strategy: { canary: { steps: STEPS } } }));
+    await setStatus(name, status);
+  };
+  const statusOf = async (name: string) => (await getRollout(ns, name)).status ?? {};
+
+  beforeAll(async () => {
+    ns = await namespace("cli");
+  });
+
+  it("promote moves past the pause; abort, then retry from the first step keeping abortedAt", async () => {
+    await canary("steps", PAUSED);
+    const promoted = await run("promote", "steps");
+    expect(promoted.stdout.trim(), promoted.stderr).toBe('rollout "steps" promoted to step 3 of 4');
+    expect(await statusOf("steps")).toMatchObject({ currentStepIndex: 2, pauseConditions: [], controllerPause: false });
+
+    expect((await run("abort", "steps")).code).toBe(0);
+    expect((await statusOf("steps")).abort).toBe(true);
+    const refused = await run("promote", "steps");
+    expect([refused.code, refused.stderr.trim()]).toEqual([1, 'ramp: rollout "steps" is aborted; `ramp retry` starts it again']);
+
+    await setStatus("steps", { abortedAt: "2026-01-01T00:01:00Z" });
+    expect((await run("retry", "steps")).code).toBe(0);
+    expect(await statusOf("steps")).toMatchObject({ abort: false, abortedAt: "2026-01-01T00:01:00Z", currentStepIndex: 0 });
+
+    const full = await run("promote", "steps", "--full");
+    expect(full.code, full.stderr).toBe(0);
+    expect((await statusOf("steps")).promoteFull).toBe(true);
+  });
+
+  it("pause, resume, restart and set image change the spec", async () => {
+    await canary("spec", PAUSED);
+    expect((await run("pause", "spec")).code).toBe(0);
+    expect((await getRollout(ns, "spec")).spec.paused).toBe(true);
+    expect((await run("resume", "spec")).code).toBe(0);
+    expect((await getRollout(ns, "spec")).spec.paused).toBe(false);
+    // resume leaves the controller's pauses to `ramp promote`
+    expect((await statusOf("spec")).pauseConditions).toHaveLength(1);
+
+    const before = Date.now() - 1000;
+    expect((await run("restart", "spec")).code).toBe(0);
+    const restartAt = (await getRollout(ns, "spec")).spec.restartAt as string;
+    expect(new Date(restartAt).getTime()).toBeGreaterThanOrEqual(before);
+
+    const set = await run("set", "image", "spec", "spec=spec:3");
+    expect(set.stdout.trim(), set.stderr).toBe('rollout "spec" image set: spec=spec:3');
+    expect((await getRollout(ns, "spec")).spec.template).toEqual(template("spec", "spec:3"));
+    const unknown = await run("set", "image", "spec", "db=db:1");
+    expect([unknown.code, unknown.stderr.trim()]).toEqual([1, 'ramp: rollout "spec" has no container "db"; it has spec']);
+  });
+
+  it("undo restores an earlier revision's template exactly, whatever defaults the apiserver stored", async () => {
+    await canary("back", { phase: "Healthy" });
+    const r = (await getRollout(ns, "back")) as RolloutObject;
+    const [v1, v2] = [template("back", "back:1"), template("back", "back:2")];
+    for (const [revision, t] of [v1, v2].entries()) {
+      const hash = podTemplateHash(t);
+      await kube().create(replicaSetFor(r, t, { matchLabels: { app: "back" } }, hash, revision + 1, 0, 0));
+    }
+    await kube().patch("ramp.dev/v1alpha1", "Rollout", "back", ns, { spec: { template: v2 } });
+
+    const undone = await run("undo", "back");
+    expect(undone.stdout.trim(), undone.stderr).toBe(`rollout "back" back to revision 1 (${podTemplateHash(v1)})`);
+    expect((await getRollout(ns, "back")).spec.template).toEqual(v1);
+    expect((await run("undo", "back", "--to-revision", "2")).code).toBe(0);
+    expect((await getRollout(ns, "back")).spec.template).toEqual(v2);
+    const missing = await run("undo", "back", "--to-revision", "7");
+    expect(missing.stderr.trim()).toBe('ramp: rollout "back" has no revision 7 (revisions: 1, 2)');
+  });
+
+  it("get, list and not found", async () => {
+    await canary("view", PAUSED);
+    const json = await run("get", "view", "-o", "json");
+    expect(JSON.parse(json.stdout)).toMatchObject({ kind: "Rollout", metadata: { name: "view" }, status: { phase: "Paused" } });
+    const text = await run("get", "view");
+    expect(text.stdout).toContain("Phase:      Paused");
+    expect(text.stdout).toContain("→ 2/4 pause 5s");
+
+    const list = await ramp("list", "-A");
+    expect(list.stdout.split("\n")[0]).toMatch(/^NAME\s+NAMESPACE\s+STRATEGY\s+PHASE\s+STEP\s+WEIGHT\s+READY\s+AGE$/);
+    expect(list.stdout).toMatch(new RegExp(`view\\s+${ns}\\s+Canary\\s+Paused\\s+1/4`));
+    const yaml = await run("list", "-o", "yaml");
+    expect(yaml.stdout).toContain("kind: RolloutList");
+
+    const missing = await run("get", "nope");
+    expect([missing.code, missing.stderr.trim()]).toEqual([1, `ramp: rollout "nope" not found in namespace "${ns}"`]);
+  });
+
+  it("status -w ends 0 when Healthy, 1 when Degraded, 2 on timeout", async () => {
+    await canary("watched", { phase: "Progressing" });
+    const generation = (await getRollout(ns, "watched")).metadata.generation as number;
+    const timedOut = await run("status", "watched", "-w", "--timeout", "2s");
+    expect([timedOut.code, timedOut.stdout]).toEqual([2, expect.stringContaining("Progressing")]);
+
+    const watch = rampWatch("status", "watched", "-w", "-n", ns);
+    await eventually("the first view", async () => watch.output().includes("Progressing"));
+    await setStatus("watched", { phase: "Healthy", observedGeneration: generation });
+    expect(await watch.exited).toBe(0);
+    expect(watch.output()).toMatch(/Progressing[\s\S]*\n\n[\s\S]*Healthy/);
+
+    await setStatus("watched", { phase: "Degraded", abort: true });
+    expect((await run("status", "watched", "-w")).code).toBe(1);
+  });
+});
