@@ -69,6 +69,7 @@ export class RolloutController {
   constructor(client: KubeClient, opts: RolloutControllerOptions = {}) {
     this.client = client;
     this.opts = opts;
+    const onListError = (err: unknown) => opts.log?.(`listing failed, retrying: ${(err as Error).message}`);
     const ns = opts.namespace;
     const enqueueOwner = (obj: ReplicaSetObject | AnalysisRunObject) => {
       const owner = controllerOf(obj);
@@ -77,6 +78,7 @@ export class RolloutController {
         this.enqueueWhere(obj.metadata.namespace, (r) => this.adopts(r, obj as ReplicaSetObject));
     };
     this.rollouts = new Informer(client, {
+      onListError,
       apiVersion: API_VERSION,
       kind: "Rollout",
       namespace: ns,
@@ -87,6 +89,7 @@ export class RolloutController {
       },
     });
     this.replicaSets = new Informer(client, {
+      onListError,
       apiVersion: "apps/v1",
       kind: "ReplicaSet",
       namespace: ns,
@@ -94,6 +97,7 @@ export class RolloutController {
       onChange: (_t, obj) => enqueueOwner(obj),
     });
     this.analysisRuns = new Informer(client, {
+      onListError,
       apiVersion: API_VERSION,
       kind: "AnalysisRun",
       namespace: ns,
@@ -101,6 +105,7 @@ export class RolloutController {
       onChange: (_t, obj) => enqueueOwner(obj),
     });
     this.services = new Informer(client, {
+      onListError,
       apiVersion: "v1",
       kind: "Service",
       namespace: ns,
@@ -108,6 +113,7 @@ export class RolloutController {
         this.enqueueWhere(svc.metadata.namespace, (r) => serviceNames(specOf(r)).includes(svc.metadata.name)),
     });
     this.deployments = new Informer(client, {
+      onListError,
       apiVersion: "apps/v1",
       kind: "Deployment",
       namespace: ns,
@@ -116,12 +122,14 @@ export class RolloutController {
     const onTemplate = (namespace: string | undefined, name: string) =>
       this.enqueueWhere(namespace, (r) => templateRefs(specOf(r)).some((t) => t.templateName === name));
     this.templates = new Informer(client, {
+      onListError,
       apiVersion: API_VERSION,
       kind: "AnalysisTemplate",
       namespace: ns,
       onChange: (_t, t) => onTemplate(t.metadata.namespace, t.metadata.name),
     });
     this.clusterTemplates = new Informer(client, {
+      onListError,
       apiVersion: API_VERSION,
       kind: "ClusterAnalysisTemplate",
       onChange: (_t, t) => onTemplate(undefined, t.metadata.name),
