@@ -47,6 +47,14 @@ export const FIXTURE = {
   },
 };
 
+/** Queries over the fixture's http series of one ReplicaSet (by hash), as the judge cases use them. */
+const hashSelector = (hash: string) =>
+  `{namespace="${FIXTURE.namespace}",service="${FIXTURE.httpService}",pod_template_hash="${hash}"}`;
+export const p90 = (hash: string) =>
+  `histogram_quantile(0.9, sum by (le) (rate(http_request_duration_seconds_bucket${hashSelector(hash)}[1m])))`;
+export const requestCount = (hash: string, errors: boolean) =>
+  `sum(increase(http_requests_total{namespace="${FIXTURE.namespace}",pod_template_hash="${hash}"${errors ? ',code=~"5.."' : ""}}[10m]))`;
+
 type Labels = Record<string, string>;
 interface Series {
   name: string;

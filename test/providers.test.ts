@@ -11,7 +11,7 @@ import { sloProvider } from "../src/analysis/providers/slo/provider.ts";
 import type { MeasureContext, ProviderOutcome } from "../src/analysis/types.ts";
 import { analysisTemplateSpec, type Metric } from "../src/api/analysis.ts";
 import { freePort } from "../src/dev/processes.ts";
-import { FIXTURE, NOW, type PrometheusFixture, startPrometheusFixture } from "./prometheus-fixture.ts";
+import { FIXTURE, NOW, type PrometheusFixture, p90, requestCount, startPrometheusFixture } from "./prometheus-fixture.ts";
 
 let prometheus: PrometheusFixture;
 beforeAll(async () => {
@@ -41,11 +41,6 @@ function expectValue(outcome: ProviderOutcome) {
 }
 
 const { namespace, hashes } = FIXTURE;
-const hashSelector = (hash: string) => `{namespace="${namespace}",service="${FIXTURE.httpService}",pod_template_hash="${hash}"}`;
-const p90 = (hash: string) =>
-  `histogram_quantile(0.9, sum by (le) (rate(http_request_duration_seconds_bucket${hashSelector(hash)}[1m])))`;
-const count = (hash: string, errors: boolean) =>
-  `sum(increase(http_requests_total{namespace="${namespace}",pod_template_hash="${hash}"${errors ? ',code=~"5.."' : ""}}[10m]))`;
 
 describe("prometheus provider", () => {
   it.each([
@@ -435,10 +430,10 @@ describe("judge provider", () => {
     metric({
       judge: {
         counts: {
-          canaryErrors: count(canary, true),
-          canaryTotal: count(canary, false),
-          baselineErrors: count(hashes.stable, true),
-          baselineTotal: count(hashes.stable, false),
+          canaryErrors: requestCount(canary, true),
+          canaryTotal: requestCount(canary, false),
+          baselineErrors: requestCount(hashes.stable, true),
+          baselineTotal: requestCount(hashes.stable, false),
         },
         window: "10m",
         ...extra,

@@ -20,7 +20,7 @@ import type { AnalysisPhase, AnalysisRunStatus } from "../src/api/analysis.ts";
 import { API_VERSION } from "../src/api/kinds.ts";
 import { analyze, templatesOf } from "../src/cli/analyze.ts";
 import { freePort } from "../src/dev/processes.ts";
-import { FIXTURE, NOW, type PrometheusFixture, startPrometheusFixture } from "./prometheus-fixture.ts";
+import { FIXTURE, NOW, type PrometheusFixture, p90, requestCount, startPrometheusFixture } from "./prometheus-fixture.ts";
 
 const run = promisify(execFile);
 const main = new URL("../src/cli/main.ts", import.meta.url).pathname;
@@ -94,11 +94,6 @@ const { namespace, hashes } = FIXTURE;
 const a = `${FIXTURE.value}{instance="a"}`; // 120 at NOW
 const empty = `${FIXTURE.value}{instance="nope"}`;
 const nan = `rate(${FIXTURE.idle}[1m]) / rate(${FIXTURE.idle}[1m])`;
-const hashSelector = (hash: string) => `{namespace="${namespace}",service="${FIXTURE.httpService}",pod_template_hash="${hash}"}`;
-const p90 = (hash: string) =>
-  `histogram_quantile(0.9, sum by (le) (rate(http_request_duration_seconds_bucket${hashSelector(hash)}[1m])))`;
-const count = (hash: string, errors: boolean) =>
-  `sum(increase(http_requests_total{namespace="${namespace}",pod_template_hash="${hash}"${errors ? ',code=~"5.."' : ""}}[10m]))`;
 const judgeLatency = (canary: string) => ({
   name: "latency",
   provider: { judge: { canary: p90(canary), baseline: p90(hashes.stable), window: "10m", step: "15s" } },
@@ -108,10 +103,10 @@ const judgeCounts = (canary: string) => ({
   provider: {
     judge: {
       counts: {
-        canaryErrors: count(canary, true),
-        canaryTotal: count(canary, false),
-        baselineErrors: count(hashes.stable, true),
-        baselineTotal: count(hashes.stable, false),
+        canaryErrors: requestCount(canary, true),
+        canaryTotal: requestCount(canary, false),
+        baselineErrors: requestCount(hashes.stable, true),
+        baselineTotal: requestCount(hashes.stable, false),
       },
       window: "10m",
     },

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { type RolloutStatus, rolloutSpec } from "../../api/rollout.ts";
 import { planBlueGreen } from "./bluegreen.ts";
+import { replicaSet } from "./fixtures.ts";
 import type { Action, Observed, ObservedAnalysisRun, ObservedReplicaSet, Plan } from "./types.ts";
 
 const ACTIVE = "web-active";
@@ -27,16 +28,7 @@ const spec = (blueGreen: Record<string, unknown> = {}, extra: Record<string, unk
     ...extra,
   });
 
-const rs = (hash: string, replicas: number, extra: Partial<ObservedReplicaSet> = {}): ObservedReplicaSet => ({
-  name: `web-${hash}`,
-  hash,
-  revision: hash === "new" ? 2 : 1,
-  replicas,
-  current: replicas,
-  ready: replicas,
-  available: replicas,
-  ...extra,
-});
+const rs = replicaSet;
 
 const run = (role: "prePromotion" | "postPromotion", phase: ObservedAnalysisRun["phase"]): ObservedAnalysisRun => ({
   name: `web-new-${role === "prePromotion" ? "pre" : "post"}`,

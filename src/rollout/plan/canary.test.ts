@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { type RolloutStatus, rolloutSpec } from "../../api/rollout.ts";
 import { planCanary } from "./canary.ts";
+import { replicaSet } from "./fixtures.ts";
 import type { Action, Observed, ObservedAnalysisRun, ObservedReplicaSet, Plan } from "./types.ts";
 
 const spec = (steps: unknown[], extra: Record<string, unknown> = {}, canary: Record<string, unknown> = {}) =>
@@ -24,16 +25,7 @@ const stepRun = (phase: ObservedAnalysisRun["phase"]): ObservedAnalysisRun => ({
   terminated: false,
 });
 
-const rs = (hash: string, replicas: number, extra: Partial<ObservedReplicaSet> = {}): ObservedReplicaSet => ({
-  name: `web-${hash}`,
-  hash,
-  revision: hash === "new" ? 2 : 1,
-  replicas,
-  current: replicas,
-  ready: replicas,
-  available: replicas,
-  ...extra,
-});
+const rs = replicaSet;
 
 const T0 = new Date("2026-11-22T10:00:00Z");
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type RolloutStatus, rolloutSpec } from "../../api/rollout.ts";
+import { replicaSet } from "./fixtures.ts";
 import { planRollout } from "./rollout.ts";
 import type { Action, Observed, ObservedReplicaSet } from "./types.ts";
 
@@ -18,16 +19,8 @@ const spec = (extra: Record<string, unknown> = {}) =>
     ...extra,
   });
 
-const rs = (hash: string, replicas: number, revision: number, extra: Partial<ObservedReplicaSet> = {}): ObservedReplicaSet => ({
-  name: `web-${hash}`,
-  hash,
-  revision,
-  replicas,
-  current: replicas,
-  ready: replicas,
-  available: replicas,
-  ...extra,
-});
+const rs = (hash: string, replicas: number, revision: number, extra: Partial<ObservedReplicaSet> = {}) =>
+  replicaSet(hash, replicas, { revision, ...extra });
 
 const stable: RolloutStatus = { currentPodHash: "v1", stableRS: "v1", currentStepIndex: 2 };
 const observe = (o: Partial<Observed>): Observed => ({
