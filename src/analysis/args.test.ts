@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { argumentNames, substitute } from "./args.ts";
+import { argumentNames, redacted, substitute } from "./args.ts";
 
 type Token = { kind: "code" | "comment"; text: string } | { kind: "string"; quote: string; value: string };
 
@@ -180,5 +180,20 @@ describe("argumentNames", () => {
     ['up{a="{{args.x-y}}"} # {{args.z}}', ["x-y", "z"]],
   ])("%s uses %j", (text, names) => {
     expect(argumentNames(text)).toEqual(names);
+  });
+});
+
+describe("redacted", () => {
+  it.each([
+    [
+      "masks every occurrence in message and metadata",
+      ["s3cret"],
+      { message: "bad s3cret", metadata: { query: "x{k='s3cret'} or s3cret" } },
+      { message: "bad ***", metadata: { query: "x{k='***'} or ***" } },
+    ],
+    ["leaves an outcome without secrets alone", [], { message: "m" }, { message: "m" }],
+    ["ignores empty secret values", [""], { message: "m" }, { message: "m" }],
+  ])("%s", (_what, secrets, outcome, expected) => {
+    expect(redacted(outcome, secrets)).toEqual(expected);
   });
 });

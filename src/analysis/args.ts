@@ -85,3 +85,16 @@ export function fieldValue(obj: unknown, fieldPath: string): string | undefined 
   if (value === undefined || value === null) return undefined;
   return typeof value === "object" ? JSON.stringify(value) : String(value);
 }
+
+/** An outcome with every secret argument value masked in its message and metadata: the query a
+ * provider reports may hold one, and measurements are stored in the run's status for anyone to read. */
+export function redacted<T extends { message?: string; metadata?: Record<string, string> }>(outcome: T, secrets: string[]): T {
+  const values = secrets.filter((v) => v.length > 0);
+  if (!values.length) return outcome;
+  const mask = (text: string) => values.reduce((t, v) => t.split(v).join("***"), text);
+  return {
+    ...outcome,
+    ...(outcome.message !== undefined ? { message: mask(outcome.message) } : {}),
+    ...(outcome.metadata ? { metadata: Object.fromEntries(Object.entries(outcome.metadata).map(([k, v]) => [k, mask(v)])) } : {}),
+  };
+}

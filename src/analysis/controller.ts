@@ -6,7 +6,7 @@ import { API_VERSION } from "../api/kinds.ts";
 import { isConflict, type KubeClient, type KubeObject } from "../kube/client.ts";
 import { Informer, objectKey } from "../kube/informer.ts";
 import { type ReconcileResult, runWorkers, WorkQueue } from "../kube/queue.ts";
-import { fieldValue } from "./args.ts";
+import { fieldValue, redacted } from "./args.ts";
 import { advanceRun, dueMetrics, isTerminal } from "./evaluate.ts";
 import { providerFor } from "./providers/registry.ts";
 import type { MeasureContext, ProviderOutcome } from "./types.ts";
@@ -95,8 +95,9 @@ export class AnalysisRunController {
     const outcomes: Record<string, ProviderOutcome> = {};
     if (due.length) {
       let ctx: MeasureContext;
+      let secrets: string[];
       try {
-        ctx = await this.context(run, now);
+        ({ ctx, secrets } = await this.context(run, now));
       } catch (err) {
         if (!(err instanceof ArgumentProblem)) throw err;
         await this.writeStatus(run, { ...run.status, phase: "Error", message: err.message, startedAt: now.toISOString() });
@@ -106,7 +107,7 @@ export class AnalysisRunController {
         due.map(async (metric) => {
           const provider = providerFor(metric);
           outcomes[metric.name] = provider
-            ? await provider.measure(metric, ctx)
+            ? redacted(await provider.measure(metric, ctx), secrets)
             : { ok: false, code: "NO_PROVIDER", message: `metric "${metric.name}" names no known provider` };
         }),
       );
@@ -116,7 +117,8 @@ export class AnalysisRunController {
     return step.requeueAfterMs !== undefined ? { requeueAfterMs: step.requeueAfterMs } : undefined;
   }
 
-  private async context(run: RunObject, now: Date): Promise<MeasureContext> {
+  /** What the providers need, and the secret values to mask in what they report. */
+  private async context(run: RunObject, now: Date): Promise<{ ctx: MeasureContext; secrets: string[] }> {
     const { namespace } = run.metadata;
     const readSecret = async (ns: string, name: string, key: string) => {
       const secret = await this.client.get<SecretObject>("v1", "Secret", name, ns);
@@ -125,12 +127,14 @@ export class AnalysisRunController {
       return Buffer.from(value, "base64").toString("utf8");
     };
     const args: Record<string, string> = {};
+    const secrets: string[] = [];
     for (const arg of run.spec.args ?? []) {
       try {
         if (arg.value !== undefined) args[arg.name] = arg.value;
         else if (arg.valueFrom?.secretKeyRef) {
           const ref = arg.valueFrom.secretKeyRef;
           args[arg.name] = await readSecret(namespace, ref.name, ref.key);
+          secrets.push(args[arg.name] as string);
         } else if (arg.valueFrom?.fieldRef) {
           args[arg.name] = await this.ownerField(run, arg.valueFrom.fieldRef.fieldPath);
         } else throw new Error("it has no value");
@@ -138,13 +142,14 @@ export class AnalysisRunController {
         throw new ArgumentProblem(`argument "${arg.name}": ${(err as Error).message}`);
       }
     }
-    return {
+    const ctx: MeasureContext = {
       args,
       now,
       namespace,
       readSecret,
       ...(this.opts.prometheusUrl ? { defaultPrometheusUrl: this.opts.prometheusUrl } : {}),
     };
+    return { ctx, secrets };
   }
 
   /** fieldRef arguments read the object that owns the run (the Rollout). */
