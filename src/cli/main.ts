@@ -1,44 +1,40 @@
 #!/usr/bin/env node
-// The `ramp` command (also `kubectl ramp`).
+// The `ramp` command (also `kubectl ramp`). Each command's module is loaded only when that command
+// runs (all of them for help), so `ramp promote` does not pay for the controller's or analysis's imports.
 import { Command } from "commander";
-import { registerAbort } from "./abort.ts";
-import { registerAnalyze } from "./analyze.ts";
-import { registerController } from "./controller.ts";
-import { registerDev } from "./dev.ts";
-import { registerGet } from "./get.ts";
-import { registerLint } from "./lint.ts";
-import { registerList } from "./list.ts";
-import { registerPause } from "./pause.ts";
-import { registerPromote } from "./promote.ts";
-import { registerRestart } from "./restart.ts";
-import { registerResume } from "./resume.ts";
-import { registerRetry } from "./retry.ts";
-import { registerSetImage } from "./set-image.ts";
-import { registerUndo } from "./undo.ts";
-import { registerVersion, VERSION } from "./version.ts";
+import { VERSION } from "./version.ts";
+
+type Register = (program: Command) => void;
+
+/** Command name -> its module's register function, in the order help lists them. */
+const COMMANDS: [string[], () => Promise<Register>][] = [
+  [["get", "status"], async () => (await import("./get.ts")).registerGet],
+  [["list"], async () => (await import("./list.ts")).registerList],
+  [["promote"], async () => (await import("./promote.ts")).registerPromote],
+  [["abort"], async () => (await import("./abort.ts")).registerAbort],
+  [["retry"], async () => (await import("./retry.ts")).registerRetry],
+  [["pause"], async () => (await import("./pause.ts")).registerPause],
+  [["resume"], async () => (await import("./resume.ts")).registerResume],
+  [["restart"], async () => (await import("./restart.ts")).registerRestart],
+  [["undo"], async () => (await import("./undo.ts")).registerUndo],
+  [["set"], async () => (await import("./set-image.ts")).registerSetImage],
+  [["lint"], async () => (await import("./lint.ts")).registerLint],
+  [["analyze"], async () => (await import("./analyze.ts")).registerAnalyze],
+  [["controller"], async () => (await import("./controller.ts")).registerController],
+  [["demo"], async () => (await import("./demo.ts")).registerDemo],
+  [["dev"], async () => (await import("./dev.ts")).registerDev],
+  [["version"], async () => (await import("./version.ts")).registerVersion],
+];
 
 const program = new Command("ramp")
   .description("Ramp: progressive delivery for Kubernetes — canary and blue-green rollouts with traffic routing and analysis")
   .version(VERSION, "--version", "print the version")
   .showHelpAfterError();
 
-registerGet(program);
-registerList(program);
-registerPromote(program);
-registerAbort(program);
-registerRetry(program);
-registerPause(program);
-registerResume(program);
-registerRestart(program);
-registerUndo(program);
-registerSetImage(program);
-registerLint(program);
-registerAnalyze(program);
-registerController(program);
-registerDev(program);
-registerVersion(program);
-
 try {
+  const name = process.argv[2];
+  const chosen = COMMANDS.filter(([names]) => name !== undefined && names.includes(name));
+  for (const [, load] of chosen.length ? chosen : COMMANDS) (await load())(program);
   await program.parseAsync(process.argv);
 } catch (err) {
   // A failure the user can act on: one line, no stack trace.
