@@ -190,6 +190,26 @@ describe("planCanary: one decision at a time", () => {
       events: ["AnalysisRunSuccessful", "StepCompleted"],
     },
     {
+      name: "behind a router the canary grows beside a full stable, past maxSurge",
+      observed: observe({
+        spec: spec(
+          [{ setWeight: 25 }, { setWeight: 75 }],
+          {},
+          {
+            stableService: "web-stable",
+            canaryService: "web-canary",
+            trafficRouting: { gatewayAPI: { httpRoute: "web" } },
+          },
+        ),
+        status: { ...midRollout, currentStepIndex: 1 },
+        services: { "web-stable": "old", "web-canary": "new" },
+        replicaSets: [rs("new", 3), rs("old", 10)],
+      }),
+      actions: [{ type: "scaleReplicaSet", name: "web-new", replicas: 8 }],
+      status: { currentStepIndex: 1 },
+      events: [],
+    },
+    {
       name: "a failed step analysis aborts",
       observed: observe({
         spec: spec([{ setWeight: 20 }, ANALYSIS_STEP]),

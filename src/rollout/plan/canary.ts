@@ -96,7 +96,10 @@ export function planCanary(o: Observed): Plan {
   const newRS = o.replicaSets.find((r) => r.hash === o.templateHash);
   const stableRS = o.replicaSets.find((r) => r.hash === status.stableRS && r !== newRS);
   const newName = newRS?.name ?? NEW_REPLICA_SET;
-  const limits = { replicas, ...rollingLimits(replicas, canary.maxSurge, canary.maxUnavailable) };
+  const rolling = rollingLimits(replicas, canary.maxSurge, canary.maxUnavailable);
+  // Behind a router the stable ReplicaSet keeps every pod while the canary grows beside it (as in Argo
+  // Rollouts): the canary's pods are extra by design, so maxSurge would only deadlock the steps.
+  const limits = { replicas, ...rolling, ...(routed && !routed.shrinkStable ? { maxSurge: replicas } : {}) };
   const completed = status.stableRS === o.templateHash;
   const stepsDone = () => completed || (status.currentStepIndex ?? 0) >= steps.length || status.promoteFull === true;
   const abortFor = (why: string) => {
