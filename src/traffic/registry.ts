@@ -1,11 +1,12 @@
 // One line per router: the key of spec.strategy.canary.trafficRouting it serves.
+import { gatewayRouter } from "./gateway/router.ts";
 import { noopRouter } from "./noop.ts";
 import type { RouterContext, RouterFactory, TrafficRouter, TrafficRouting } from "./router.ts";
 
 type RouterKind = Exclude<keyof TrafficRouting, "managedRoutes">;
 
 const ROUTERS: Record<RouterKind, RouterFactory> = {
-  gatewayAPI: noopRouter,
+  gatewayAPI: gatewayRouter,
   istio: noopRouter,
   nginx: noopRouter,
   smi: noopRouter,
