@@ -160,7 +160,7 @@ export async function runDemo(opts: DemoOptions): Promise<boolean> {
         const current = r.metadata.generation === s.observedGeneration;
         const weight = s.canary?.weights?.canary.weight;
         const run = s.canary?.currentStepAnalysisRun;
-        const line = `${s.phase ?? "…"} step ${s.currentStepIndex ?? 0}/4 weight ${weight ?? 0}%${run?.phase ? ` analysis ${run.phase}` : ""}`;
+        const line = `${s.phase ?? "…"} step ${s.currentStepIndex ?? 0}/4${weight !== undefined ? ` weight ${weight}%` : ""}${run?.phase ? ` analysis ${run.phase}` : ""}`;
         if (line !== last) {
           const share = await canaryShare(cluster, ns);
           say(
@@ -205,7 +205,7 @@ export async function runDemo(opts: DemoOptions): Promise<boolean> {
     print("Summary");
     print(`  v2 (good): walked 25% -> analysis -> 75% -> 100% and promoted in ${goodSeconds.toFixed(1)}s`);
     print(
-      `  v3 (bad):  error rate ${failing?.value ?? "?"} > 5% caught; rolled back ${((Date.now() - badAt) / 1000).toFixed(1)}s after deploy` +
+      `  v3 (bad):  error rate ${failing?.value ? `${(Number(failing.value) * 100).toFixed(1)}%` : "?"} > 5% caught; rolled back ${((Date.now() - badAt) / 1000).toFixed(1)}s after deploy` +
         (lag !== undefined ? `, ${lag.toFixed(1)}s after the failing measurement` : ""),
     );
     print(
