@@ -8,6 +8,7 @@ import { RolloutController } from "../rollout/controller.ts";
 import { durationMs } from "../rollout/plan/durations.ts";
 import { ControllerMetrics } from "../server/metrics.ts";
 import { startServer } from "../server/server.ts";
+import { notifications } from "../webhooks/notifier.ts";
 import { type KubeFlags, kubeClient, kubeOptions } from "./kube-options.ts";
 import { VERSION } from "./version.ts";
 
@@ -26,6 +27,8 @@ interface ControllerFlags extends KubeFlags {
   identity: string;
   analysis: boolean;
   prometheusUrl?: string;
+  notifications: boolean;
+  notificationsConfigmap: string;
 }
 
 const int = (v: string) => {
@@ -55,6 +58,12 @@ export function registerController(program: Command): void {
     .option("--identity <id>", "this replica's name in the Lease", `${hostname()}_${process.pid}`)
     .option("--prometheus-url <url>", "Prometheus for metrics that name no address", process.env.RAMP_PROMETHEUS_URL)
     .option("--no-analysis", "leave AnalysisRuns to another controller (or to a test that sets their phase)")
+    .option(
+      "--notifications-configmap <[namespace/]name>",
+      "notification destinations and subscriptions (default namespace: the Lease's); none sent while it is absent",
+      "ramp-notifications",
+    )
+    .option("--no-notifications", "send no notifications")
     .action(async (flags: ControllerFlags) => {
       await runController(flags);
     });
@@ -64,9 +73,11 @@ async function runController(flags: ControllerFlags): Promise<void> {
   const log = (line: string) => console.error(`${new Date().toISOString()} ramp controller: ${line}`);
   // The metrics need the controllers' queues and the controllers need the client: wire them by reference.
   let controllers: (RolloutController | AnalysisRunController)[] = [];
+  let notify: ReturnType<typeof notifications> | undefined;
   const metrics = new ControllerMetrics({
     queueDepth: () => controllers.reduce((sum, c) => sum + c.queueDepth, 0),
     version: VERSION,
+    notificationsPending: () => notify?.dispatcher.pendingCount ?? 0,
   });
   const client = kubeClient(flags, {
     fieldManager: "ramp-controller",
@@ -80,18 +91,37 @@ async function runController(flags: ControllerFlags): Promise<void> {
     workers: flags.workers,
     log,
   };
+  if (flags.notifications) {
+    const [cmNamespace, cmName] = flags.notificationsConfigmap.includes("/")
+      ? flags.notificationsConfigmap.split("/", 2)
+      : [flags.leaderElectionNamespace, flags.notificationsConfigmap];
+    notify = notifications(client, {
+      configMap: { namespace: cmNamespace as string, name: cmName as string },
+      ...scope,
+      identity: flags.identity,
+      observer: metrics,
+      userAgent: `ramp/${VERSION}`,
+    });
+  }
   controllers = [
-    new RolloutController(client, { ...scope, identity: flags.identity, observer: metrics }),
+    new RolloutController(client, {
+      ...scope,
+      identity: flags.identity,
+      observer: metrics,
+      ...(notify ? { notifier: notify.notifier } : {}),
+    }),
     ...(flags.analysis
       ? [new AnalysisRunController(client, { ...scope, ...(flags.prometheusUrl ? { prometheusUrl: flags.prometheusUrl } : {}) })]
       : []),
   ];
   const active = {
     start: async () => {
+      notify?.dispatcher.start();
       await Promise.all(controllers.map((c) => c.start()));
     },
     stop: async () => {
       await Promise.all(controllers.map((c) => c.stop()));
+      await notify?.dispatcher.stop();
     },
     get synced() {
       return controllers.every((c) => c.synced);

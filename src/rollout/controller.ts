@@ -43,9 +43,16 @@ export interface RolloutControllerOptions {
   /** Who this replica is, for the Events it records. */
   identity?: string;
   observer?: ControllerObserver;
+  /** Told of a reconcile's events before the status that records them is written, so a crash in
+   * between hands them over again (notifications dedupe them by key). `rollout` is as read. */
+  notifier?: {
+    enqueue(rollout: RolloutObject, status: RolloutStatus, events: EventAction[], now: Date): Promise<void>;
+  };
   now?: () => Date;
   log?: (line: string) => void;
 }
+
+type EventAction = Extract<Action, { type: "event" }>;
 
 /** A problem with the Rollout's spec found while applying: reported as InvalidSpec, not retried. */
 class SpecProblem extends Error {}
@@ -223,11 +230,10 @@ export class RolloutController {
       const problem = `spec.${issue?.path.join(".") ?? ""}: ${issue?.message ?? "invalid"}`;
       const before = (rollout.status ?? {}) as RolloutStatus;
       const { status, events } = invalidSpecStatus(before, problem, now);
+      const actions = events.map((e) => ({ type: "event", ...e, warning: true }) as const);
+      await this.notify(rollout, status, actions, now);
       await this.writeStatus(rollout, before, status);
-      await this.recordEvents(
-        rollout,
-        events.map((e) => ({ type: "event", ...e, warning: true }) as const),
-      );
+      await this.recordEvents(rollout, actions);
       return undefined;
     }
     const { observed, template } = await this.observe(rollout, parsed.data, now);
@@ -238,6 +244,7 @@ export class RolloutController {
       if (!(err instanceof SpecProblem)) throw err;
       plan = planRollout({ ...observed, invalidSpec: err.message });
     }
+    await this.notify(rollout, plan.status, plan.actions, now);
     await this.writeStatus(rollout, observed.status, plan.status);
     await this.recordEvents(rollout, plan.actions);
     this.report(rollout, plan);
@@ -497,6 +504,11 @@ export class RolloutController {
         throw new Error(`status of rollout ${rollout.metadata.namespace}/${rollout.metadata.name} changed meanwhile; retrying`);
       throw err;
     }
+  }
+
+  private async notify(rollout: RolloutObject, status: RolloutStatus, actions: Action[], now: Date): Promise<void> {
+    const events = actions.filter((a): a is EventAction => a.type === "event");
+    if (events.length && this.opts.notifier) await this.opts.notifier.enqueue(rollout, status, events, now);
   }
 
   private async recordEvents(rollout: RolloutObject, actions: Action[]): Promise<void> {

@@ -9,6 +9,8 @@ export interface ControllerMetricsOptions {
   queueDepth: () => number;
   /** Ramp's version, the value of ramp_build_info's `version` label. */
   version?: string;
+  /** Notification deliveries waiting in the outboxes; read at each scrape. */
+  notificationsPending?: () => number;
 }
 
 const OUTCOMES: ReconcileOutcome[] = ["done", "requeue", "error"];
@@ -51,6 +53,9 @@ export class ControllerMetrics implements ControllerObserver {
   private readonly rolloutStep: Gauge<"namespace" | "name">;
   private readonly canaryWeight: Gauge<"namespace" | "name">;
   private readonly rolloutReplicas: Gauge<"namespace" | "name" | "kind">;
+  private readonly notificationsDelivered: Counter<"destination">;
+  private readonly notificationAttemptsFailed: Counter<"destination">;
+  private readonly notificationsDeadLettered: Counter<"destination">;
   /** The ramp_rollout_info labels shown for each `namespace/name`, to remove them when they change. */
   private readonly infoShown = new Map<string, { namespace: string; name: string; strategy: string; phase: string }>();
 
@@ -113,6 +118,33 @@ export class ControllerMetrics implements ControllerObserver {
       labelNames: ["namespace", "name", "kind"],
       registers,
     });
+    // Labelled by destination name (`slack:deploys`): as many as the notifications ConfigMap names.
+    this.notificationsDelivered = new Counter({
+      name: "ramp_notifications_delivered_total",
+      help: "Notifications delivered (answered 2xx), by destination.",
+      labelNames: ["destination"],
+      registers,
+    });
+    this.notificationAttemptsFailed = new Counter({
+      name: "ramp_notification_attempts_failed_total",
+      help: "Notification delivery attempts that failed and will be retried, by destination.",
+      labelNames: ["destination"],
+      registers,
+    });
+    this.notificationsDeadLettered = new Counter({
+      name: "ramp_notifications_dead_lettered_total",
+      help: "Notifications given up on (attempts exhausted or the outbox full), by destination.",
+      labelNames: ["destination"],
+      registers,
+    });
+    new Gauge({
+      name: "ramp_notifications_pending",
+      help: "Notification deliveries waiting in the outboxes.",
+      registers,
+      collect() {
+        this.set(opts.notificationsPending?.() ?? 0);
+      },
+    });
     new Gauge({ name: "ramp_build_info", help: "1, labelled with Ramp's version.", labelNames: ["version"], registers }).set(
       { version: opts.version ?? "unknown" },
       1,
@@ -154,6 +186,18 @@ export class ControllerMetrics implements ControllerObserver {
     this.rolloutReplicas.set({ ...id, kind: "desired" }, gauge.desiredReplicas);
     this.rolloutReplicas.set({ ...id, kind: "available" }, gauge.availableReplicas);
     this.rolloutReplicas.set({ ...id, kind: "updated" }, gauge.updatedReplicas);
+  }
+
+  notificationDelivered(destination: string): void {
+    this.notificationsDelivered.inc({ destination });
+  }
+
+  notificationAttemptFailed(destination: string): void {
+    this.notificationAttemptsFailed.inc({ destination });
+  }
+
+  notificationDeadLettered(destination: string): void {
+    this.notificationsDeadLettered.inc({ destination });
   }
 
   apiRequest(verb: string, code: number): void {

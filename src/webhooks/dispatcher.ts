@@ -1,0 +1,262 @@
+// Delivers what the outbox holds, in the background: reconciles only enqueue, so a slow or dead
+// receiver never holds up a Rollout. Deliveries of one rollout to one destination go one at a
+// time, oldest first; a failure waits out its backoff (holding the ones behind it, to keep the
+// order) until it is dead-lettered with a Warning Event on the Rollout.
+import { API_VERSION } from "../api/kinds.ts";
+import type { KubeClient } from "../kube/client.ts";
+import { afterFailure } from "./backoff.ts";
+import type { Outbox, OutboxEntry } from "./outbox.ts";
+import { deliveryRequest } from "./request.ts";
+import { DestinationError, type NotificationSettings } from "./settings.ts";
+import type { DeliverySettings } from "./subscriptions.ts";
+
+export interface DeliveryObserver {
+  notificationDelivered(destination: string): void;
+  notificationAttemptFailed(destination: string): void;
+  notificationDeadLettered(destination: string): void;
+}
+
+export interface Pending {
+  namespace: string;
+  entry: OutboxEntry;
+}
+
+/** Deliveries in one lane go in order, one at a time. */
+export const laneOf = (p: Pending) => `${p.namespace}/${p.entry.payload.rollout.uid}/${p.entry.destination}`;
+
+const dueAt = (e: OutboxEntry) => Date.parse(e.nextAttemptAt) || 0;
+
+/** Each lane's oldest delivery. */
+function heads(pending: Iterable<Pending>): Map<string, Pending> {
+  const found = new Map<string, Pending>();
+  for (const p of pending) {
+    const lane = laneOf(p);
+    const head = found.get(lane);
+    if (!head || p.entry.seq < head.entry.seq) found.set(lane, p);
+  }
+  return found;
+}
+
+/** What to send now: the heads of idle lanes that are due, longest waiting first, at most `slots`. */
+export function due(pending: Iterable<Pending>, busy: ReadonlySet<string>, now: number, slots: number): Pending[] {
+  if (slots <= 0) return [];
+  return [...heads(pending)]
+    .filter(([lane, p]) => !busy.has(lane) && dueAt(p.entry) <= now)
+    .map(([, p]) => p)
+    .sort((a, b) => dueAt(a.entry) - dueAt(b.entry) || a.entry.seq - b.entry.seq)
+    .slice(0, slots);
+}
+
+/** When the next idle lane's head falls due; undefined when none waits. */
+export function nextDueAt(pending: Iterable<Pending>, busy: ReadonlySet<string>): number | undefined {
+  const times = [...heads(pending)].filter(([lane]) => !busy.has(lane)).map(([, p]) => dueAt(p.entry));
+  return times.length ? Math.min(...times) : undefined;
+}
+
+/** Why an attempt failed, for logs and the outbox: never the URL or anything read from a Secret. */
+export function failureText(err: unknown, timeoutMs: number): string {
+  if (err instanceof DestinationError) return `${err.code}: ${err.message}`;
+  const e = err as { name?: string; cause?: { code?: unknown } };
+  if (e?.name === "TimeoutError" || e?.name === "AbortError") return `no answer within ${timeoutMs / 1000}s`;
+  const code = e?.cause?.code;
+  return typeof code === "string" && /^[A-Z_]+$/.test(code) ? `request failed: ${code}` : "request failed";
+}
+
+export interface DispatcherOptions {
+  client: KubeClient;
+  outbox: Outbox;
+  settings: NotificationSettings;
+  /** Load outboxes of this namespace only (default: all). */
+  namespace?: string;
+  observer?: DeliveryObserver;
+  /** Who records the dead-letter Events. */
+  identity?: string;
+  userAgent: string;
+  log?: (line: string) => void;
+  random?: () => number;
+}
+
+/** Longest sleep between looks at the outbox, so a missed wake-up costs little. */
+const MAX_IDLE_MS = 5_000;
+
+export class Dispatcher {
+  private readonly opts: DispatcherOptions;
+  private readonly pending = new Map<string, Pending>();
+  private readonly busy = new Set<string>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly stopping = new AbortController();
+  private wake: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+
+  constructor(opts: DispatcherOptions) {
+    this.opts = opts;
+  }
+
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  private log(line: string): void {
+    this.opts.log?.(`notifications: ${line}`);
+  }
+
+  /** Starts delivering; first takes up what the outboxes hold (deliveries pending before a restart). */
+  start(): void {
+    this.loop = this.run();
+  }
+
+  private async load(): Promise<void> {
+    const signal = this.stopping.signal;
+    for (let wait = 1_000; !signal.aborted; wait = Math.min(wait * 2, 30_000)) {
+      try {
+        let count = 0;
+        for (const { namespace, entries } of await this.opts.outbox.load(this.opts.namespace)) {
+          for (const entry of entries) {
+            // One enqueued since this process started is already here, in its newest state.
+            if (!this.pending.has(`${namespace}/${entry.id}`)) this.pending.set(`${namespace}/${entry.id}`, { namespace, entry });
+            count++;
+          }
+        }
+        if (count) this.log(`${count} deliveries pending in the outboxes`);
+        return;
+      } catch (err) {
+        this.log(`listing the outboxes failed (retry in ${wait / 1000}s): ${(err as Error).message}`);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, wait);
+          signal.addEventListener(
+            "abort",
+            () => {
+              clearTimeout(timer);
+              resolve();
+            },
+            { once: true },
+          );
+        });
+      }
+    }
+  }
+
+  /** Stops sending; deliveries in flight are cut off and stay pending for the next leader. */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    this.wake?.();
+    await this.loop;
+    await Promise.all(this.inFlight);
+  }
+
+  /** Deliveries just written to the outbox of `namespace`. */
+  add(namespace: string, entries: OutboxEntry[]): void {
+    for (const entry of entries) this.pending.set(`${namespace}/${entry.id}`, { namespace, entry });
+    if (entries.length) this.wake?.();
+  }
+
+  private async run(): Promise<void> {
+    const signal = this.stopping.signal;
+    await this.load();
+    while (!signal.aborted) {
+      const { delivery } = await this.opts.settings.current();
+      for (const p of due(this.pending.values(), this.busy, Date.now(), delivery.concurrency - this.inFlight.size)) {
+        const lane = laneOf(p);
+        this.busy.add(lane);
+        const sending: Promise<void> = this.deliver(p, delivery).finally(() => {
+          this.busy.delete(lane);
+          this.inFlight.delete(sending);
+          this.wake?.();
+        });
+        this.inFlight.add(sending);
+      }
+      const next = nextDueAt(this.pending.values(), this.busy);
+      const sleep = Math.min(MAX_IDLE_MS, Math.max(0, (next ?? Number.POSITIVE_INFINITY) - Date.now()));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, sleep);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = undefined;
+    }
+  }
+
+  private async deliver(p: Pending, delivery: DeliverySettings): Promise<void> {
+    const { namespace, entry } = p;
+    const attempt = entry.attempts + 1;
+    let failure: string | undefined;
+    try {
+      const config = await this.opts.settings.current();
+      const dest = config.destinations.get(entry.destination);
+      if (!dest) throw new DestinationError("NOT_CONFIGURED", `destination ${entry.destination} is not configured`);
+      const resolved = await this.opts.settings.resolve(dest);
+      const req = deliveryRequest(resolved, entry.payload, attempt, Math.floor(Date.now() / 1000), this.opts.userAgent);
+      const res = await fetch(req.url, {
+        method: "POST",
+        headers: req.headers,
+        body: req.body,
+        redirect: "manual",
+        signal: AbortSignal.any([AbortSignal.timeout(delivery.timeoutMs), this.stopping.signal]),
+      });
+      await res.body?.cancel();
+      if (res.status < 200 || res.status > 299) failure = `HTTP ${res.status}`;
+    } catch (err) {
+      if (this.stopping.signal.aborted) return;
+      failure = failureText(err, delivery.timeoutMs);
+    }
+    const what = `${entry.payload.event} of ${namespace}/${entry.payload.rollout.name} to ${entry.destination}`;
+    const key = `${namespace}/${entry.id}`;
+    if (failure === undefined) {
+      this.pending.delete(key);
+      this.opts.observer?.notificationDelivered(entry.destination);
+      this.log(`${what} delivered (attempt ${attempt})`);
+      await this.write(() => this.opts.outbox.settle(namespace, entry.id, "delivered"));
+      return;
+    }
+    const next = afterFailure(attempt, delivery, Date.now(), this.opts.random ?? Math.random);
+    if (next.deadLetter) {
+      this.pending.delete(key);
+      await this.write(() => this.opts.outbox.settle(namespace, entry.id, "dead-lettered"));
+      await this.deadLetter(namespace, entry, `after ${attempt} attempts; last: ${failure}`);
+      return;
+    }
+    this.opts.observer?.notificationAttemptFailed(entry.destination);
+    const updated = {
+      ...entry,
+      attempts: attempt,
+      nextAttemptAt: new Date(next.nextAttemptAt).toISOString(),
+      lastError: failure,
+    };
+    this.pending.set(key, { namespace, entry: updated });
+    this.log(`${what} failed (attempt ${attempt}: ${failure}); next at ${updated.nextAttemptAt}`);
+    await this.write(() => this.opts.outbox.reschedule(namespace, updated));
+  }
+
+  /** A failed outbox write is logged, not fatal: the worst case is one more delivery after a restart. */
+  private async write(op: () => Promise<void>): Promise<void> {
+    await op().catch((err: unknown) => this.log(`outbox write failed: ${(err as Error).message}`));
+  }
+
+  /** Gives up on a delivery: a Warning Event on the Rollout, and the metric. */
+  async deadLetter(namespace: string, entry: OutboxEntry, why: string): Promise<void> {
+    this.opts.observer?.notificationDeadLettered(entry.destination);
+    const r = entry.payload.rollout;
+    const message = `notification "${entry.payload.event}" (key ${entry.payload.idempotencyKey}) to ${entry.destination} dropped ${why}`;
+    this.log(`${namespace}/${r.name}: ${message}`);
+    const now = new Date().toISOString();
+    await this.opts.client
+      .create({
+        apiVersion: "v1",
+        kind: "Event",
+        metadata: { generateName: `${r.name}.`, namespace },
+        involvedObject: { apiVersion: API_VERSION, kind: "Rollout", name: r.name, namespace, uid: r.uid },
+        reason: "NotificationDeadLettered",
+        message,
+        type: "Warning",
+        source: { component: "ramp-controller" },
+        firstTimestamp: now,
+        lastTimestamp: now,
+        count: 1,
+        reportingComponent: "ramp.dev/controller",
+        reportingInstance: this.opts.identity ?? "ramp-controller",
+      })
+      .catch((err: unknown) => this.log(`event NotificationDeadLettered for ${r.name}: ${(err as Error).message}`));
+  }
+}
