@@ -1,15 +1,17 @@
 // One line per router: the key of spec.strategy.canary.trafficRouting it serves.
 import { gatewayRouter } from "./gateway/router.ts";
-import { noopRouter } from "./noop.ts";
+import { istioRouter } from "./istio/router.ts";
+import { nginxRouter } from "./nginx/router.ts";
 import type { RouterContext, RouterFactory, TrafficRouter, TrafficRouting } from "./router.ts";
+import { smiRouter } from "./smi/router.ts";
 
 type RouterKind = Exclude<keyof TrafficRouting, "managedRoutes">;
 
 const ROUTERS: Record<RouterKind, RouterFactory> = {
   gatewayAPI: gatewayRouter,
-  istio: noopRouter,
-  nginx: noopRouter,
-  smi: noopRouter,
+  istio: istioRouter,
+  nginx: nginxRouter,
+  smi: smiRouter,
 };
 
 /** The router the Rollout names, or undefined when it has none (weights are replica counts). */

@@ -46,3 +46,21 @@ export interface TrafficRouter {
 }
 
 export type RouterFactory = (ctx: RouterContext) => TrafficRouter;
+
+/** Why a router could not route as desired:
+ * - NOT_FOUND: an object the Rollout names does not exist (yet); retrying may succeed.
+ * - NOT_SERVED: the cluster does not serve the router's kind (its CRD is not installed).
+ * - NO_BACKENDS: the user's object routes to neither the stable nor the canary Service.
+ * - UNSUPPORTED: the step asks for something this router cannot express; retrying will not help.
+ * - NOT_OWNED: the object Ramp would generate exists and belongs to someone else.
+ * - CONFLICT: the object kept changing under every attempt to write it. */
+export type RouterErrorCode = "NOT_FOUND" | "NOT_SERVED" | "NO_BACKENDS" | "UNSUPPORTED" | "NOT_OWNED" | "CONFLICT";
+
+export class RouterError extends Error {
+  readonly code: RouterErrorCode;
+  constructor(code: RouterErrorCode, message: string) {
+    super(message);
+    this.name = "RouterError";
+    this.code = code;
+  }
+}

@@ -1,20 +1,16 @@
 import { describe, expect, it } from "vitest";
 import type { DesiredTraffic } from "../router.ts";
-import { accepted, desiredSpec, type HTTPRouteSpec, withoutManagedRules } from "./httproute.ts";
+import { accepted, desiredSpec, type HTTPRouteSpec, type Rule, withoutManagedRules } from "./httproute.ts";
 
 const services = { stable: "web-stable", canary: "web-canary" };
-const userRule = (stable: number, canary?: number) => ({
+const userRule = (stable: number | undefined, canary?: number): Rule => ({
   matches: [{ path: { type: "PathPrefix", value: "/" } }],
   backendRefs: [
-    { name: "web-stable", port: 80, weight: stable },
+    ...(stable !== undefined ? [{ name: "web-stable", port: 80, weight: stable }] : []),
     ...(canary !== undefined ? [{ name: "web-canary", port: 80, weight: canary }] : []),
   ],
 });
-const route = (...rules: HTTPRouteSpec["rules"] & object): HTTPRouteSpec => ({
-  parentRefs: [{ name: "gw" }],
-  hostnames: ["web.example.com"],
-  rules,
-});
+const route = (...rules: Rule[]): HTTPRouteSpec => ({ parentRefs: [{ name: "gw" }], hostnames: ["web.example.com"], rules });
 const desired = (weight: number, extra: Partial<DesiredTraffic> = {}): DesiredTraffic => ({
   weight,
   canaryHash: "new",
@@ -23,64 +19,212 @@ const desired = (weight: number, extra: Partial<DesiredTraffic> = {}): DesiredTr
   mirrorRoutes: [],
   ...extra,
 });
-const other = { backendRefs: [{ name: "docs", port: 80 }] };
+const docs: Rule = { matches: [{ path: { type: "PathPrefix", value: "/docs" } }], backendRefs: [{ name: "docs", port: 80 }] };
+const beta = { name: "beta", match: [{ headerName: "X-Beta", headerValue: { exact: "1" } }] };
 
-describe("desiredSpec", () => {
+describe("desiredSpec: weights", () => {
   it.each([
     {
-      name: "sets the weights, keeping everything else",
-      spec: route(userRule(100, 0), other),
-      want: route(userRule(75, 25), other),
+      name: "sets the weights, keeping other rules and fields",
+      spec: route(userRule(100, 0), docs),
+      weight: 25,
+      want: route(userRule(75, 25), docs),
     },
-    { name: "adds the canary when the rule names only stable", spec: route(userRule(100)), want: route(userRule(50, 50)) },
-    { name: "is idempotent", spec: route(userRule(75, 25)), want: route(userRule(75, 25)) },
-  ])("$name", ({ spec, want }) => {
-    const weight = want.rules?.[0]?.backendRefs?.[1]?.weight ?? 0;
-    expect(desiredSpec(spec, services, desired(weight), "web")).toEqual(want);
-  });
-
-  it("puts header and mirror routes first, named ramp-<route>, and replaces its earlier ones", () => {
-    const stale = { name: "ramp-old", backendRefs: [{ name: "web-canary", port: 80, weight: 100 }] };
-    const spec = desiredSpec(
-      route(stale, userRule(100, 0)),
-      services,
-      desired(10, {
-        headerRoutes: [{ name: "beta", match: [{ headerName: "X-Beta", headerValue: { exact: "1" } }] }],
-        mirrorRoutes: [
-          { name: "shadow", percentage: 30, match: [{ path: { prefix: "/api" }, headers: { "x-env": { prefix: "qa." } } }] },
+    {
+      name: "adds the canary when the rule names only stable",
+      spec: route(userRule(100)),
+      weight: 50,
+      want: route(userRule(50, 50)),
+    },
+    {
+      name: "adds stable when the rule names only the canary",
+      spec: route(userRule(undefined, 0)),
+      weight: 10,
+      want: route({
+        ...userRule(undefined, 10),
+        backendRefs: [
+          { name: "web-canary", port: 80, weight: 10 },
+          { name: "web-stable", port: 80, weight: 90 },
         ],
       }),
-      "web",
-    );
-    expect(spec.rules).toEqual([
-      {
-        name: "ramp-beta",
-        matches: [{ headers: [{ name: "X-Beta", value: "1", type: "Exact" }] }],
+    },
+    { name: "is idempotent", spec: route(userRule(75, 25)), weight: 25, want: route(userRule(75, 25)) },
+    { name: "back to stable", spec: route(userRule(50, 50)), weight: 0, want: route(userRule(100, 0)) },
+    {
+      name: "drops Ramp's earlier rules",
+      spec: route({ name: "ramp-managed-old", backendRefs: [{ name: "web-canary", weight: 100 }] }, userRule(100, 0)),
+      weight: 0,
+      want: route(userRule(100, 0)),
+    },
+    {
+      name: "keeps a user's rule that only looks like Ramp's",
+      spec: route({ ...docs, name: "ramp-docs" }, userRule(100, 0)),
+      weight: 0,
+      want: route({ ...docs, name: "ramp-docs" }, userRule(100, 0)),
+    },
+  ])("$name", ({ spec, weight, want }) => {
+    expect(desiredSpec(spec, services, desired(weight), "web")).toEqual(want);
+  });
+});
+
+describe("desiredSpec: managed rules", () => {
+  const api: Rule = {
+    matches: [
+      { path: { type: "PathPrefix", value: "/api" } },
+      { path: { type: "Exact", value: "/v1" }, headers: [{ name: "x-env", value: "prod", type: "Exact" }] },
+    ],
+    backendRefs: [
+      { name: "web-stable", port: 80, weight: 100 },
+      { name: "web-canary", port: 80, weight: 0 },
+    ],
+    filters: [{ type: "RequestHeaderModifier", requestHeaderModifier: { set: [{ name: "x-via", value: "gw" }] } }],
+  };
+  const split = [
+    { name: "web-stable", port: 80, weight: 90 },
+    { name: "web-canary", port: 80, weight: 10 },
+  ];
+  it.each([
+    {
+      name: "a header route narrows each of the user's matches and goes to the canary only",
+      extra: { headerRoutes: [beta] },
+      want: {
+        ...api,
+        name: "ramp-managed-beta",
+        matches: [
+          { path: { type: "PathPrefix", value: "/api" }, headers: [{ name: "X-Beta", value: "1", type: "Exact" }] },
+          {
+            path: { type: "Exact", value: "/v1" },
+            headers: [
+              { name: "x-env", value: "prod", type: "Exact" },
+              { name: "X-Beta", value: "1", type: "Exact" },
+            ],
+          },
+        ],
         backendRefs: [{ name: "web-canary", port: 80, weight: 100 }],
       },
-      {
-        name: "ramp-shadow",
+    },
+    {
+      name: "prefix and regex header values become regular expressions",
+      extra: {
+        headerRoutes: [
+          {
+            name: "qa",
+            match: [
+              { headerName: "x-env", headerValue: { prefix: "qa." } },
+              { headerName: "x-id", headerValue: { regex: "[0-9]+" } },
+            ],
+          },
+        ],
+      },
+      want: {
+        ...api,
+        name: "ramp-managed-qa",
         matches: [
           {
             path: { type: "PathPrefix", value: "/api" },
-            headers: [{ name: "x-env", value: "^qa\\..*", type: "RegularExpression" }],
+            headers: [
+              { name: "x-env", value: "^qa\\..*", type: "RegularExpression" },
+              { name: "x-id", value: "[0-9]+", type: "RegularExpression" },
+            ],
+          },
+          {
+            path: { type: "Exact", value: "/v1" },
+            headers: [
+              { name: "x-env", value: "prod", type: "Exact" },
+              { name: "x-env", value: "^qa\\..*", type: "RegularExpression" },
+              { name: "x-id", value: "[0-9]+", type: "RegularExpression" },
+            ],
           },
         ],
-        backendRefs: [
-          { name: "web-stable", port: 80, weight: 90 },
-          { name: "web-canary", port: 80, weight: 10 },
-        ],
-        filters: [{ type: "RequestMirror", requestMirror: { backendRef: { name: "web-canary", port: 80 }, percent: 30 } }],
+        backendRefs: [{ name: "web-canary", port: 80, weight: 100 }],
       },
-      userRule(90, 10),
-    ]);
-    expect(withoutManagedRules(spec).rules).toEqual([userRule(90, 10)]);
+    },
+    {
+      name: "a mirror route keeps the split and adds a RequestMirror filter with its percent",
+      extra: {
+        mirrorRoutes: [{ name: "shadow", percentage: 30, match: [{ method: { exact: "get" }, path: { prefix: "/api/v2" } }] }],
+      },
+      want: {
+        ...api,
+        name: "ramp-managed-shadow",
+        matches: [
+          { path: { type: "PathPrefix", value: "/api/v2" }, method: "GET" },
+          {
+            path: { type: "PathPrefix", value: "/api/v2" },
+            method: "GET",
+            headers: [{ name: "x-env", value: "prod", type: "Exact" }],
+          },
+        ],
+        backendRefs: split,
+        filters: [
+          ...api.filters!,
+          { type: "RequestMirror", requestMirror: { backendRef: { name: "web-canary", port: 80 }, percent: 30 } },
+        ],
+      },
+    },
+    {
+      name: "a 100% mirror leaves percent out",
+      extra: { mirrorRoutes: [{ name: "all", percentage: 100, match: [{ headers: { "x-mirror": { exact: "1" } } }] }] },
+      want: {
+        ...api,
+        name: "ramp-managed-all",
+        matches: [
+          { path: { type: "PathPrefix", value: "/api" }, headers: [{ name: "x-mirror", value: "1", type: "Exact" }] },
+          {
+            path: { type: "Exact", value: "/v1" },
+            headers: [
+              { name: "x-env", value: "prod", type: "Exact" },
+              { name: "x-mirror", value: "1", type: "Exact" },
+            ],
+          },
+        ],
+        backendRefs: split,
+        filters: [...api.filters!, { type: "RequestMirror", requestMirror: { backendRef: { name: "web-canary", port: 80 } } }],
+      },
+    },
+  ])("$name", ({ extra, want }) => {
+    const spec = desiredSpec(route(api, docs), services, desired(10, extra), "web");
+    expect(spec.rules).toEqual([want, { ...api, backendRefs: split }, docs]);
+    expect(withoutManagedRules(spec).rules).toEqual([{ ...api, backendRefs: split }, docs]);
   });
 
-  it("refuses a route with no rule to the Services, naming it", () => {
-    expect(() => desiredSpec(route(other), services, desired(10), "web")).toThrow(
-      'HTTPRoute "web" has no rule with backendRefs to "web-stable" or "web-canary"',
+  it("puts header routes before mirror routes, and a rule without matches narrows all requests", () => {
+    const spec = desiredSpec(
+      route(userRule(100, 0)),
+      services,
+      desired(0, {
+        headerRoutes: [beta],
+        mirrorRoutes: [{ name: "m", percentage: 5, match: [{ headers: { a: { exact: "b" } } }] }],
+      }),
+      "web",
     );
+    expect(spec.rules?.map((r) => r.name)).toEqual(["ramp-managed-beta", "ramp-managed-m", undefined]);
+    const bare = desiredSpec(
+      route({ backendRefs: [{ name: "web-stable" }] }),
+      services,
+      desired(0, { headerRoutes: [beta] }),
+      "web",
+    );
+    expect(bare.rules?.[0]?.matches).toEqual([{ headers: [{ name: "X-Beta", value: "1", type: "Exact" }] }]);
+  });
+});
+
+describe("desiredSpec: errors", () => {
+  it.each([
+    {
+      name: "no rule to the Services",
+      spec: route(docs),
+      extra: {},
+      error: 'HTTPRoute "web" has no rule with backendRefs to "web-stable" or "web-canary"; list both Services in a rule',
+    },
+    {
+      name: "a method match that is not exact",
+      spec: route(userRule(100, 0)),
+      extra: { mirrorRoutes: [{ name: "m", percentage: 5, match: [{ method: { prefix: "G" } }] }] },
+      error: 'HTTPRoute method matches are exact; setMirrorRoute "m" asks for a prefix or regex',
+    },
+  ])("$name", ({ spec, extra, error }) => {
+    expect(() => desiredSpec(spec, services, desired(10, extra), "web")).toThrow(error);
   });
 });
 
@@ -89,11 +233,14 @@ describe("accepted", () => {
     conditions: [{ type: "Accepted", status, ...(observedGeneration !== undefined ? { observedGeneration } : {}) }],
   });
   it.each([
-    { name: "no status: cannot tell", status: undefined, generation: 2, want: undefined },
-    { name: "accepted this generation", status: { parents: [parent("True", 2)] }, generation: 2, want: true },
-    { name: "only an older generation reported", status: { parents: [parent("True", 1)] }, generation: 2, want: undefined },
-    { name: "one Gateway refused", status: { parents: [parent("True", 2), parent("False", 2)] }, generation: 2, want: false },
-  ])("$name", ({ status, generation, want }) => {
-    expect(accepted(status, generation)).toBe(want);
+    { name: "no status: cannot tell", status: undefined, want: undefined },
+    { name: "no parents: cannot tell", status: { parents: [] }, want: undefined },
+    { name: "accepted this generation", status: { parents: [parent("True", 2)] }, want: true },
+    { name: "accepted, no generation reported", status: { parents: [parent("True")] }, want: true },
+    { name: "only an older generation reported", status: { parents: [parent("True", 1)] }, want: undefined },
+    { name: "one Gateway has not caught up", status: { parents: [parent("True", 2), parent("True", 1)] }, want: undefined },
+    { name: "one Gateway refused", status: { parents: [parent("True", 2), parent("False", 2)] }, want: false },
+  ])("$name", ({ status, want }) => {
+    expect(accepted(status, 2)).toBe(want);
   });
 });

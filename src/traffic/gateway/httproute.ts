@@ -63,7 +63,10 @@ function pathMatch(m: StringMatch): { type: string; value: string } {
 
 function methodMatch(m: StringMatch, route: string): string {
   if (m.exact === undefined) {
-    throw new RouterError("UNSUPPORTED", `HTTPRoute method matches are exact; setMirrorRoute "${route}" asks for a prefix or regex`);
+    throw new RouterError(
+      "UNSUPPORTED",
+      `HTTPRoute method matches are exact; setMirrorRoute "${route}" asks for a prefix or regex`,
+    );
   }
   return m.exact.toUpperCase();
 }

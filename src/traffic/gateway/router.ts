@@ -12,7 +12,12 @@ export const gatewayRouter: RouterFactory = ({ client, rollout, canary }) => {
   const config = canary.trafficRouting?.gatewayAPI;
   const namespace = config?.namespace ?? rollout.namespace;
   const names = config?.httpRoute ? [config.httpRoute] : (config?.httpRoutes ?? []).map((r) => r.name);
-  const refs: ObjectRef[] = names.map((name) => ({ apiVersion: "gateway.networking.k8s.io/v1", kind: "HTTPRoute", name, namespace }));
+  const refs: ObjectRef[] = names.map((name) => ({
+    apiVersion: "gateway.networking.k8s.io/v1",
+    kind: "HTTPRoute",
+    name,
+    namespace,
+  }));
   const services = { stable: canary.stableService ?? "", canary: canary.canaryService ?? "" };
   const each = async (change: (route: HTTPRoute) => HTTPRoute) => {
     for (const ref of refs) await updateObject<HTTPRoute>(client, ref, change);

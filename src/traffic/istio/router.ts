@@ -1,0 +1,56 @@
+// The Istio router: in subset mode the DestinationRule's subsets first (so a weight never points at
+// a subset that still selects other pods), then the VirtualService's http routes.
+import type { KubeObject } from "../../kube/client.ts";
+import { type ObjectRef, preferredVersion, updateObject } from "../objects.ts";
+import type { RouterFactory } from "../router.ts";
+import { syncedRouter } from "../synced.ts";
+import {
+  type DestinationRuleSpec,
+  desiredDestinationRule,
+  desiredVirtualService,
+  type Targets,
+  type VirtualServiceSpec,
+  withoutManagedRoutes,
+} from "./virtualservice.ts";
+
+const GROUP = "networking.istio.io";
+
+type VirtualService = KubeObject & { spec?: VirtualServiceSpec };
+type DestinationRule = KubeObject & { spec?: DestinationRuleSpec };
+
+export const istioRouter: RouterFactory = ({ client, rollout, canary }) => {
+  const config = canary.trafficRouting?.istio;
+  const vs = config?.virtualService ?? { name: "" };
+  const dr = config?.destinationRule;
+  const targets: Targets = dr
+    ? { mode: "subset", stable: dr.stableSubsetName, canary: dr.canarySubsetName }
+    : { mode: "host", stable: canary.stableService ?? "", canary: canary.canaryService ?? "" };
+  const ref = async (kind: string, name: string): Promise<ObjectRef> => ({
+    apiVersion: await preferredVersion(client, GROUP, kind),
+    kind,
+    name,
+    namespace: rollout.namespace,
+  });
+  const vsConfig = { name: vs.name, targets, ...(vs.routes ? { routes: vs.routes } : {}) };
+  return syncedRouter({
+    name: "istio",
+    sync: async (desired) => {
+      if (dr) {
+        await updateObject<DestinationRule>(client, await ref("DestinationRule", dr.name), (o) => ({
+          ...o,
+          spec: desiredDestinationRule(o.spec ?? {}, targets, desired),
+        }));
+      }
+      await updateObject<VirtualService>(client, await ref("VirtualService", vs.name), (o) => ({
+        ...o,
+        spec: desiredVirtualService(o.spec ?? {}, vsConfig, desired),
+      }));
+    },
+    removeManaged: async () => {
+      await updateObject<VirtualService>(client, await ref("VirtualService", vs.name), (o) => ({
+        ...o,
+        spec: withoutManagedRoutes(o.spec ?? {}),
+      }));
+    },
+  });
+};

@@ -1,0 +1,30 @@
+// The SMI router: one TrafficSplit, in the API version the cluster prefers.
+import { ownerReference } from "../../rollout/objects.ts";
+import { preferredVersion, upsertObject } from "../objects.ts";
+import type { RouterFactory } from "../router.ts";
+import { syncedRouter } from "../synced.ts";
+import { desiredTrafficSplit, type TrafficSplit } from "./trafficsplit.ts";
+
+export const smiRouter: RouterFactory = ({ client, rollout, canary }) => {
+  const config = canary.trafficRouting?.smi;
+  const name = config?.trafficSplitName ?? rollout.name;
+  return syncedRouter({
+    name: "smi",
+    sync: async (desired) => {
+      const apiVersion = await preferredVersion(client, "split.smi-spec.io", "TrafficSplit");
+      const split = {
+        apiVersion,
+        name,
+        namespace: rollout.namespace,
+        rootService: config?.rootService ?? "",
+        services: { stable: canary.stableService ?? "", canary: canary.canaryService ?? "" },
+        owner: ownerReference({ metadata: rollout }),
+      };
+      await upsertObject<TrafficSplit>(client, { ...split, kind: "TrafficSplit" }, (existing) =>
+        desiredTrafficSplit(existing, split, desired),
+      );
+    },
+    // It never has any.
+    removeManaged: async () => {},
+  });
+};
