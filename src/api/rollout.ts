@@ -169,7 +169,28 @@ const canaryScale = z
   })
   .meta({ rules: [exactlyOne(["replicas", "weight", "matchTrafficWeight"])] });
 
-const STEP_KINDS = ["setWeight", "pause", "analysis", "setCanaryScale", "setHeaderRoute", "setMirrorRoute"];
+/** A call to the user's URL that must answer 2xx before the steps go on: as the first step a
+ * pre-rollout hook (start a load test), as the last a confirm-promotion, with onFailure abort a
+ * rollback hook. Durations have no CRD default: the apiserver refuses one on an int-or-string field. */
+const gateStep = z
+  .strictObject({
+    name: z.string().min(1, "must not be empty").max(63).describe("Gate name, sent to the receiver and shown in the status"),
+    url: z
+      .string()
+      .max(2048)
+      .regex(/^https?:\/\/[^\s/?#]+[^\s]*$/, "must be an http or https URL")
+      .describe("Where Ramp POSTs; any 2xx answer passes"),
+    timeout: duration("How long one call may take (default 10s)").optional(),
+    retries: z.int().min(0).max(100).default(3).describe("Calls after the first failed one before the gate fails"),
+    retryDelay: duration("Wait between a failed call and the next (default 5s)").optional(),
+    onFailure: z
+      .enum(["pause", "abort"])
+      .default("pause")
+      .describe("When every call failed: pause until promoted or aborted, or abort the rollout"),
+  })
+  .describe("Proceed only when a URL answers 2xx");
+
+const STEP_KINDS = ["setWeight", "pause", "analysis", "setCanaryScale", "setHeaderRoute", "setMirrorRoute", "gate"];
 const canaryStep = z
   .strictObject({
     setWeight: z.int().min(0).max(100).optional().describe("Percentage of traffic for the canary, 0 to 100"),
@@ -181,6 +202,7 @@ const canaryStep = z
     setCanaryScale: canaryScale.optional().describe("Decouple the canary's pod count from its weight"),
     setHeaderRoute: headerRouteStep.optional(),
     setMirrorRoute: mirrorRouteStep.optional(),
+    gate: gateStep.optional(),
   })
   .meta({ rules: [exactlyOne(STEP_KINDS, `each step has exactly one action: ${STEP_KINDS.join(", ")}`)] });
 
@@ -310,6 +332,7 @@ const blueGreenStrategy = z
     autoPromotionEnabled: z.boolean().default(true).describe("Promote without `ramp promote` once ready"),
     autoPromotionSeconds: z.int().min(0).optional().describe("Wait this long after ready before auto-promotion"),
     prePromotionAnalysis: rolloutAnalysis.optional().describe("Must succeed before the active Service switches"),
+    prePromotionGate: gateStep.optional().describe("Must answer 2xx before the active Service switches (confirm-promotion)"),
     postPromotionAnalysis: rolloutAnalysis.optional().describe("Runs after the switch; failure switches back"),
     scaleDownDelaySeconds: z.int().min(0).default(30).describe("Seconds the old pods stay after the switch"),
     abortScaleDownDelaySeconds: z.int().min(0).default(30).describe("Seconds the preview pods stay after an abort"),
@@ -367,6 +390,14 @@ const analysisRunRef = z.strictObject({
   phase: z.enum(["Pending", "Running", "Successful", "Failed", "Inconclusive", "Error"]).optional(),
   message: z.string().optional(),
 });
+const gateState = z.strictObject({
+  name: z.string(),
+  stepIndex: z.int().min(0).describe("The gate's step (0 for blue-green)"),
+  attempts: z.int().min(0).describe("Calls made so far"),
+  phase: z.enum(["Pending", "Passed", "Failed"]).describe("Pending while a call is under way"),
+  message: z.string().optional().describe("The last call's outcome"),
+  lastAttemptAt: z.string().optional().describe("When the last call started (RFC 3339)"),
+});
 const weightDestination = z.strictObject({
   weight: z.int().min(0).max(100),
   podTemplateHash: z.string().optional(),
@@ -398,6 +429,7 @@ export const rolloutStatus = z.strictObject({
         .describe("What the router was last told, and whether it was verified"),
       currentStepAnalysisRun: analysisRunRef.optional(),
       currentBackgroundAnalysisRun: analysisRunRef.optional(),
+      currentGate: gateState.optional().describe("The gate step the steps are at, or last passed"),
     })
     .optional(),
   blueGreen: z
@@ -407,6 +439,7 @@ export const rolloutStatus = z.strictObject({
       scaleUpPreviewCheckPoint: z.boolean().optional(),
       prePromotionAnalysisRun: analysisRunRef.optional(),
       postPromotionAnalysisRun: analysisRunRef.optional(),
+      currentGate: gateState.optional().describe("The pre-promotion gate of this revision"),
     })
     .optional(),
   replicas: z.int().optional(),
@@ -423,3 +456,5 @@ export type Rollout = z.infer<typeof rollout>;
 export type RolloutSpec = z.infer<typeof rolloutSpec>;
 export type RolloutStatus = z.infer<typeof rolloutStatus>;
 export type CanaryStep = z.infer<typeof canaryStep>;
+export type GateStep = z.infer<typeof gateStep>;
+export type GateState = z.infer<typeof gateState>;

@@ -39,6 +39,7 @@ export function describeStep(step: CanaryStep): string {
   if (step.setWeight !== undefined) return `setWeight ${step.setWeight}%`;
   if (step.pause) return step.pause.duration === undefined ? "pause (until promoted)" : `pause ${step.pause.duration}`;
   if (step.analysis) return `analysis ${step.analysis.templates.map((t) => t.templateName).join(", ")}`;
+  if (step.gate) return `gate ${step.gate.name}${step.gate.onFailure === "abort" ? " (aborts on failure)" : ""}`;
   const scale = step.setCanaryScale;
   if (scale) {
     if (scale.replicas !== undefined) return `setCanaryScale ${scale.replicas} pods`;

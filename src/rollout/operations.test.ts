@@ -55,6 +55,16 @@ describe("promote", () => {
       { currentStepIndex: 2, ...CLEAR },
       undefined,
     ],
+    [
+      "canary at a failed gate: past it",
+      rollout(
+        paused("GateFailed", 1),
+        {},
+        { canary: { steps: [{ setWeight: 20 }, { gate: { name: "ok", url: "http://ok" } }] } },
+      ),
+      { currentStepIndex: 2, ...CLEAR },
+      undefined,
+    ],
     ["spec.paused alone: unpause only", rollout(MID, { paused: true }), undefined, { paused: false }],
     [
       "spec.paused and a pause step",

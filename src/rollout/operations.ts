@@ -32,7 +32,7 @@ const isPaused = (s: RolloutStatus) => (s.pauseConditions?.length ?? 0) > 0 || s
 const isStable = (s: RolloutStatus) => s.stableRS !== undefined && s.stableRS === s.currentPodHash;
 const unpause = (r: LiveRollout) => (r.spec.paused ? { spec: { paused: false } } : {});
 
-/** Canary: move past what holds the rollout (a pause or analysis step, or the current step when
+/** Canary: move past what holds the rollout (a pause, analysis or gate step, or the current step when
  * nothing does); blue-green: clear the pause before the switch. `full` skips every step and analysis. */
 export function promote(r: LiveRollout, full = false): RolloutChange {
   const s = r.status ?? {};
@@ -55,7 +55,7 @@ export function promote(r: LiveRollout, full = false): RolloutChange {
   const index = s.currentStepIndex ?? 0;
   const step = steps[index];
   // A background analysis can pause on any step: promoting then clears the pause but keeps the step.
-  const skip = !isPaused(s) || step?.pause !== undefined || step?.analysis !== undefined;
+  const skip = !isPaused(s) || step?.pause !== undefined || step?.analysis !== undefined || step?.gate !== undefined;
   const next = skip ? Math.min(index + 1, steps.length) : index;
   return {
     ...unpause(r),

@@ -63,6 +63,15 @@ const waitingForPromote: RolloutStatus = {
   pauseConditions: [{ reason: "BlueGreenPause", startTime: T0.toISOString() }],
 };
 
+const GATE = { name: "confirm", url: "https://confirm.example/ok" };
+const gateAt = (phase: "Pending" | "Passed" | "Failed", attempts: number): RolloutStatus => ({
+  ...previewing,
+  blueGreen: {
+    ...previewing.blueGreen,
+    currentGate: { name: "confirm", stepIndex: 0, attempts, phase, lastAttemptAt: T0.toISOString() },
+  },
+});
+
 const observe = (o: Partial<Observed> & Pick<Observed, "replicaSets" | "status">): Observed => ({
   name: "web",
   generation: 1,
@@ -479,6 +488,72 @@ describe("planBlueGreen: one decision at a time", () => {
       actions: [select(ACTIVE, "old"), select(PREVIEW, "old")],
       status: { currentPodHash: "old", phase: "Healthy", blueGreen: { activeSelector: "old", previewSelector: "old" } },
       events: ["RolloutUpdated"],
+    },
+    {
+      name: "preview ready: the pre-promotion gate (confirm-promotion) is called and holds the promotion",
+      observed: observe({
+        spec: spec({ prePromotionGate: GATE, autoPromotionEnabled: true }),
+        status: previewing,
+        replicaSets: [rs("new", 2), rs("old", 4)],
+      }),
+      actions: [{ type: "callGate", name: "confirm", url: GATE.url, stepIndex: 0, timeoutMs: 10_000, attempt: 1 }],
+      status: {
+        phase: "Progressing",
+        blueGreen: {
+          activeSelector: "old",
+          previewSelector: "new",
+          currentGate: { name: "confirm", stepIndex: 0, attempts: 1, phase: "Pending", lastAttemptAt: T0.toISOString() },
+        },
+      },
+      events: [],
+      requeue: 12_000,
+    },
+    {
+      name: "a passed pre-promotion gate lets the promotion go",
+      observed: observe({
+        spec: spec({ prePromotionGate: GATE, autoPromotionEnabled: true }),
+        status: gateAt("Passed", 2),
+        replicaSets: [rs("new", 2), rs("old", 4)],
+      }),
+      actions: [scale("new", 4)],
+      status: { phase: "Progressing", blueGreen: { scaleUpPreviewCheckPoint: true } },
+      events: [],
+    },
+    {
+      name: "a pre-promotion gate failed for the last time pauses with GateFailed",
+      observed: observe({
+        spec: spec({ prePromotionGate: { ...GATE, retries: 1 }, autoPromotionEnabled: true }),
+        now: at(10),
+        status: gateAt("Failed", 2),
+        replicaSets: [rs("new", 2), rs("old", 4)],
+      }),
+      actions: [],
+      status: { phase: "Paused", controllerPause: true, pauseConditions: [{ reason: "GateFailed", startTime: since(10) }] },
+      events: ["GateFailed", "RolloutPaused"],
+    },
+    {
+      name: "ramp promote past a failed pre-promotion gate (pauses cleared, controllerPause kept) promotes",
+      observed: observe({
+        spec: spec({ prePromotionGate: { ...GATE, retries: 1 }, autoPromotionEnabled: true }),
+        now: at(20),
+        status: { ...gateAt("Failed", 2), controllerPause: true, pauseConditions: [] },
+        replicaSets: [rs("new", 2), rs("old", 4)],
+      }),
+      actions: [scale("new", 4)],
+      status: { blueGreen: { scaleUpPreviewCheckPoint: true } },
+      events: [],
+    },
+    {
+      name: "a pre-promotion gate with onFailure abort aborts",
+      observed: observe({
+        spec: spec({ prePromotionGate: { ...GATE, retries: 0, onFailure: "abort" } }),
+        status: gateAt("Failed", 1),
+        replicaSets: [rs("new", 2), rs("old", 4)],
+      }),
+      actions: [select(PREVIEW, "old")],
+      status: { abort: true, abortedAt: T0.toISOString(), phase: "Degraded" },
+      events: ["GateFailed", "RolloutAborted"],
+      requeue: 10_000,
     },
   ])("$name", ({ observed, actions, status, events: expectedEvents, requeue, cleared = [] }) => {
     const plan = planBlueGreen(observed);

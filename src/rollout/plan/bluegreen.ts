@@ -2,14 +2,15 @@
 // status, requeue. The new revision comes up beside the stable one behind the preview Service; once
 // promoted it grows to full size and the active Service switches to it at once. Stable changes only
 // after that (and after post-promotion analysis), and the old pods go after a delay.
-import type { RolloutStatus } from "../../api/rollout.ts";
+import type { GateStep, RolloutStatus } from "../../api/rollout.ts";
 import { NEW_REPLICA_SET } from "./canary.ts";
-import { abortCause, Decisions, driveAnalysis, observedCounts, terminateUnwanted } from "./common.ts";
+import { abortCause, Decisions, driveAnalysis, driveGate, observedCounts, terminateUnwanted } from "./common.ts";
 import { rollingStep } from "./replicas.ts";
 import type { Observed, ObservedReplicaSet, Plan, RolloutAnalysis } from "./types.ts";
 
 const BLUE_GREEN_PAUSE = "BlueGreenPause";
 const INCONCLUSIVE = "InconclusiveAnalysisRun";
+const GATE_FAILED = "GateFailed";
 const ms = (iso: string) => new Date(iso).getTime();
 type BlueGreenStatus = NonNullable<RolloutStatus["blueGreen"]>;
 
@@ -33,6 +34,7 @@ export function planBlueGreen(o: Observed): Plan {
       prePromotionAnalysisRun: _f,
       postPromotionAnalysisRun: _g,
       scaleUpPreviewCheckPoint: _h,
+      currentGate: _i,
       ...selectors
     } = status.blueGreen ?? {};
     status = { ...rest, blueGreen: selectors };
@@ -96,7 +98,25 @@ export function planBlueGreen(o: Observed): Plan {
     return false;
   };
 
-  /** Whether the preview may be promoted now: ready, analysed, and past the pause. */
+  /** Drives the pre-promotion gate; true once it answered 2xx. Promoting past a failed one clears its pause. */
+  const gatePassed = (gate: GateStep) => {
+    if (status.pauseConditions?.some((p) => p.reason === GATE_FAILED)) {
+      waiting = `gate ${gate.name} failed; promote to skip it, or abort`;
+      return false;
+    }
+    const { state, verdict, why } = driveGate(o, d, status.blueGreen?.currentGate, gate, 0);
+    setBlueGreen({ currentGate: state });
+    if (verdict === "Passed") return true;
+    if (verdict === "Failed" && gate.onFailure === "abort") {
+      status.abort = true;
+      abortReason = why ?? "";
+    } else if (verdict === "Failed") pauseFor(GATE_FAILED, `${why}; promote to skip the gate, or abort`);
+    else
+      waiting = `gate ${gate.name}: call ${state.attempts} ${state.phase === "Pending" ? "under way" : "failed, calling again"}`;
+    return false;
+  };
+
+  /** Whether the preview may be promoted now: ready, analysed, confirmed by the gate, and past the pause. */
   const promotion = (): boolean => {
     if (status.promoteFull) return true;
     // `ramp promote` (or the auto-promotion timer) cleared the controller's pause.
@@ -108,6 +128,7 @@ export function planBlueGreen(o: Observed): Plan {
     if (bg.prePromotionAnalysis && !analysisPassed("prePromotion", bg.prePromotionAnalysis)) {
       return false;
     }
+    if (bg.prePromotionGate && !gatePassed(bg.prePromotionGate)) return false;
     if (!bg.autoPromotionEnabled) {
       pauseFor(BLUE_GREEN_PAUSE, `revision ${hash} is ready in preview; waiting for \`ramp promote\``);
       return false;

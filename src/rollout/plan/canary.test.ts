@@ -32,6 +32,26 @@ const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 const STEPS = [{ setWeight: 20 }, { pause: { duration: "5s" } }, { setWeight: 50 }, { pause: {} }];
 const midRollout: RolloutStatus = { currentPodHash: "new", stableRS: "old", currentStepIndex: 0 };
 
+const LOAD_TEST = { name: "load-test", url: "http://load.example/start" };
+const CONFIRM = { name: "confirm", url: "https://confirm.example/ok", timeout: "5s", retries: 1, retryDelay: "2s" };
+const CONFIRM_AT = { name: "confirm", stepIndex: 2 };
+const GATE_STEPS = [{ gate: LOAD_TEST }, { setWeight: 20 }, { gate: CONFIRM }];
+const atGate = (gate: Partial<NonNullable<NonNullable<RolloutStatus["canary"]>["currentGate"]>>): RolloutStatus => ({
+  ...midRollout,
+  currentStepIndex: 2,
+  canary: {
+    currentGate: { name: "confirm", stepIndex: 2, attempts: 1, phase: "Pending", lastAttemptAt: T0.toISOString(), ...gate },
+  },
+});
+const callConfirm = (attempt: number): Action => ({
+  type: "callGate",
+  name: "confirm",
+  url: CONFIRM.url,
+  stepIndex: 2,
+  timeoutMs: 5000,
+  attempt,
+});
+
 const observe = (o: Partial<Observed> & Pick<Observed, "replicaSets" | "status">): Observed => ({
   name: "web",
   generation: 1,
@@ -317,6 +337,129 @@ describe("planCanary: one decision at a time", () => {
       actions: [{ type: "scaleReplicaSet", name: "web-new", replicas: 2 }],
       status: { currentStepIndex: 0, phase: "Progressing" },
       events: ["RolloutRetried"],
+    },
+    {
+      name: "a gate first is a pre-rollout hook: called before any canary pod, forgetting the last revision's result",
+      observed: observe({
+        spec: spec(GATE_STEPS),
+        status: {
+          currentPodHash: "old",
+          stableRS: "old",
+          currentStepIndex: 3,
+          canary: { currentGate: { name: "load-test", stepIndex: 0, attempts: 1, phase: "Passed" } },
+        },
+        replicaSets: [rs("old", 10)],
+      }),
+      actions: [
+        { type: "callGate", name: "load-test", url: LOAD_TEST.url, stepIndex: 0, timeoutMs: 10_000, attempt: 1 },
+        { type: "createReplicaSet", hash: "new", revision: 2, replicas: 0 },
+      ],
+      status: {
+        currentStepIndex: 0,
+        phase: "Progressing",
+        canary: {
+          currentGate: { name: "load-test", stepIndex: 0, attempts: 1, phase: "Pending", lastAttemptAt: T0.toISOString() },
+        },
+      },
+      events: ["RolloutUpdated"],
+      requeue: 12_000,
+    },
+    {
+      name: "a gate call in flight is not made again",
+      observed: observe({ spec: spec(GATE_STEPS), now: at(3), status: atGate({}), replicaSets: [rs("new", 2), rs("old", 8)] }),
+      actions: [],
+      status: { currentStepIndex: 2, phase: "Progressing" },
+      events: [],
+      requeue: 4000,
+    },
+    {
+      name: "a passed gate completes its step",
+      observed: observe({
+        spec: spec([...GATE_STEPS, { setWeight: 50 }]),
+        status: atGate({ phase: "Passed" }),
+        replicaSets: [rs("new", 2), rs("old", 8)],
+      }),
+      actions: [{ type: "scaleReplicaSet", name: "web-new", replicas: 5 }],
+      status: { currentStepIndex: 3, canary: { currentGate: { ...CONFIRM_AT, attempts: 1, phase: "Passed" } } },
+      events: ["StepCompleted"],
+    },
+    {
+      name: "a failed gate call waits out retryDelay",
+      observed: observe({
+        spec: spec(GATE_STEPS),
+        now: at(1),
+        status: atGate({ phase: "Failed" }),
+        replicaSets: [rs("new", 2), rs("old", 8)],
+      }),
+      actions: [],
+      status: { currentStepIndex: 2, phase: "Progressing" },
+      events: [],
+      requeue: 1000,
+    },
+    {
+      name: "a failed gate call is made again after retryDelay",
+      observed: observe({
+        spec: spec(GATE_STEPS),
+        now: at(2),
+        status: atGate({ phase: "Failed" }),
+        replicaSets: [rs("new", 2), rs("old", 8)],
+      }),
+      actions: [callConfirm(2)],
+      status: { canary: { currentGate: { ...CONFIRM_AT, attempts: 2, phase: "Pending", lastAttemptAt: at(2).toISOString() } } },
+      events: [],
+      requeue: 7000,
+    },
+    {
+      name: "a Pending call with no result long past its timeout (its controller died) is made again",
+      observed: observe({ spec: spec(GATE_STEPS), now: at(8), status: atGate({}), replicaSets: [rs("new", 2), rs("old", 8)] }),
+      actions: [callConfirm(2)],
+      status: { canary: { currentGate: { ...CONFIRM_AT, attempts: 2, phase: "Pending" } } },
+      events: [],
+      requeue: 7000,
+    },
+    {
+      name: "the last failed call pauses with GateFailed",
+      observed: observe({
+        spec: spec(GATE_STEPS),
+        now: at(9),
+        status: atGate({ phase: "Failed", attempts: 2, message: "HTTP 500" }),
+        replicaSets: [rs("new", 2), rs("old", 8)],
+      }),
+      actions: [],
+      status: {
+        currentStepIndex: 2,
+        phase: "Paused",
+        pauseConditions: [{ reason: "GateFailed", startTime: at(9).toISOString() }],
+      },
+      events: ["GateFailed", "RolloutPaused"],
+    },
+    {
+      name: "paused at a failed gate holds without calling again",
+      observed: observe({
+        spec: spec(GATE_STEPS),
+        now: at(60),
+        status: {
+          ...atGate({ phase: "Failed", attempts: 2 }),
+          pauseConditions: [{ reason: "GateFailed", startTime: T0.toISOString() }],
+        },
+        replicaSets: [rs("new", 2), rs("old", 8)],
+      }),
+      actions: [],
+      status: { currentStepIndex: 2, phase: "Paused" },
+      events: [],
+    },
+    {
+      name: "a gate with onFailure abort is a rollback hook",
+      observed: observe({
+        spec: spec([{ setWeight: 20 }, { setWeight: 30 }, { gate: { ...CONFIRM, retries: 0, onFailure: "abort" } }]),
+        now: at(9),
+        status: atGate({ phase: "Failed", message: "HTTP 503" }),
+        replicaSets: [rs("new", 2), rs("old", 8)],
+      }),
+      actions: [{ type: "scaleReplicaSet", name: "web-old", replicas: 10 }],
+      status: { abort: true, phase: "Degraded" },
+      events: ["GateFailed", "RolloutAborted"],
+      requeue: 10_000,
     },
   ])("$name", ({ observed, actions, status, events: expectedEvents, requeue }) => {
     const plan = planCanary(observed);

@@ -3,7 +3,7 @@
 // the router should route (Plan.traffic) and the shell makes it so.
 import type { CanaryStep, RolloutStatus } from "../../api/rollout.ts";
 import type { DesiredTraffic, HeaderRoute, MirrorRoute } from "../../traffic/router.ts";
-import { abortCause, Decisions, driveAnalysis, observedCounts, terminateUnwanted } from "./common.ts";
+import { abortCause, Decisions, driveAnalysis, driveGate, observedCounts, terminateUnwanted } from "./common.ts";
 import { durationMs } from "./durations.ts";
 import { canaryTargets, rollingLimits, rollingStep } from "./replicas.ts";
 import type { Observed, ObservedReplicaSet, Plan } from "./types.ts";
@@ -46,6 +46,7 @@ export function managedRoutesAt(steps: CanaryStep[], index: number): { header: H
 
 const PAUSE_STEP = "CanaryPauseStep";
 const INCONCLUSIVE = "InconclusiveAnalysisRun";
+const GATE_FAILED = "GateFailed";
 const ms = (iso: string) => new Date(iso).getTime();
 type CanaryRuns = NonNullable<RolloutStatus["canary"]>;
 
@@ -71,7 +72,7 @@ export function planCanary(o: Observed): Plan {
   if (!status.abort && status.abortedAt) {
     const { abortedAt: _a, pauseConditions: _p, ...rest } = status;
     status = { ...rest, currentStepIndex: 0 };
-    setRuns({ currentStepAnalysisRun: undefined, currentBackgroundAnalysisRun: undefined });
+    setRuns({ currentStepAnalysisRun: undefined, currentBackgroundAnalysisRun: undefined, currentGate: undefined });
     d.event("RolloutRetried", `retrying revision ${o.templateHash} from the first step`);
   }
 
@@ -81,7 +82,7 @@ export function planCanary(o: Observed): Plan {
     const backToStable = status.stableRS === o.templateHash;
     const { abort: _a, abortedAt: _b, promoteFull: _c, pauseConditions: _d, ...rest } = status;
     status = { ...rest, currentPodHash: o.templateHash, currentStepIndex: first || backToStable ? steps.length : 0 };
-    setRuns({ currentStepAnalysisRun: undefined, currentBackgroundAnalysisRun: undefined });
+    setRuns({ currentStepAnalysisRun: undefined, currentBackgroundAnalysisRun: undefined, currentGate: undefined });
     if (first) status.stableRS = o.templateHash;
     d.event(
       "RolloutUpdated",
@@ -196,6 +197,16 @@ export function planCanary(o: Observed): Plan {
         }
       } else if (step.setHeaderRoute || step.setMirrorRoute) {
         complete = true; // the routes of executed steps are part of Plan.traffic
+      } else if (step.gate) {
+        if (status.pauseConditions?.some((p) => p.reason === GATE_FAILED)) break;
+        const { state, verdict, why } = driveGate(o, d, status.canary?.currentGate, step.gate, index);
+        setRuns({ currentGate: state });
+        if (verdict === "Passed") complete = true;
+        else if (verdict === "Failed" && step.gate.onFailure === "abort") abortFor(why ?? "");
+        else if (verdict === "Failed") {
+          pauseFor(GATE_FAILED);
+          d.event("RolloutPaused", `paused at step ${index}: ${why}; promote to skip the gate, or abort`);
+        }
       }
       if (!complete) break;
       status.currentStepIndex = index + 1;

@@ -1,6 +1,7 @@
 // Pure pieces both strategies share: collecting decisions, and driving AnalysisRuns.
-import type { RolloutStatus } from "../../api/rollout.ts";
+import type { GateState, GateStep, RolloutStatus } from "../../api/rollout.ts";
 import type { DesiredTraffic } from "../../traffic/router.ts";
+import { durationMs } from "./durations.ts";
 import type { Action, AnalysisRole, Observed, ObservedAnalysisRun, Plan, RolloutAnalysis } from "./types.ts";
 
 export type AnalysisRunRef = NonNullable<NonNullable<RolloutStatus["canary"]>["currentStepAnalysisRun"]>;
@@ -117,4 +118,61 @@ export function observedCounts(o: Observed): RolloutStatus {
 export function abortCause(refs: (AnalysisRunRef | undefined)[]): string {
   const failed = refs.find((r) => r?.phase === "Failed" || r?.phase === "Error");
   return failed ? ` (analysis run ${failed.name} ${failed.phase}${failed.message ? `: ${failed.message}` : ""})` : "";
+}
+
+const GATE_TIMEOUT = "10s";
+const GATE_RETRY_DELAY = "5s";
+/** How long past its timeout a Pending call may take to report before it counts as lost. */
+const GATE_GRACE_MS = 2000;
+
+export type GateVerdict = "Pending" | "Passed" | "Failed";
+
+/**
+ * Drives a gate: calls its URL when the status holds no result for it (`seen` is another gate's or
+ * none), waits while a call is under way, calls again after retryDelay while retries are left.
+ * The last failure is reported as a GateFailed event; what follows (pause or abort) is the caller's.
+ * Returns the state to keep in the status and, once failed, why.
+ */
+export function driveGate(
+  o: Observed,
+  d: Decisions,
+  seen: GateState | undefined,
+  gate: GateStep,
+  stepIndex: number,
+): { state: GateState; verdict: GateVerdict; why?: string } {
+  const now = o.now.getTime();
+  const state = seen?.stepIndex === stepIndex && seen.name === gate.name ? seen : undefined;
+  const timeoutMs = durationMs(gate.timeout ?? GATE_TIMEOUT);
+  const since = state?.lastAttemptAt ? now - new Date(state.lastAttemptAt).getTime() : Number.POSITIVE_INFINITY;
+  const call = (attempt: number) => {
+    d.actions.push({ type: "callGate", name: gate.name, url: gate.url, stepIndex, timeoutMs, attempt });
+    // The call writes its own result; this only catches one lost with its controller.
+    d.requeueIn(timeoutMs + GATE_GRACE_MS);
+    const pending: GateState = {
+      name: gate.name,
+      stepIndex,
+      attempts: attempt,
+      phase: "Pending",
+      lastAttemptAt: o.now.toISOString(),
+    };
+    return { state: pending, verdict: "Pending" as const };
+  };
+  if (!state) return call(1);
+  if (state.phase === "Passed") return { state, verdict: "Passed" };
+  if (state.phase === "Pending" && since < timeoutMs + GATE_GRACE_MS) {
+    d.requeueIn(timeoutMs + GATE_GRACE_MS - since);
+    return { state, verdict: "Pending" };
+  }
+  // Failed, or Pending with no result long after its timeout (the controller that called is gone).
+  const failed: GateState =
+    state.phase === "Failed" ? state : { ...state, phase: "Failed", message: "no result within the timeout" };
+  if (failed.attempts < gate.retries + 1) {
+    const waitMs = state.phase === "Failed" ? durationMs(gate.retryDelay ?? GATE_RETRY_DELAY) - since : 0;
+    if (waitMs <= 0) return call(failed.attempts + 1);
+    d.requeueIn(waitMs);
+    return { state: failed, verdict: "Pending" };
+  }
+  const why = `gate ${gate.name} failed after ${failed.attempts} calls${failed.message ? `: ${failed.message}` : ""}`;
+  d.event("GateFailed", why, true);
+  return { state: failed, verdict: "Failed", why };
 }

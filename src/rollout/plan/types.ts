@@ -75,6 +75,8 @@ export type Action =
   | { type: "scaleDeployment"; replicas: number }
   /** spec.restartAt: replace one pod (its ReplicaSet makes a new one). */
   | { type: "deletePod"; name: string }
+  /** POST to a gate step's URL in the background; its result comes back in status.canary.currentGate. */
+  | { type: "callGate"; name: string; url: string; stepIndex: number; timeoutMs: number; attempt: number }
   | { type: "event"; reason: string; message: string; warning?: boolean };
 
 export interface Plan {
