@@ -3,11 +3,12 @@
 // the Rollout's status and its objects' labels and annotations, so a restarted controller carries on.
 import { type AnalysisTemplate, analysisTemplateSpec } from "../api/analysis.ts";
 import { API_VERSION } from "../api/kinds.ts";
-import { type RolloutSpec, type RolloutStatus, rolloutSpec } from "../api/rollout.ts";
+import { type GateState, type RolloutSpec, type RolloutStatus, rolloutSpec } from "../api/rollout.ts";
 import { isAlreadyExists, isConflict, isNotFound, type KubeClient, KubeError, type KubeObject } from "../kube/client.ts";
 import { Informer, objectKey } from "../kube/informer.ts";
 import { type ReconcileResult, runWorkers, WorkQueue } from "../kube/queue.ts";
 import { routerFor } from "../traffic/registry.ts";
+import { RouterError } from "../traffic/router.ts";
 import { analysisRunFor, type FoundTemplate } from "./analysis-runs.ts";
 import {
   type AnalysisRunObject,
@@ -53,6 +54,13 @@ export interface RolloutControllerOptions {
 }
 
 type EventAction = Extract<Action, { type: "event" }>;
+type GateCall = Extract<Action, { type: "callGate" }>;
+
+/** Held by Rollouts that route traffic, so deleting one first sends all traffic back to stable. */
+const TRAFFIC_FINALIZER = "ramp.dev/traffic-routing";
+
+/** How soon to look again at a route its Gateway has not accepted yet. */
+const VERIFY_RETRY_MS = 5_000;
 
 /** A problem with the Rollout's spec found while applying: reported as InvalidSpec, not retried. */
 class SpecProblem extends Error {}
@@ -221,7 +229,8 @@ export class RolloutController {
 
   async reconcile(key: string): Promise<ReconcileResult> {
     const rollout = this.rollouts.get(key);
-    if (!rollout || rollout.metadata.deletionTimestamp) return undefined;
+    if (!rollout) return undefined;
+    if (rollout.metadata.deletionTimestamp) return this.finalize(rollout);
     const now = this.opts.now?.() ?? new Date();
     const parsed = rolloutSpec.safeParse(rollout.spec);
     if (!parsed.success) {
@@ -236,6 +245,11 @@ export class RolloutController {
       await this.recordEvents(rollout, actions);
       return undefined;
     }
+    if (parsed.data.strategy.canary?.trafficRouting && !finalizersOf(rollout).includes(TRAFFIC_FINALIZER)) {
+      const updated = await this.setFinalizers(rollout, [...finalizersOf(rollout), TRAFFIC_FINALIZER]);
+      if (updated) this.rollouts.remember(updated);
+      return { requeueAfterMs: 0 }; // carry on with the resourceVersion the patch returned
+    }
     const { observed, template } = await this.observe(rollout, parsed.data, now);
     let plan = planRollout(observed);
     try {
@@ -246,6 +260,7 @@ export class RolloutController {
     }
     await this.notify(rollout, plan.status, plan.actions, now);
     await this.writeStatus(rollout, observed.status, plan.status);
+    this.startGateCalls(rollout, plan);
     await this.recordEvents(rollout, plan.actions);
     this.report(rollout, plan);
     return plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : undefined;
@@ -432,6 +447,8 @@ export class RolloutController {
         case "deletePod":
           await this.client.delete("v1", "Pod", action.name, namespace);
           break;
+        case "callGate":
+          break; // made once the status that marks it Pending is written (startGateCalls)
         case "event":
           break; // recorded once the status is written
       }
@@ -444,14 +461,141 @@ export class RolloutController {
       });
       if (router) {
         const t = plan.traffic;
-        await router.setWeight(t);
-        await router.setHeaderRoutes(t.headerRoutes, t);
-        await router.setMirrorRoutes(t.mirrorRoutes, t);
-        if (!t.headerRoutes.length && !t.mirrorRoutes.length) await router.removeManagedRoutes();
+        try {
+          await router.setWeight(t);
+          await router.setHeaderRoutes(t.headerRoutes, t);
+          await router.setMirrorRoutes(t.mirrorRoutes, t);
+          if (!t.headerRoutes.length && !t.mirrorRoutes.length) await router.removeManagedRoutes();
+        } catch (err) {
+          // A step this router cannot express never works on a retry: say so in the spec's condition.
+          if (err instanceof RouterError && err.code === "UNSUPPORTED") throw new SpecProblem(err.message);
+          throw err;
+        }
         const verified = await router.verify(t);
         const weights = plan.status.canary?.weights;
         if (weights) weights.verified = verified;
         if (weights && verified === undefined) delete weights.verified;
+        // Nothing else wakes us when a Gateway gets round to accepting the change.
+        if (verified === false) plan.requeueAfterMs = Math.min(plan.requeueAfterMs ?? VERIFY_RETRY_MS, VERIFY_RETRY_MS);
+      }
+    }
+  }
+
+  /** A deleted Rollout leaves its router's objects sending all traffic to what is running, without
+   * Ramp's header and mirror routes, before its finalizer lets it go. */
+  private async finalize(rollout: RolloutObject): Promise<ReconcileResult> {
+    const finalizers = finalizersOf(rollout);
+    if (!finalizers.includes(TRAFFIC_FINALIZER)) return undefined;
+    const { namespace, name } = rollout.metadata;
+    const status = (rollout.status ?? {}) as RolloutStatus;
+    const stable = status.stableRS ?? status.currentPodHash ?? "";
+    const canary = specOf(rollout)?.strategy.canary;
+    const uid = rollout.metadata.uid ?? "";
+    const router = canary && stable ? routerFor({ client: this.client, rollout: { name, namespace, uid }, canary }) : undefined;
+    if (router) {
+      try {
+        await router.setWeight({ weight: 0, canaryHash: stable, stableHash: stable, headerRoutes: [], mirrorRoutes: [] });
+        await router.removeManagedRoutes();
+      } catch (err) {
+        // With the route object (or its kind) gone there is nothing left to route; anything else is retried.
+        if (!(err instanceof RouterError && (err.code === "NOT_FOUND" || err.code === "NOT_SERVED"))) throw err;
+        this.log(`rollout ${namespace}/${name} deleted; its routes are gone: ${err.message}`);
+      }
+    }
+    // Not remembered: with its last finalizer gone the Rollout goes, and the watch says so.
+    await this.setFinalizers(
+      rollout,
+      finalizers.filter((f) => f !== TRAFFIC_FINALIZER),
+    );
+    return undefined;
+  }
+
+  /** A merge patch replaces the whole list, so it is guarded by the resourceVersion read: a conflict
+   * (someone else's finalizer changed meanwhile) fails the reconcile, which runs again on fresh data. */
+  private async setFinalizers(rollout: RolloutObject, finalizers: string[]): Promise<RolloutObject | undefined> {
+    const { namespace, name, resourceVersion } = rollout.metadata;
+    try {
+      return await this.client.patch(API_VERSION, "Rollout", name, namespace, { metadata: { finalizers, resourceVersion } });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      return undefined;
+    }
+  }
+
+  /** Makes the gate calls a reconcile decided, in the background: a receiver that hangs never holds
+   * a worker. Started only once the status marking them Pending is written, so a fast answer always
+   * finds its call recorded. */
+  private startGateCalls(rollout: RolloutObject, plan: Plan): void {
+    const revision = plan.status.currentPodHash ?? "";
+    for (const a of plan.actions) {
+      if (a.type !== "callGate") continue;
+      this.callGate(rollout, revision, a).catch((err: unknown) =>
+        this.log(`gate ${a.name} of ${objectKey(rollout)}: recording the result failed: ${(err as Error).message}`),
+      );
+    }
+  }
+
+  /** POSTs to the gate's URL and writes the outcome into the status's currentGate, then looks again. */
+  private async callGate(rollout: RolloutObject, revision: string, call: GateCall): Promise<void> {
+    const { namespace, name, uid } = rollout.metadata;
+    const body = JSON.stringify({
+      rollout: name,
+      namespace,
+      uid,
+      revision,
+      step: call.stepIndex,
+      gate: call.name,
+      attempt: call.attempt,
+    });
+    let phase: "Passed" | "Failed" = "Failed";
+    let message: string;
+    try {
+      const res = await fetch(call.url, {
+        method: "POST",
+        body,
+        headers: { "content-type": "application/json", "user-agent": "ramp-controller" },
+        signal: AbortSignal.timeout(call.timeoutMs),
+      });
+      await res.body?.cancel();
+      if (res.ok) phase = "Passed";
+      message = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ""}`;
+    } catch (err) {
+      const e = err as Error & { cause?: Error };
+      message =
+        e.name === "TimeoutError" ? `no answer within ${call.timeoutMs}ms` : `call failed: ${e.cause?.message ?? e.message}`;
+    }
+    // The URL stays out of the log: it may carry a token.
+    this.log(`gate ${call.name} of ${namespace}/${name} call ${call.attempt}: ${message}`);
+    await this.recordGate(objectKey(rollout), revision, call, { phase, attempts: call.attempt, message });
+    this.queue.add(objectKey(rollout));
+  }
+
+  /** A merge patch of the status guarded by the resourceVersion read; on a conflict, read again. A
+   * result no longer awaited (a newer call, another revision) is dropped. */
+  private async recordGate(key: string, revision: string, call: GateCall, result: Partial<GateState>): Promise<void> {
+    let current = this.rollouts.get(key);
+    for (let tries = 0; tries < 5 && current; tries++) {
+      const status = (current.status ?? {}) as RolloutStatus;
+      // A canary's gate steps, or a blue-green's pre-promotion gate.
+      const side = status.blueGreen?.currentGate ? "blueGreen" : "canary";
+      const gate = status[side]?.currentGate;
+      const awaited =
+        status.currentPodHash === revision &&
+        gate?.phase === "Pending" &&
+        gate.name === call.name &&
+        gate.stepIndex === call.stepIndex &&
+        gate.attempts === call.attempt;
+      if (!awaited) return;
+      const { namespace, name, resourceVersion } = current.metadata;
+      try {
+        const patch = { metadata: { resourceVersion }, status: { [side]: { currentGate: result } } };
+        this.rollouts.remember(
+          await this.client.patch(API_VERSION, "Rollout", name, namespace, patch, { subresource: "status" }),
+        );
+        return;
+      } catch (err) {
+        if (!isConflict(err)) throw err;
+        current = await this.client.get<RolloutObject>(API_VERSION, "Rollout", name, namespace);
       }
     }
   }
@@ -559,6 +703,10 @@ export class RolloutController {
       updatedReplicas: s.updatedReplicas ?? 0,
     });
   }
+}
+
+function finalizersOf(rollout: RolloutObject): string[] {
+  return (rollout.metadata.finalizers as string[] | undefined) ?? [];
 }
 
 /** The parsed spec, or undefined when it does not parse. */
