@@ -194,10 +194,11 @@ export async function runDemo(opts: DemoOptions): Promise<boolean> {
     const lag =
       failing?.finishedAt && v3.abortedAt ? (Date.parse(v3.abortedAt) - Date.parse(failing.finishedAt)) / 1000 : undefined;
     await follow("v3", (s) => (s.canary?.weights?.canary.weight ?? 0) === 0);
-    const share = await (async () => {
-      await sleep(3000);
-      return canaryShare(cluster, ns);
-    })();
+    // The simulator follows the route's change within a moment: measure a fresh window after it.
+    await sleep(1500);
+    await canaryShare(cluster, ns);
+    await sleep(3000);
+    const share = await canaryShare(cluster, ns);
     const stable = (await get()).status?.stableRS;
     ok = stable === v2.stableRS;
 
