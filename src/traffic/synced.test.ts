@@ -1,15 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { desired } from "./fixtures.ts";
 import type { DesiredTraffic } from "./router.ts";
 import { syncedRouter } from "./synced.ts";
 
-const desired = (weight: number, extra: Partial<DesiredTraffic> = {}): DesiredTraffic => ({
-  weight,
-  canaryHash: "new",
-  stableHash: "old",
-  headerRoutes: [],
-  mirrorRoutes: [],
-  ...extra,
-});
 const beta = { name: "beta", match: [{ headerName: "x", headerValue: { exact: "1" } }] };
 
 /** The controller's sequence of calls for one reconcile, and what reached the router's parts. */

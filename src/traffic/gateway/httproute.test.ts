@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { DesiredTraffic } from "../router.ts";
+import { desired } from "../fixtures.ts";
 import { accepted, desiredSpec, type HTTPRouteSpec, type Rule, withoutManagedRules } from "./httproute.ts";
 
 const services = { stable: "web-stable", canary: "web-canary" };
@@ -11,14 +11,6 @@ const userRule = (stable: number | undefined, canary?: number): Rule => ({
   ],
 });
 const route = (...rules: Rule[]): HTTPRouteSpec => ({ parentRefs: [{ name: "gw" }], hostnames: ["web.example.com"], rules });
-const desired = (weight: number, extra: Partial<DesiredTraffic> = {}): DesiredTraffic => ({
-  weight,
-  canaryHash: "new",
-  stableHash: "old",
-  headerRoutes: [],
-  mirrorRoutes: [],
-  ...extra,
-});
 const docs: Rule = { matches: [{ path: { type: "PathPrefix", value: "/docs" } }], backendRefs: [{ name: "docs", port: 80 }] };
 const beta = { name: "beta", match: [{ headerName: "X-Beta", headerValue: { exact: "1" } }] };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { DesiredTraffic } from "../router.ts";
+import { desired } from "../fixtures.ts";
 import {
   type Destination,
   type DestinationRuleSpec,
@@ -17,14 +17,6 @@ const config = (targets: Targets, routes?: string[]): VirtualServiceConfig => ({
   name: "web",
   targets,
   ...(routes ? { routes } : {}),
-});
-const desired = (weight: number, extra: Partial<DesiredTraffic> = {}): DesiredTraffic => ({
-  weight,
-  canaryHash: "new",
-  stableHash: "old",
-  headerRoutes: [],
-  mirrorRoutes: [],
-  ...extra,
 });
 const to = (h: string, weight?: number, sub?: string): Destination => ({
   destination: { host: h, port: { number: 80 }, ...(sub ? { subset: sub } : {}) },

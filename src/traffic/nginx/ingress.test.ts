@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { DesiredTraffic } from "../router.ts";
+import { desired } from "../fixtures.ts";
 import { type CanaryConfig, canaryIngressName, desiredCanaryIngress, type Ingress, withoutHeaderRoute } from "./ingress.ts";
 
 const P = "nginx.ingress.kubernetes.io";
@@ -12,14 +12,6 @@ const owner = {
   blockOwnerDeletion: true,
 };
 const config: CanaryConfig = { annotationPrefix: P, services: { stable: "web-stable", canary: "web-canary" }, owner };
-const desired = (weight: number, extra: Partial<DesiredTraffic> = {}): DesiredTraffic => ({
-  weight,
-  canaryHash: "new",
-  stableHash: "old",
-  headerRoutes: [],
-  mirrorRoutes: [],
-  ...extra,
-});
 const path = (p: string, service: string) => ({
   path: p,
   pathType: "Prefix",

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { DesiredTraffic } from "../router.ts";
+import { desired } from "../fixtures.ts";
 import { desiredTrafficSplit, type SplitConfig, type TrafficSplit } from "./trafficsplit.ts";
 
 const owner = {
@@ -18,14 +18,6 @@ const config: SplitConfig = {
   services: { stable: "web-stable", canary: "web-canary" },
   owner,
 };
-const desired = (weight: number, extra: Partial<DesiredTraffic> = {}): DesiredTraffic => ({
-  weight,
-  canaryHash: "new",
-  stableHash: "old",
-  headerRoutes: [],
-  mirrorRoutes: [],
-  ...extra,
-});
 const backends = (canary: number) => [
   { service: "web-canary", weight: canary },
   { service: "web-stable", weight: 100 - canary },
