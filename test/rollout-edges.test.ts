@@ -3,9 +3,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { KubeObject } from "../src/kube/client.ts";
 import { readyPods, workloadRefFlow } from "./flows.ts";
-import { kube, namespace } from "./helpers.ts";
+import { eventually, kube, namespace } from "./helpers.ts";
 import {
   type ControllerProcess,
+  eventReasons,
   getRollout,
   podsByHash,
   ramp,
@@ -96,5 +97,47 @@ describe("rollout controller edges", () => {
     expect(undone.code, undone.stderr).toBe(0);
     await waitForRollout(ns, "cycle", "paused on the way back", (s) => s.phase === "Paused" && s.currentPodHash === v1);
     expect((await podsByHash(ns))[v1]).toBeGreaterThan(0);
+  });
+
+  it("a missing HTTPRoute is a TrafficRoutingError in the status, retried until the route exists", async () => {
+    await kube().create(service(ns, "routed-stable", "routed"));
+    await kube().create(service(ns, "routed-canary", "routed"));
+    const canaryRouted = {
+      stableService: "routed-stable",
+      canaryService: "routed-canary",
+      trafficRouting: { gatewayAPI: { httpRoute: "routed" } },
+      steps: [{ setWeight: 50 }, { pause: {} }],
+    };
+    await kube().create(rollout(ns, "routed", { replicas: 2, strategy: { canary: canaryRouted } }));
+    const routingError = async () => {
+      const s = (await getRollout(ns, "routed")).status;
+      return s?.conditions?.find((c) => c.type === "Progressing" && c.reason === "TrafficRoutingError");
+    };
+    const first = await eventually("healthy or a routing error", async () => {
+      const s = (await getRollout(ns, "routed")).status;
+      return (await routingError()) ?? (s?.phase === "Healthy" ? "healthy" : undefined);
+    });
+    if (first === "healthy") await setImage(ns, "routed", "routed:2");
+    const condition = await eventually("the routing error", routingError);
+    expect(condition).toMatchObject({ status: "False", message: `HTTPRoute "routed" not found in namespace "${ns}"` });
+    expect(await eventReasons(ns, "routed")).toContain("TrafficRoutingError");
+
+    await kube().create({
+      apiVersion: "gateway.networking.k8s.io/v1",
+      kind: "HTTPRoute",
+      metadata: { name: "routed", namespace: ns },
+      spec: {
+        rules: [
+          {
+            backendRefs: [
+              { name: "routed-stable", port: 80, weight: 100 },
+              { name: "routed-canary", port: 80, weight: 0 },
+            ],
+          },
+        ],
+      },
+    });
+    await waitForRollout(ns, "routed", "past the error", (s) => s.phase === "Paused" || s.phase === "Healthy", 90_000);
+    expect(await routingError()).toBeUndefined();
   });
 });

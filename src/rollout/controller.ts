@@ -32,7 +32,7 @@ import {
 } from "./objects.ts";
 import type { ControllerObserver } from "./observer.ts";
 import { canonicalJson, podTemplateHash } from "./plan/hash.ts";
-import { invalidSpecStatus, planRollout } from "./plan/rollout.ts";
+import { invalidSpecStatus, planRollout, trafficErrorStatus } from "./plan/rollout.ts";
 import type { Action, Observed, Plan, RolloutAnalysis } from "./plan/types.ts";
 
 export interface RolloutControllerOptions {
@@ -61,6 +61,9 @@ const TRAFFIC_FINALIZER = "ramp.dev/traffic-routing";
 
 /** How soon to look again at a route its Gateway has not accepted yet. */
 const VERIFY_RETRY_MS = 5_000;
+
+/** The traffic router failed: recorded in the status (which keeps what was last confirmed), retried. */
+class TrafficProblem extends Error {}
 
 /** A problem with the Rollout's spec found while applying: reported as InvalidSpec, not retried. */
 class SpecProblem extends Error {}
@@ -255,6 +258,7 @@ export class RolloutController {
     try {
       await this.apply(rollout, observed, plan, template);
     } catch (err) {
+      if (err instanceof TrafficProblem) return this.routingFailed(rollout, observed.status, err, now);
       if (!(err instanceof SpecProblem)) throw err;
       plan = planRollout({ ...observed, invalidSpec: err.message });
     }
@@ -264,6 +268,18 @@ export class RolloutController {
     await this.recordEvents(rollout, plan.actions);
     this.report(rollout, plan);
     return plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : undefined;
+  }
+
+  /** Writes the router's failure into the last status (Progressing False) and fails the reconcile,
+   * so the queue retries it with backoff; the planned step is not recorded as done. */
+  private async routingFailed(rollout: RolloutObject, before: RolloutStatus, problem: TrafficProblem, now: Date): Promise<never> {
+    const { status, events } = trafficErrorStatus(before, problem.message, now);
+    await this.writeStatus(rollout, before, status);
+    await this.recordEvents(
+      rollout,
+      events.map((e) => ({ type: "event", ...e, warning: true }) as const),
+    );
+    throw problem;
   }
 
   /** Everything the planner needs, from the caches (and, while a restart is due, the pods). */
@@ -469,9 +485,11 @@ export class RolloutController {
         } catch (err) {
           // A step this router cannot express never works on a retry: say so in the spec's condition.
           if (err instanceof RouterError && err.code === "UNSUPPORTED") throw new SpecProblem(err.message);
-          throw err;
+          throw new TrafficProblem((err as Error).message);
         }
-        const verified = await router.verify(t);
+        const verified = await router.verify(t).catch((err: unknown) => {
+          throw new TrafficProblem((err as Error).message);
+        });
         const weights = plan.status.canary?.weights;
         if (weights) weights.verified = verified;
         if (weights && verified === undefined) delete weights.verified;

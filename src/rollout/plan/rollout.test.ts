@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { type RolloutStatus, rolloutSpec } from "../../api/rollout.ts";
 import { replicaSet } from "./fixtures.ts";
-import { planRollout } from "./rollout.ts";
+import { planRollout, trafficErrorStatus } from "./rollout.ts";
 import type { Action, Observed, ObservedReplicaSet } from "./types.ts";
 
 const T0 = new Date("2026-11-22T10:00:00Z");
@@ -174,4 +174,16 @@ describe("planRollout: what every strategy shares", () => {
       expect(scale && "replicas" in scale ? scale.replicas : undefined).toBe(want);
     },
   );
+
+  it("a traffic router error keeps the last status, with Progressing False and one event per new problem", () => {
+    const before = { ...stable, currentStepIndex: 1, message: "step 2 of 4" };
+    const first = trafficErrorStatus(before, 'HTTPRoute "web" not found in namespace "shop"', at(0));
+    expect(first.status).toMatchObject({
+      currentStepIndex: 1,
+      message: 'traffic routing failed, retrying: HTTPRoute "web" not found in namespace "shop"',
+    });
+    expect(condition(first.status, "Progressing")).toMatchObject({ status: "False", reason: "TrafficRoutingError" });
+    expect(first.events.map((e) => e.reason)).toEqual(["TrafficRoutingError"]);
+    expect(trafficErrorStatus(first.status, 'HTTPRoute "web" not found in namespace "shop"', at(5)).events).toEqual([]);
+  });
 });

@@ -132,6 +132,26 @@ export function invalidSpecStatus(
   };
 }
 
+/** The status to write when the traffic router failed: the last status as it was (nothing the
+ * router did not confirm is recorded), with Progressing False saying why, and the event when new. */
+export function trafficErrorStatus(
+  before: RolloutStatus,
+  problem: string,
+  now: Date,
+): { status: RolloutStatus; events: { reason: string; message: string }[] } {
+  const old = before.conditions?.find((c) => c.type === "Progressing");
+  const fresh = old?.reason !== "TrafficRoutingError" || old.message !== problem;
+  const conditions = setCondition(
+    before.conditions ?? [],
+    { type: "Progressing", status: "False", reason: "TrafficRoutingError", message: problem },
+    now.toISOString(),
+  );
+  return {
+    status: { ...before, message: `traffic routing failed, retrying: ${problem}`, conditions },
+    events: fresh ? [{ reason: "TrafficRoutingError", message: problem }] : [],
+  };
+}
+
 /** Old ReplicaSets with no pods left beyond revisionHistoryLimit go, oldest first. */
 function trimHistory(o: Observed, status: RolloutStatus, d: Decisions): void {
   const keep = new Set([o.templateHash, status.stableRS]);
