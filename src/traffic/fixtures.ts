@@ -10,3 +10,13 @@ export const desired = (weight: number, extra: Partial<DesiredTraffic> = {}): De
   mirrorRoutes: [],
   ...extra,
 });
+
+/** The owner reference Ramp puts on the objects it generates for Rollout "web". */
+export const rolloutOwner = {
+  apiVersion: "ramp.dev/v1alpha1",
+  kind: "Rollout",
+  name: "web",
+  uid: "u1",
+  controller: true,
+  blockOwnerDeletion: true,
+};

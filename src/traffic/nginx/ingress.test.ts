@@ -1,16 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { desired } from "../fixtures.ts";
+import { desired, rolloutOwner } from "../fixtures.ts";
 import { type CanaryConfig, canaryIngressName, desiredCanaryIngress, type Ingress, withoutHeaderRoute } from "./ingress.ts";
 
 const P = "nginx.ingress.kubernetes.io";
-const owner = {
-  apiVersion: "ramp.dev/v1alpha1",
-  kind: "Rollout",
-  name: "web",
-  uid: "u1",
-  controller: true,
-  blockOwnerDeletion: true,
-};
+const owner = rolloutOwner;
 const config: CanaryConfig = { annotationPrefix: P, services: { stable: "web-stable", canary: "web-canary" }, owner };
 const path = (p: string, service: string) => ({
   path: p,

@@ -1,15 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { desired } from "../fixtures.ts";
+import { desired, rolloutOwner } from "../fixtures.ts";
 import { desiredTrafficSplit, type SplitConfig, type TrafficSplit } from "./trafficsplit.ts";
 
-const owner = {
-  apiVersion: "ramp.dev/v1alpha1",
-  kind: "Rollout",
-  name: "web",
-  uid: "u1",
-  controller: true,
-  blockOwnerDeletion: true,
-};
+const owner = rolloutOwner;
 const config: SplitConfig = {
   apiVersion: "split.smi-spec.io/v1alpha4",
   name: "web",
