@@ -5,6 +5,7 @@ import { type AnalysisTemplate, analysisTemplateSpec } from "../api/analysis.ts"
 import { API_VERSION } from "../api/kinds.ts";
 import { type GateState, type RolloutSpec, type RolloutStatus, rolloutSpec } from "../api/rollout.ts";
 import { isAlreadyExists, isConflict, isNotFound, type KubeClient, KubeError, type KubeObject } from "../kube/client.ts";
+import { eventObject } from "../kube/events.ts";
 import { Informer, objectKey } from "../kube/informer.ts";
 import { type ReconcileResult, runWorkers, WorkQueue } from "../kube/queue.ts";
 import { routerFor } from "../traffic/registry.ts";
@@ -674,32 +675,19 @@ export class RolloutController {
   }
 
   private async recordEvents(rollout: RolloutObject, actions: Action[]): Promise<void> {
-    const now = new Date().toISOString();
+    const { name, namespace, uid } = rollout.metadata;
     for (const a of actions) {
       if (a.type !== "event") continue;
+      const event = eventObject({
+        involved: { apiVersion: API_VERSION, kind: "Rollout", name, namespace, uid },
+        reason: a.reason,
+        message: a.message,
+        warning: a.warning,
+        instance: this.opts.identity ?? "ramp-controller",
+      });
       await this.client
-        .create({
-          apiVersion: "v1",
-          kind: "Event",
-          metadata: { generateName: `${rollout.metadata.name}.`, namespace: rollout.metadata.namespace },
-          involvedObject: {
-            apiVersion: API_VERSION,
-            kind: "Rollout",
-            name: rollout.metadata.name,
-            namespace: rollout.metadata.namespace,
-            uid: rollout.metadata.uid,
-          },
-          reason: a.reason,
-          message: a.message,
-          type: a.warning ? "Warning" : "Normal",
-          source: { component: "ramp-controller" },
-          firstTimestamp: now,
-          lastTimestamp: now,
-          count: 1,
-          reportingComponent: "ramp.dev/controller",
-          reportingInstance: this.opts.identity ?? "ramp-controller",
-        })
-        .catch((err: unknown) => this.log(`event ${a.reason} for ${rollout.metadata.name}: ${(err as Error).message}`));
+        .create(event)
+        .catch((err: unknown) => this.log(`event ${a.reason} for ${name}: ${(err as Error).message}`));
     }
   }
 

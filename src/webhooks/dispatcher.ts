@@ -4,6 +4,7 @@
 // order) until it is dead-lettered with a Warning Event on the Rollout.
 import { API_VERSION } from "../api/kinds.ts";
 import type { KubeClient } from "../kube/client.ts";
+import { eventObject } from "../kube/events.ts";
 import { afterFailure } from "./backoff.ts";
 import type { Outbox, OutboxEntry } from "./outbox.ts";
 import { deliveryRequest } from "./request.ts";
@@ -240,23 +241,15 @@ export class Dispatcher {
     const r = entry.payload.rollout;
     const message = `notification "${entry.payload.event}" (key ${entry.payload.idempotencyKey}) to ${entry.destination} dropped ${why}`;
     this.log(`${namespace}/${r.name}: ${message}`);
-    const now = new Date().toISOString();
+    const event = eventObject({
+      involved: { apiVersion: API_VERSION, kind: "Rollout", name: r.name, namespace, uid: r.uid },
+      reason: "NotificationDeadLettered",
+      message,
+      warning: true,
+      instance: this.opts.identity ?? "ramp-controller",
+    });
     await this.opts.client
-      .create({
-        apiVersion: "v1",
-        kind: "Event",
-        metadata: { generateName: `${r.name}.`, namespace },
-        involvedObject: { apiVersion: API_VERSION, kind: "Rollout", name: r.name, namespace, uid: r.uid },
-        reason: "NotificationDeadLettered",
-        message,
-        type: "Warning",
-        source: { component: "ramp-controller" },
-        firstTimestamp: now,
-        lastTimestamp: now,
-        count: 1,
-        reportingComponent: "ramp.dev/controller",
-        reportingInstance: this.opts.identity ?? "ramp-controller",
-      })
+      .create(event)
       .catch((err: unknown) => this.log(`event NotificationDeadLettered for ${r.name}: ${(err as Error).message}`));
   }
 }
