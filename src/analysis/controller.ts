@@ -6,6 +6,7 @@ import { API_VERSION } from "../api/kinds.ts";
 import { isConflict, type KubeClient, type KubeObject } from "../kube/client.ts";
 import { Informer, objectKey } from "../kube/informer.ts";
 import { type ReconcileResult, runWorkers, WorkQueue } from "../kube/queue.ts";
+import { canonicalJson } from "../rollout/plan/hash.ts";
 import { fieldValue, redacted } from "./args.ts";
 import { advanceRun, dueMetrics, isTerminal } from "./evaluate.ts";
 import { providerFor } from "./providers/registry.ts";
@@ -165,7 +166,7 @@ export class AnalysisRunController {
   /** Written with the resourceVersion read: a concurrent change (terminate, a person) wins, and the
    * run is measured again on fresh data. */
   private async writeStatus(run: RunObject, status: AnalysisRunStatus): Promise<void> {
-    if (JSON.stringify(status) === JSON.stringify(run.status ?? {})) return;
+    if (canonicalJson(status) === canonicalJson(run.status ?? {})) return;
     try {
       this.runs.remember(await this.client.replace({ ...run, status }, { subresource: "status" }));
     } catch (err) {

@@ -717,9 +717,16 @@ function finalizersOf(rollout: RolloutObject): string[] {
 
 /** The parsed spec, or undefined when it does not parse. */
 function specOf(rollout: RolloutObject): RolloutSpec | undefined {
-  const parsed = rolloutSpec.safeParse(rollout.spec);
-  return parsed.success ? parsed.data : undefined;
+  // Every Service, Deployment or template event asks this of every cached Rollout: parse each object
+  // once (the cache replaces the object on change, so the entry goes with the old one).
+  if (!parsedSpecs.has(rollout)) {
+    const parsed = rolloutSpec.safeParse(rollout.spec);
+    parsedSpecs.set(rollout, parsed.success ? parsed.data : undefined);
+  }
+  return parsedSpecs.get(rollout);
 }
+
+const parsedSpecs = new WeakMap<RolloutObject, RolloutSpec | undefined>();
 
 function serviceNames(spec: RolloutSpec | undefined): string[] {
   const c = spec?.strategy.canary;
