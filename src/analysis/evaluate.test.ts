@@ -381,6 +381,8 @@ describe("effectiveCount, dryRunNames, retentionFor", () => {
     [{}, [], { a: 10, b: 10 }],
     [{ dryRun: [{ metricName: "b" }, { metricName: "zzz" }] }, ["b"], {}],
     [{ dryRun: [{ metricName: "*" }] }, ["a", "b"], {}],
+    [{ metrics: [rawMetric({ name: "a", dryRun: true }), rawMetric({ name: "b" })] }, ["a"], {}],
+    [{ metrics: [rawMetric({ name: "a", dryRun: true }), rawMetric({ name: "b" })], dryRun: [{ metricName: "b" }] }, ["a", "b"], {}],
     [{ measurementRetention: [{ metricName: "a", limit: 3 }] }, [], { a: 3, b: 10 }],
     [
       {
@@ -482,13 +484,16 @@ describe("dueMetrics and advanceRun", () => {
     ]);
   });
 
-  it("a failed dryRun metric is reported but decides nothing", () => {
+  it.each<[string, MetricInput, Record<string, unknown>]>([
+    ["named by the spec-level dryRun list", {}, { dryRun: [{ metricName: "b" }] }],
+    ["with its own dryRun: true", { dryRun: true }, {}],
+  ])("a failed dryRun metric %s is reported but decides nothing", (_how, bOver, extra) => {
     const spec = runSpec(
       [
         { name: "a", interval: "1m", count: 2 },
-        { name: "b", interval: "1m", count: 2 },
+        { name: "b", interval: "1m", count: 2, ...bOver },
       ],
-      { dryRun: [{ metricName: "b" }] },
+      extra,
     );
     const first = advanceRun(spec, undefined, at(0), { a: ok(0.01), b: ok(0.5) });
     expect(first.status.phase).toBe("Running");

@@ -196,10 +196,11 @@ export function nextMeasurementAt(metric: Metric, result: MetricResult | undefin
 
 const matches = (pattern: string, name: string) => pattern === "*" || pattern === name;
 
-/** Names of the run's dryRun metrics (`*` stands for all). */
+/** Names of the run's dryRun metrics: those the spec-level list names (`*` stands for all) and those
+ * that say `dryRun: true` themselves; the two are the same thing written in two places. */
 export function dryRunNames(spec: AnalysisRunSpec): Set<string> {
   const patterns = spec.dryRun?.map((d) => d.metricName) ?? [];
-  return new Set(spec.metrics.filter((m) => patterns.some((p) => matches(p, m.name))).map((m) => m.name));
+  return new Set(spec.metrics.filter((m) => m.dryRun || patterns.some((p) => matches(p, m.name))).map((m) => m.name));
 }
 
 /** Measurements kept for a metric: the largest limit naming it (or `*`), else 10. */
