@@ -12,7 +12,7 @@ const CONDITIONS = [
   { successCondition: "result < 0.3", failureCondition: "result > 0.7" },
   { successCondition: "result.all(x, x < 0.5)" },
   { successCondition: "default(result[1], 0) < 0.5", failureCondition: "isNaN(result[0])" },
-  { successCondition: "result <" },
+  { successCondition: "result[5] < 1" },
   {},
 ];
 
