@@ -2,7 +2,7 @@
 // becomes a measurement, counters and limits give each metric's phase, metric phases give the
 // run's. The controller shell only measures what `dueMetrics` names and stores what `advanceRun` returns.
 import type { AnalysisPhase, AnalysisRunSpec, AnalysisRunStatus, Metric } from "../api/analysis.ts";
-import { durationMs } from "../rollout/plan/durations.ts";
+import { durationMs } from "../api/duration.ts";
 import { ConditionError, compileCondition, evaluateCondition } from "./conditions.ts";
 import type { MeasuredValue, ProviderOutcome } from "./types.ts";
 

@@ -42,7 +42,7 @@ const prometheusAddress = z
 const prometheusProvider = z.strictObject({
   address: prometheusAddress,
   query: z.string().min(1, "must not be empty").describe("PromQL; {{args.NAME}} is substituted, escaped inside string literals"),
-  timeout: duration("Give up on the query after this long (default 10s)").optional(),
+  timeout: duration("Give up on the query after this long (default 10s)", 600).optional(),
   headers: z
     .array(z.strictObject({ key: z.string().min(1, "must not be empty"), value: z.string() }))
     .max(MAX_LIST)

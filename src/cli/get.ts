@@ -4,9 +4,9 @@
 // `status -w` ends with the rollout: 0 Healthy, 1 Degraded, 2 timed out.
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Command } from "commander";
+import { durationFlag } from "../api/duration.ts";
 import { API_VERSION } from "../api/kinds.ts";
 import { type LiveRollout, settled } from "../rollout/operations.ts";
-import { durationMs } from "../rollout/plan/durations.ts";
 import { type KubeFlags, kubeOptions } from "./kube-options.ts";
 import { renderStatus, rolloutView } from "./render.ts";
 import {
@@ -58,8 +58,7 @@ async function show(name: string, flags: GetFlags, end: (r: LiveRollout) => numb
     console.log((await snapshot(target, name, flags.output)).text);
     return;
   }
-  const limit = timeout === undefined ? Number.POSITIVE_INFINITY : durationMs(timeout);
-  if (!(limit > 0)) throw new Error(`--timeout: expected a duration such as 90s or 10m, got "${timeout}"`);
+  const limit = timeout === undefined ? Number.POSITIVE_INFINITY : durationFlag("--timeout", timeout);
   const deadline = Date.now() + limit;
   const changes = watchRollout(target, name);
   let last: string | undefined;
