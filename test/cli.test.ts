@@ -156,6 +156,8 @@ describe("ramp CLI on Rollouts", { timeout: 180_000 }, () => {
       3,
       `The connection to the server 127.0.0.1:${port} was refused - did you specify the right host or port?\n`,
     ]);
+    const usage = await run("status", "-w", "--timeout", "soon");
+    expect([usage.code, usage.stderr]).toEqual([3, expect.stringContaining("error: missing required argument 'rollout'")]);
     const missing = await run("status", "nope", "-w");
     expect([missing.code, missing.stderr]).toEqual([
       3,

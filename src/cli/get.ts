@@ -50,6 +50,8 @@ export function registerGet(program: Command): void {
     });
   command("status <rollout>", "like get; with -w, wait for the rollout to end: exit 0 Healthy, 1 Degraded, 2 timed out, 3 error")
     .option("--timeout <duration>", "with -w: how long to wait", "10m")
+    // A usage error is an error too: 3, as for any other (help still exits 0).
+    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 3))
     .action((name: string, flags: GetFlags) =>
       show(name, flags, settled, flags.timeout).catch((err: unknown) => {
         throw new ExitError(err, 3);

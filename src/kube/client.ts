@@ -83,20 +83,24 @@ export interface KubeClientOptions {
 // client-node's loadFromDefault falls back to this when there is no kubeconfig and no in-cluster
 // ServiceAccount; kubectl refuses instead, and so do we.
 const FALLBACK_SERVER = "http://localhost:8080";
+const NO_CONFIGURATION =
+  "invalid configuration: no configuration has been provided, try setting KUBERNETES_MASTER environment variable";
 
 function loadConfig(opts: KubeClientOptions): KubeConfig {
   const config = new KubeConfig();
   if (opts.kubeconfig) {
     if (!existsSync(opts.kubeconfig)) throw new KubeConfigError(`stat ${opts.kubeconfig}: no such file or directory`);
-    config.loadFromFile(opts.kubeconfig);
+    try {
+      config.loadFromFile(opts.kubeconfig);
+    } catch (err) {
+      throw new KubeConfigError(`error loading config file "${opts.kubeconfig}": ${(err as Error).message}`);
+    }
   } else {
     config.loadFromDefault();
     if (config.getCurrentContext() === "loaded-context" && config.getCurrentCluster()?.server === FALLBACK_SERVER) {
       const server = opts.server ?? process.env.KUBERNETES_MASTER;
       if (!server) {
-        throw new KubeConfigError(
-          "invalid configuration: no configuration has been provided, try setting KUBERNETES_MASTER environment variable",
-        );
+        throw new KubeConfigError(NO_CONFIGURATION);
       }
       config.loadFromClusterAndUser({ name: "cluster", server, skipTLSVerify: false }, { name: "user" });
     }
@@ -108,7 +112,11 @@ function loadConfig(opts: KubeClientOptions): KubeConfig {
   const context = config.getContextObject(config.getCurrentContext());
   const cluster = config.getCurrentCluster();
   const user = config.getCurrentUser();
-  if (!context || !cluster) throw new KubeConfigError(`context "${config.getCurrentContext()}" does not exist`);
+  if (!context || !cluster) {
+    throw new KubeConfigError(
+      config.contexts.length ? `context "${config.getCurrentContext()}" does not exist` : NO_CONFIGURATION,
+    );
+  }
   const insecure = opts.insecureSkipTlsVerify === true;
   if (!opts.server && !opts.token && !insecure) return config;
   const server = opts.server ?? cluster.server;
