@@ -135,7 +135,7 @@ describe("ramp CLI on Rollouts", { timeout: 180_000 }, () => {
     ]);
   });
 
-  it("status -w ends 0 when Healthy, 1 when Degraded, 2 on timeout", async () => {
+  it("status -w ends 0 when Healthy, 1 when Degraded, 2 on timeout, 3 on any error (closed port, usage, not found)", async () => {
     await canary("watched", { phase: "Progressing" });
     const generation = (await getRollout(ns, "watched")).metadata.generation as number;
     const timedOut = await run("status", "watched", "-w", "--timeout", "2s");
