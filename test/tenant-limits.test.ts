@@ -24,8 +24,9 @@ describe("tenant limits", () => {
     const ns = await namespace("cel");
     const controller = await startController([
       ...["--namespace", ns, "--leader-election-namespace", ns, "--prometheus-url", cluster().prometheusUrl],
-      // Tight: a loop held for more than 3 s would lose the Lease.
-      ...["--lease-duration", "4s", "--renew-deadline", "3s", "--retry-period", "500ms", "--identity", "cel-test"],
+      // A loop held for more than 6 s would lose the Lease (unbounded, one evaluation holds it 26 s);
+      // generous because other tests share the 2 cores.
+      ...["--lease-duration", "8s", "--renew-deadline", "6s", "--retry-period", "500ms", "--identity", "cel-test"],
     ]);
     try {
       const lease = () => kube().get<Lease>("coordination.k8s.io/v1", "Lease", "ramp-controller", ns);
@@ -62,27 +63,30 @@ describe("tenant limits", () => {
       const ended = await eventually(
         "the costly run ends",
         async () => {
+          if (controller.child.exitCode !== null) return { exited: controller.output().slice(-2000) };
           const held = await lease();
-          expect(held.spec.holderIdentity).toBe("cel-test");
           if (held.spec.renewTime) renewals.add(held.spec.renewTime);
           const run = await kube().get<Run>("ramp.dev/v1alpha1", "AnalysisRun", "costly", ns);
-          return run.status?.phase === "Error" ? run.status : undefined;
+          return ["Successful", "Failed", "Inconclusive", "Error"].includes(run.status?.phase ?? "") ? run.status : undefined;
         },
         90_000,
       );
+      if ("exited" in ended) throw new Error(`the controller exited:\n${ended.exited}`);
+      expect((await lease()).spec.holderIdentity).toBe("cel-test");
       const seconds = (Date.now() - started) / 1000;
       const last = ended.metricResults?.[0]?.measurements?.at(-1);
       console.log(
         `costly run Error after ${seconds.toFixed(1)} s; ${renewals.size} Lease renewals seen; ${last?.message?.slice(-60)}`,
       );
-      expect(ended.metricResults?.[0]).toMatchObject({ phase: "Error", error: 6 });
+      expect([ended.phase, ended.metricResults?.[0]]).toMatchObject(["Error", { phase: "Error", error: 6 }]);
       expect(last?.message).toMatch(
         /^CONDITION_BUDGET_EXCEEDED: successCondition: condition .* (exceeded its cost budget of 1000000|ran past its time limit of 1000 ms)$/,
       );
       // Six measurements a second or so apart, each stopped within about 1 s: generous for 2 shared cores.
       expect(seconds).toBeLessThan(60);
-      // Renewed every 500 ms while the run was evaluated: a held loop would show one or two.
-      expect(renewals.size).toBeGreaterThanOrEqual(Math.floor(seconds / 2));
+      // Renewed every 500 ms while the run was evaluated (polled every ~200 ms plus a request on a busy
+      // machine): a held loop would show one or two.
+      expect(renewals.size).toBeGreaterThanOrEqual(Math.floor(seconds / 3));
       await waitForRollout(
         ns,
         "other",
