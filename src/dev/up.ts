@@ -4,11 +4,10 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { KubeClient, type KubeObject } from "../kube/client.ts";
+import { packagePath as repo } from "../package-root.ts";
 import { ensureDebianPackages } from "./apt.ts";
 import { type ClusterState, readState, startControlPlane, stopCluster } from "./cluster.ts";
 import { freePort, isAlive, startProcess, waitFor } from "./processes.ts";
-
-const repo = (p: string) => new URL(`../../${p}`, import.meta.url).pathname;
 
 export interface DevCluster extends ClusterState {
   prometheusUrl: string;
