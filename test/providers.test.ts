@@ -12,6 +12,7 @@ import type { MeasureContext, ProviderOutcome } from "../src/analysis/types.ts";
 import { analysisTemplateSpec, type Metric } from "../src/api/analysis.ts";
 import { freePort } from "../src/dev/processes.ts";
 import { FIXTURE, NOW, type PrometheusFixture, p90, requestCount, startPrometheusFixture } from "./prometheus-fixture.ts";
+import { loopbackDoor } from "./helpers.ts";
 
 let prometheus: PrometheusFixture;
 beforeAll(async () => {
@@ -32,6 +33,7 @@ const context = (extra: Partial<MeasureContext> = {}): MeasureContext => ({
   args: {},
   now: NOW,
   defaultPrometheusUrl: prometheus.url,
+  outbound: loopbackDoor,
   ...extra,
 });
 

@@ -22,11 +22,13 @@ export interface ControllerProcess {
   stop: (signal?: NodeJS.Signals) => Promise<void>;
 }
 
-/** Starts `ramp controller` as a process; resolves once it serves /readyz. */
-export async function startController(args: string[]): Promise<ControllerProcess> {
+/** Starts `ramp controller` as a process; resolves once it serves /readyz. Receivers and Prometheus
+ * are on loopback, so loopback destinations are allowed unless `allowLoopback` is false. */
+export async function startController(args: string[], { allowLoopback = true } = {}): Promise<ControllerProcess> {
+  const loopback = allowLoopback ? ["--outbound-allow-loopback"] : [];
   const child = spawn(
     process.execPath,
-    [MAIN, "controller", "--kubeconfig", cluster().kubeconfig, "--metrics-port", "0", ...args],
+    [MAIN, "controller", "--kubeconfig", cluster().kubeconfig, "--metrics-port", "0", ...loopback, ...args],
     { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
   );
   let output = "";
