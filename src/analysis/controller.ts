@@ -4,10 +4,11 @@
 import type { AnalysisRunSpec, AnalysisRunStatus } from "../api/analysis.ts";
 import { API_VERSION } from "../api/kinds.ts";
 import { isConflict, type KubeClient, type KubeObject } from "../kube/client.ts";
+import { eventObject } from "../kube/events.ts";
 import { Informer, objectKey } from "../kube/informer.ts";
-import { readOptedInSecret, SecretAccessError, secretKey } from "../kube/secrets.ts";
 import { type ReconcileResult, runWorkers, WorkQueue } from "../kube/queue.ts";
-import type { OutboundDoor } from "../net/outbound.ts";
+import { readOptedInSecret, SecretAccessError, secretKey } from "../kube/secrets.ts";
+import { DESTINATION_NOT_ALLOWED, type OutboundDoor } from "../net/outbound.ts";
 import { canonicalJson } from "../rollout/plan/hash.ts";
 import { fieldValue, redacted } from "./args.ts";
 import { advanceRun, dueMetrics, isTerminal } from "./evaluate.ts";
@@ -117,6 +118,7 @@ export class AnalysisRunController {
     }
     const step = advanceRun(run.spec, run.status, now, outcomes);
     await this.writeStatus(run, step.status);
+    await this.recordRefusals(run, outcomes);
     return step.requeueAfterMs !== undefined ? { requeueAfterMs: step.requeueAfterMs } : undefined;
   }
 
@@ -152,6 +154,25 @@ export class AnalysisRunController {
       ...(this.opts.prometheusUrl ? { defaultPrometheusUrl: this.opts.prometheusUrl } : {}),
     };
     return { ctx, secrets };
+  }
+
+  /** A destination the outbound policy refused is worth an Event beside the measurement: an
+   * operator watching Events sees a tenant aiming at what the policy guards. */
+  private async recordRefusals(run: RunObject, outcomes: Record<string, ProviderOutcome>): Promise<void> {
+    const { name, namespace, uid } = run.metadata as RunObject["metadata"] & { uid?: string };
+    for (const [metric, outcome] of Object.entries(outcomes)) {
+      if (outcome.ok || outcome.code !== DESTINATION_NOT_ALLOWED) continue;
+      const event = eventObject({
+        involved: { apiVersion: API_VERSION, kind: "AnalysisRun", name, namespace, uid },
+        reason: "DestinationNotAllowed",
+        message: `metric ${metric}: ${outcome.message}`,
+        warning: true,
+        instance: "ramp-controller",
+      });
+      await this.client
+        .create(event)
+        .catch((err: unknown) => this.opts.log?.(`event DestinationNotAllowed for ${name}: ${(err as Error).message}`));
+    }
   }
 
   /** fieldRef arguments read the object that owns the run (the Rollout). */

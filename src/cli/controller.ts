@@ -77,7 +77,11 @@ export function registerController(program: Command): void {
       [],
     )
     .option("--outbound-deny <host|CIDR>", "never reach these (repeatable), beside the built-in denials", collect, [])
-    .option("--outbound-allow-loopback", "allow loopback destinations (dev clusters and tests; the apiserver stays denied)", false)
+    .option(
+      "--outbound-allow-loopback",
+      "allow loopback destinations (dev clusters and tests; the apiserver stays denied)",
+      false,
+    )
     .action(async (flags: ControllerFlags) => {
       await runController(flags);
     });

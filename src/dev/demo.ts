@@ -7,9 +7,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { AnalysisRunController } from "../analysis/controller.ts";
 import type { RolloutStatus } from "../api/rollout.ts";
 import { KubeClient, type KubeObject } from "../kube/client.ts";
+import { OutboundDoor, outboundPolicy } from "../net/outbound.ts";
 import { RolloutController } from "../rollout/controller.ts";
 import { type DevCluster, devDown, devUp } from "./up.ts";
-import { OutboundDoor, outboundPolicy } from "../net/outbound.ts";
 
 export interface DemoOptions {
   /** Leave the cluster running at the end. */

@@ -2,12 +2,13 @@
 // ramp.dev/secret-access naming the use (analysis, notifications). Its metadata is read first, as
 // PartialObjectMetadata, so a Secret that has not opted in never sends its data to the controller.
 // `get` on Secrets is all the RBAC this needs: no list, no watch.
+import type { Code } from "../api/codes.ts";
 import { isNotFound, type KubeClient, type KubeObject } from "./client.ts";
 
 export const SECRET_ACCESS_LABEL = "ramp.dev/secret-access";
 export type SecretUse = "analysis" | "notifications";
 
-export type SecretErrorCode = "SECRET_NOT_FOUND" | "SECRET_NOT_OPTED_IN" | "SECRET_KEY_MISSING";
+export type SecretErrorCode = Extract<Code, "SECRET_NOT_FOUND" | "SECRET_NOT_OPTED_IN" | "SECRET_KEY_MISSING">;
 
 export class SecretAccessError extends Error {
   readonly code: SecretErrorCode;

@@ -5,12 +5,13 @@
 // answer that changes between the check and the connect changes nothing. Redirects are not
 // followed: a 3xx is the caller's answer, and one pointing outside the policy is refused as such.
 import { lookup as dnsLookup, type LookupAddress } from "node:dns";
-import { type IncomingMessage, request as httpRequest } from "node:http";
+import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
 import type { LookupFunction } from "node:net";
+import type { Code } from "../api/codes.ts";
 import { checkAddress, checkUrl, type OutboundPolicy, parseAddress, parseRule } from "./policy.ts";
 
-export const DESTINATION_NOT_ALLOWED = "DESTINATION_NOT_ALLOWED";
+export const DESTINATION_NOT_ALLOWED = "DESTINATION_NOT_ALLOWED" satisfies Code;
 
 /** A destination the policy refuses: nothing was sent. */
 export class DestinationNotAllowed extends Error {
@@ -81,7 +82,8 @@ export class OutboundDoor {
    * the policy: a `lookup` for net.connect / http.request / axios. Throws DestinationNotAllowed. */
   open(url: string): { origin: string; lookup: LookupFunction } {
     const { verdict, destination } = checkUrl(url, this.policy);
-    if (!verdict.allowed || !destination) throw new DestinationNotAllowed(destination?.origin ?? "(an unreadable URL)", verdict.allowed ? "not a URL" : verdict.rule);
+    if (!verdict.allowed || !destination)
+      throw new DestinationNotAllowed(destination?.origin ?? "(an unreadable URL)", verdict.allowed ? "not a URL" : verdict.rule);
     return { origin: destination.origin, lookup: this.lookupFor(destination.port) };
   }
 
@@ -94,7 +96,9 @@ export class OutboundDoor {
         if (err) return callback(err, "", 0);
         for (const a of found) {
           const address = parseAddress(a.address);
-          const verdict = address ? checkAddress(host, address, port, this.policy) : { allowed: false as const, rule: "unreadable address" };
+          const verdict = address
+            ? checkAddress(host, address, port, this.policy)
+            : { allowed: false as const, rule: "unreadable address" };
           if (!verdict.allowed) return callback(new DestinationNotAllowed(host, verdict.rule, a.address), "", 0);
         }
         if (!found.length) return callback(Object.assign(new Error(`${host} has no address`), { code: "ENOTFOUND" }), "", 0);

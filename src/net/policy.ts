@@ -140,7 +140,8 @@ export function checkAddress(host: string, address: Address, port: number, polic
   const loopback = isLoopback(address);
   const apiserver = policy.apiserver.find((a) => sameAddress(address, a.address) && (!loopback || a.port === port));
   if (apiserver) return refused(`built-in: the apiserver (${apiserver.address}:${apiserver.port})`);
-  if (loopback) return policy.allowLoopback ? ALLOWED : refused("built-in: loopback address (--outbound-allow-loopback lifts it)");
+  if (loopback)
+    return policy.allowLoopback ? ALLOWED : refused("built-in: loopback address (--outbound-allow-loopback lifts it)");
   if (policy.allow.length && !matchingRule(policy.allow, host, address)) return refused("not in --outbound-allow");
   return ALLOWED;
 }

@@ -576,18 +576,24 @@ export class RolloutController {
         headers: { "content-type": "application/json", "user-agent": "ramp-controller" },
         timeoutMs: call.timeoutMs,
       });
-      result = { phase: res.status >= 200 && res.status < 300 ? "Passed" : "Failed", message: `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ""}` };
+      result = {
+        phase: res.status >= 200 && res.status < 300 ? "Passed" : "Failed",
+        message: `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ""}`,
+      };
     } catch (err) {
       const e = err as Error & { cause?: Error };
       if (err instanceof DestinationNotAllowed) {
         // Not retried: the policy will say the same next time.
         result = { phase: "Error", code: err.code, message: err.message };
         const reason = "DestinationNotAllowed";
-        await this.recordEvents(rollout, [{ type: "event", reason, message: `gate ${call.name}: ${err.message}`, warning: true }]);
+        await this.recordEvents(rollout, [
+          { type: "event", reason, message: `gate ${call.name}: ${err.message}`, warning: true },
+        ]);
       } else {
         result = {
           phase: "Failed",
-          message: e.name === "TimeoutError" ? `no answer within ${call.timeoutMs}ms` : `call failed: ${e.cause?.message ?? e.message}`,
+          message:
+            e.name === "TimeoutError" ? `no answer within ${call.timeoutMs}ms` : `call failed: ${e.cause?.message ?? e.message}`,
         };
       }
     }
