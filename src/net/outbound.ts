@@ -1,7 +1,7 @@
 // The one door for outbound HTTP: gates, notifications and every metric provider connect through
 // an OutboundDoor. It lives below rollout, analysis and webhooks (beside kube) so all of them can
 // use it without importing each other. A URL is checked (policy.ts), its host resolved, every
-// address checked, and the socket opened to the checked address (the agents' `lookup`), so a DNS
+// address checked, and the socket opened to the checked address (the connection's `lookup`), so a DNS
 // answer that changes between the check and the connect changes nothing. Redirects are not
 // followed: a 3xx is the caller's answer, and one pointing outside the policy is refused as such.
 import { lookup as dnsLookup, type LookupAddress } from "node:dns";
@@ -132,12 +132,4 @@ export class OutboundDoor {
     if (status >= 300 && status < 400 && location && URL.canParse(location, url)) this.open(new URL(location, url).toString());
     return { status, statusText: res.statusMessage ?? "" };
   }
-}
-
-/** The code of a refusal anywhere in an error's cause chain (clients wrap what the lookup threw). */
-export function refusalIn(err: unknown): DestinationNotAllowed | undefined {
-  for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    if (e instanceof DestinationNotAllowed) return e;
-  }
-  return undefined;
 }
