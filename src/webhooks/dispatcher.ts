@@ -64,9 +64,9 @@ export function failureText(err: unknown, timeoutMs: number): string {
   if (err instanceof DestinationError) return `${err.code}: ${err.message}`;
   // The origin only: a webhook URL's path is often its credential.
   if (err instanceof DestinationNotAllowed) return `${err.code}: ${err.origin} is not an allowed destination: ${err.rule}`;
-  const e = err as { name?: string; cause?: { code?: unknown } };
+  const e = err as { name?: string; code?: unknown; cause?: { code?: unknown } };
   if (e?.name === "TimeoutError" || e?.name === "AbortError") return `no answer within ${timeoutMs / 1000}s`;
-  const code = e?.cause?.code;
+  const code = e?.code ?? e?.cause?.code;
   return typeof code === "string" && /^[A-Z_]+$/.test(code) ? `request failed: ${code}` : "request failed";
 }
 
