@@ -42,7 +42,11 @@ describe("OutboundDoor.post", () => {
   ])("a name resolving to $answer is refused before any connect ($rule)", async ({ answer, rule }) => {
     const before = hits;
     const door = new OutboundDoor(policy, resolvingTo(...answer));
-    await expect(post(door, `http://rebind.example:${port}/`)).rejects.toMatchObject({ code: "DESTINATION_NOT_ALLOWED", rule });
+    await expect(post(door, `http://rebind.example:${port}/`)).rejects.toMatchObject({
+      code: "DESTINATION_NOT_ALLOWED",
+      origin: `http://rebind.example:${port}`,
+      rule,
+    });
     expect(hits).toBe(before);
   });
 

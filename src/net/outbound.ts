@@ -84,13 +84,13 @@ export class OutboundDoor {
     const { verdict, destination } = checkUrl(url, this.policy);
     if (!verdict.allowed || !destination)
       throw new DestinationNotAllowed(destination?.origin ?? "(an unreadable URL)", verdict.allowed ? "not a URL" : verdict.rule);
-    return { origin: destination.origin, lookup: this.lookupFor(destination.port) };
+    return { origin: destination.origin, lookup: this.lookupFor(destination.port, destination.origin) };
   }
 
   /** net's lookup: resolves, refuses the host when any of its addresses is outside the policy, and
    * hands the checked addresses to the connect. (A host that is an address is never looked up:
    * open() checked it.) */
-  private lookupFor(port: number): LookupFunction {
+  private lookupFor(port: number, origin: string): LookupFunction {
     return (host, options, callback) => {
       this.resolve(host, (err, found) => {
         if (err) return callback(err, "", 0);
@@ -99,7 +99,7 @@ export class OutboundDoor {
           const verdict = address
             ? checkAddress(host, address, port, this.policy)
             : { allowed: false as const, rule: "unreadable address" };
-          if (!verdict.allowed) return callback(new DestinationNotAllowed(host, verdict.rule, a.address), "", 0);
+          if (!verdict.allowed) return callback(new DestinationNotAllowed(origin, verdict.rule, a.address), "", 0);
         }
         if (!found.length) return callback(Object.assign(new Error(`${host} has no address`), { code: "ENOTFOUND" }), "", 0);
         if (options.all) return (callback as unknown as (e: null, all: LookupAddress[]) => void)(null, found);
