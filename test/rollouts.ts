@@ -28,15 +28,18 @@ export interface ControllerLaunch {
   /** The kubeconfig as the controller sees it (another path inside an image). */
   kubeconfig?: string;
   env?: NodeJS.ProcessEnv;
+  /** Receivers and Prometheus are on loopback, so loopback destinations are allowed unless false. */
+  allowLoopback?: boolean;
 }
 
 /** Starts `ramp controller` as a process; resolves once it serves /readyz. */
 export async function startController(args: string[], launch: ControllerLaunch = {}): Promise<ControllerProcess> {
   const [command, ...commandArgs] = launch.command ?? [process.execPath, MAIN, "controller"];
   if (!command) throw new Error("startController: an empty command");
+  const loopback = (launch.allowLoopback ?? true) ? ["--outbound-allow-loopback"] : [];
   const child = spawn(
     command,
-    [...commandArgs, "--kubeconfig", launch.kubeconfig ?? cluster().kubeconfig, "--metrics-port", "0", ...args],
+    [...commandArgs, "--kubeconfig", launch.kubeconfig ?? cluster().kubeconfig, "--metrics-port", "0", ...loopback, ...args],
     { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: launch.env ?? process.env },
   );
   let output = "";

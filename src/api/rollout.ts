@@ -395,7 +395,10 @@ const gateState = z.strictObject({
   name: z.string(),
   stepIndex: z.int().min(0).describe("The gate's step (0 for blue-green)"),
   attempts: z.int().min(0).describe("Calls made so far"),
-  phase: z.enum(["Pending", "Passed", "Failed"]).describe("Pending while a call is under way"),
+  phase: z
+    .enum(["Pending", "Passed", "Failed", "Error"])
+    .describe("Pending while a call is under way; Error when the call could not be made (code says why), never retried"),
+  code: z.string().optional().describe("Why the gate is in Error, from the catalogue (e.g. DESTINATION_NOT_ALLOWED)"),
   message: z.string().optional().describe("The last call's outcome"),
   lastAttemptAt: z.string().optional().describe("When the last call started (RFC 3339)"),
 });

@@ -5,6 +5,7 @@ import type { Command } from "commander";
 import { AnalysisRunController } from "../analysis/controller.ts";
 import { durationFlag } from "../api/duration.ts";
 import { LeaderElector } from "../kube/lease.ts";
+import { OutboundDoor, outboundPolicy } from "../net/outbound.ts";
 import { RolloutController } from "../rollout/controller.ts";
 import { ControllerMetrics } from "../server/metrics.ts";
 import { startServer } from "../server/server.ts";
@@ -29,7 +30,12 @@ interface ControllerFlags extends KubeFlags {
   prometheusUrl?: string;
   notifications: boolean;
   notificationsConfigmap: string;
+  outboundAllow: string[];
+  outboundDeny: string[];
+  outboundAllowLoopback: boolean;
 }
+
+const collect = (v: string, all: string[]) => [...all, v];
 
 const int = (v: string) => {
   const n = Number.parseInt(v, 10);
@@ -64,6 +70,18 @@ export function registerController(program: Command): void {
       "ramp-notifications",
     )
     .option("--no-notifications", "send no notifications")
+    .option(
+      "--outbound-allow <host|CIDR>",
+      "gates, notifications and Prometheus may reach only these (repeatable; *.example.com, 10.0.0.0/8); default: any not denied",
+      collect,
+      [],
+    )
+    .option("--outbound-deny <host|CIDR>", "never reach these (repeatable), beside the built-in denials", collect, [])
+    .option(
+      "--outbound-allow-loopback",
+      "allow loopback destinations (dev clusters and tests; the apiserver stays denied)",
+      false,
+    )
     .action(async (flags: ControllerFlags) => {
       await runController(flags);
     });
@@ -85,7 +103,14 @@ async function runController(flags: ControllerFlags): Promise<void> {
     burst: flags.burst,
     onResponse: (verb, code) => metrics.apiRequest(verb, code),
   });
+  const outbound = new OutboundDoor(
+    await outboundPolicy(
+      { allow: flags.outboundAllow, deny: flags.outboundDeny, allowLoopback: flags.outboundAllowLoopback },
+      client.server,
+    ),
+  );
   const scope = {
+    outbound,
     ...(flags.namespace ? { namespace: flags.namespace } : {}),
     ...(flags.instanceId ? { instanceId: flags.instanceId } : {}),
     workers: flags.workers,

@@ -52,6 +52,8 @@ export const isNotFound = (err: unknown) => err instanceof KubeError && err.stat
 export const isConflict = (err: unknown) => err instanceof KubeError && err.status === 409;
 export const isAlreadyExists = (err: unknown) => err instanceof KubeError && err.reason === "AlreadyExists";
 
+const PARTIAL_METADATA = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
+
 interface ResourceInfo {
   name: string;
   namespaced: boolean;
@@ -206,9 +208,16 @@ export class KubeClient {
   }
 
   /** One HTTP call; JSON in and out. Errors from the apiserver become KubeError. */
-  async request<T = unknown>(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<T> {
+  async request<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType = "application/json",
+    accept = "application/json",
+  ): Promise<T> {
     const url = new URL(path, this.server);
     const opts = await this.httpOptions(method, this.timeoutMs ? AbortSignal.timeout(this.timeoutMs) : undefined);
+    Object.assign(opts.headers ?? {}, { accept });
     const payload = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
     if (payload !== undefined) Object.assign(opts.headers ?? {}, { "content-type": contentType });
     const send = url.protocol === "https:" ? request : plainRequest;
@@ -380,6 +389,12 @@ export class KubeClient {
 
   async get<T extends KubeObject>(apiVersion: string, kind: string, name: string, namespace?: string): Promise<T> {
     return this.request<T>("GET", await this.path(apiVersion, kind, namespace, name));
+  }
+
+  /** The object's metadata only (PartialObjectMetadata): for a Secret, its data stays in the apiserver. */
+  async getMetadata(apiVersion: string, kind: string, name: string, namespace?: string): Promise<KubeObject> {
+    const path = await this.path(apiVersion, kind, namespace, name);
+    return this.request<KubeObject>("GET", path, undefined, undefined, PARTIAL_METADATA);
   }
 
   async list<T extends KubeObject>(apiVersion: string, kind: string, namespace?: string, labelSelector?: string): Promise<T[]> {

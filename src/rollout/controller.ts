@@ -8,6 +8,7 @@ import { isAlreadyExists, isConflict, isNotFound, type KubeClient, KubeError, ty
 import { eventObject } from "../kube/events.ts";
 import { Informer, objectKey } from "../kube/informer.ts";
 import { type ReconcileResult, runWorkers, WorkQueue } from "../kube/queue.ts";
+import { DestinationNotAllowed, type OutboundDoor } from "../net/outbound.ts";
 import { routerFor } from "../traffic/registry.ts";
 import { RouterError } from "../traffic/router.ts";
 import { analysisRunFor, type FoundTemplate } from "./analysis-runs.ts";
@@ -50,6 +51,8 @@ export interface RolloutControllerOptions {
   notifier?: {
     enqueue(rollout: RolloutObject, status: RolloutStatus, events: EventAction[], now: Date): Promise<void>;
   };
+  /** The door every gate call goes through (the controller's outbound policy). */
+  outbound: OutboundDoor;
   now?: () => Date;
   log?: (line: string) => void;
 }
@@ -85,7 +88,7 @@ export class RolloutController {
   private workers: Promise<void> | undefined;
   private started = false;
 
-  constructor(client: KubeClient, opts: RolloutControllerOptions = {}) {
+  constructor(client: KubeClient, opts: RolloutControllerOptions) {
     this.client = client;
     this.opts = opts;
     const onListError = (err: unknown) => opts.log?.(`listing failed, retrying: ${(err as Error).message}`);
@@ -566,26 +569,38 @@ export class RolloutController {
       gate: call.name,
       attempt: call.attempt,
     });
-    let phase: "Passed" | "Failed" = "Failed";
-    let message: string;
+    let result: Partial<GateState>;
     try {
-      const res = await fetch(call.url, {
-        method: "POST",
+      const res = await this.opts.outbound.post(call.url, {
         body,
         headers: { "content-type": "application/json", "user-agent": "ramp-controller" },
-        signal: AbortSignal.timeout(call.timeoutMs),
+        timeoutMs: call.timeoutMs,
       });
-      await res.body?.cancel();
-      if (res.ok) phase = "Passed";
-      message = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ""}`;
+      result = {
+        phase: res.status >= 200 && res.status < 300 ? "Passed" : "Failed",
+        message: `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ""}`,
+      };
     } catch (err) {
       const e = err as Error & { cause?: Error };
-      message =
-        e.name === "TimeoutError" ? `no answer within ${call.timeoutMs}ms` : `call failed: ${e.cause?.message ?? e.message}`;
+      if (err instanceof DestinationNotAllowed) {
+        // Not retried: the policy will say the same next time.
+        result = { phase: "Error", code: err.code, message: err.message };
+        const reason = "DestinationNotAllowed";
+        await this.recordEvents(rollout, [
+          { type: "event", reason, message: `gate ${call.name}: ${err.message}`, warning: true },
+        ]);
+      } else {
+        result = {
+          phase: "Failed",
+          message:
+            e.name === "TimeoutError" ? `no answer within ${call.timeoutMs}ms` : `call failed: ${e.cause?.message ?? e.message}`,
+        };
+      }
     }
+    const message = result.message;
     // The URL stays out of the log: it may carry a token.
     this.log(`gate ${call.name} of ${namespace}/${name} call ${call.attempt}: ${message}`);
-    await this.recordGate(objectKey(rollout), revision, call, { phase, attempts: call.attempt, message });
+    await this.recordGate(objectKey(rollout), revision, call, { ...result, attempts: call.attempt });
     this.queue.add(objectKey(rollout));
   }
 

@@ -434,6 +434,22 @@ describe("planCanary: one decision at a time", () => {
       events: ["GateFailed", "RolloutPaused"],
     },
     {
+      name: "a gate whose call the outbound policy refused pauses at once, retries left or not",
+      observed: observe({
+        spec: spec(GATE_STEPS),
+        now: at(1),
+        status: atGate({ phase: "Error", attempts: 1, code: "DESTINATION_NOT_ALLOWED", message: "http://169.254.169.254 ..." }),
+        replicaSets: [rs("new", 2), rs("old", 8)],
+      }),
+      actions: [],
+      status: {
+        currentStepIndex: 2,
+        phase: "Paused",
+        pauseConditions: [{ reason: "GateFailed", startTime: at(1).toISOString() }],
+      },
+      events: ["GateFailed", "RolloutPaused"],
+    },
+    {
       name: "paused at a failed gate holds without calling again",
       observed: observe({
         spec: spec(GATE_STEPS),

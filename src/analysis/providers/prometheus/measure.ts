@@ -33,7 +33,7 @@ export function clientFor(address: string | undefined, ctx: MeasureContext): Pro
       "no Prometheus address: set the metric's address or the controller's --prometheus-url (RAMP_PROMETHEUS_URL)",
     );
   }
-  return new PrometheusClient(chosen);
+  return new PrometheusClient(chosen, ctx.outbound);
 }
 
 /** `text` with {{args.NAME}} replaced; `promql` escapes values placed inside PromQL string literals. */
