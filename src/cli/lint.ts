@@ -4,8 +4,8 @@ import { readdirSync, readFileSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, type Pair, parseDocument, Scalar, type YAMLMap } from "yaml";
-import { type FieldPath, formatPath, type Problem, validateObject } from "../api/validate.ts";
 import { ConditionError, compileCondition } from "../analysis/conditions.ts";
+import { type FieldPath, formatPath, type Problem, validateObject } from "../api/validate.ts";
 import { yaml11Difference } from "./yaml11.ts";
 
 export interface Finding {
@@ -31,6 +31,10 @@ export const exitCodeOf = (findings: Finding[]): number => (findings.some((f) =>
 export const MAX_DOCUMENT_BYTES = 3 * 1024 * 1024;
 /** A file this big is refused unread: no stream of 3 MiB documents needs more. */
 export const MAX_FILE_BYTES = 64 * 1024 * 1024;
+/** Lines plus flow-collection commas: a bound on a document's entries that is counted without
+ * parsing. The YAML parser takes tens of microseconds per entry, so 200k keys (2.6 MB, under the
+ * apiserver's limit) take seconds; no Ramp object comes near this many. */
+export const MAX_DOCUMENT_ENTRIES = 20_000;
 /** Deeper nesting than any Ramp object has; it would only make the parsers recurse. */
 export const MAX_DEPTH = 64;
 /** yaml's guard against alias bombs (billion laughs): aliases may expand to this many nodes. */
@@ -71,6 +75,15 @@ function flowDepth(text: string): number {
     else if ((c === 93 || c === 125) && depth > 0) depth--;
   }
   return max;
+}
+
+function entryCount(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10 || c === 44) n++;
+  }
+  return n;
 }
 
 interface Walked {
@@ -189,6 +202,11 @@ function lintDocument(text: string, file: string, firstLine: number): Finding[] 
   const bytes = Buffer.byteLength(text);
   if (bytes > MAX_DOCUMENT_BYTES)
     return [problem(firstLine, `document is ${bytes} bytes; the apiserver refuses more than ${MAX_DOCUMENT_BYTES} (3 MiB)`)];
+  const entries = entryCount(text);
+  if (entries > MAX_DOCUMENT_ENTRIES)
+    return [
+      problem(firstLine, `document has ${entries} lines and flow entries; ramp lint checks at most ${MAX_DOCUMENT_ENTRIES}`),
+    ];
   if (flowDepth(text) > MAX_DEPTH) return [problem(firstLine, `YAML: nested deeper than ${MAX_DEPTH} levels`)];
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
   if (doc.errors.length) return doc.errors.map((e) => problem(lineOf(e.pos[0]), `YAML: ${e.message.split("\n")[0]}`));
@@ -230,7 +248,14 @@ export function lintText(text: string, file: string): Finding[] {
       return lintDocument(doc, file, line);
     } catch (err) {
       return [
-        { file, line, object: "", field: "", message: `lint failed on this document: ${(err as Error).message}`, severity: "error" as const },
+        {
+          file,
+          line,
+          object: "",
+          field: "",
+          message: `lint failed on this document: ${(err as Error).message}`,
+          severity: "error" as const,
+        },
       ];
     }
   });

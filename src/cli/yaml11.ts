@@ -3,7 +3,11 @@
 // schema). Where the two differ (`010`, `on`, `y`, `1_000`, `0b1`, `-0x10`), the file means one
 // thing to lint and another to the cluster.
 
-export type Reading = { type: "bool"; value: boolean } | { type: "null" } | { type: "number"; value: number } | { type: "string" };
+export type Reading =
+  | { type: "bool"; value: boolean }
+  | { type: "null" }
+  | { type: "number"; value: number }
+  | { type: "string" };
 
 const BOOLS: Record<string, boolean> = {};
 for (const s of ["y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"]) BOOLS[s] = true;
