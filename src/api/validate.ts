@@ -119,7 +119,10 @@ function metadataProblems(metadata: unknown): Problem[] {
   const problems: Problem[] = [];
   const { name, namespace, labels, annotations } = metadata;
   if (typeof name === "string" && name && (name.length > 253 || !DNS_SUBDOMAIN.test(name)))
-    problems.push({ path: ["metadata", "name"], message: "must be a DNS subdomain of at most 253 characters (a-z, 0-9, '-', '.')" });
+    problems.push({
+      path: ["metadata", "name"],
+      message: "must be a DNS subdomain of at most 253 characters (a-z, 0-9, '-', '.')",
+    });
   if (typeof namespace === "string" && (namespace.length > 63 || !DNS_LABEL.test(namespace)))
     problems.push({ path: ["metadata", "namespace"], message: "must be a DNS label of at most 63 characters (a-z, 0-9, '-')" });
   if (isRecord(labels)) {
@@ -129,7 +132,8 @@ function metadataProblems(metadata: unknown): Problem[] {
       if (typeof value === "string" && value && (value.length > 63 || !QUALIFIED_NAME.test(value)))
         problems.push({
           path: ["metadata", "labels", key],
-          message: "label value must be at most 63 characters: letters, digits, '-', '_' or '.', starting and ending with a letter or digit",
+          message:
+            "label value must be at most 63 characters: letters, digits, '-', '_' or '.', starting and ending with a letter or digit",
         });
     }
   }
@@ -141,7 +145,10 @@ function metadataProblems(metadata: unknown): Problem[] {
       bytes += key.length + (typeof value === "string" ? value.length : 0);
     }
     if (bytes > MAX_ANNOTATIONS_BYTES)
-      problems.push({ path: ["metadata", "annotations"], message: `may hold at most ${MAX_ANNOTATIONS_BYTES} bytes in all, has ${bytes}` });
+      problems.push({
+        path: ["metadata", "annotations"],
+        message: `may hold at most ${MAX_ANNOTATIONS_BYTES} bytes in all, has ${bytes}`,
+      });
   }
   return problems;
 }
