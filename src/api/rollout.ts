@@ -179,7 +179,7 @@ const gateStep = z
     url: z
       .string()
       .max(2048)
-      .regex(/^https?:\/\/[^\s/?#]+[^\s]*$/, "must be an http or https URL")
+      .regex(/^https?:\/\/[^\s/?#][^\s]*$/, "must be an http or https URL")
       .describe("Where Ramp POSTs; any 2xx answer passes"),
     timeout: duration("How long one call may take (default 10s)", 600).optional(),
     retries: z.int().min(0).max(100).default(3).describe("Calls after the first failed one before the gate fails"),
