@@ -58,6 +58,12 @@ export async function startController(args: string[]): Promise<ControllerProcess
   };
 }
 
+/** Every reconcile the controller has counted (ramp_reconcile_total, all outcomes). */
+export async function reconciles(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return [...text.matchAll(/^ramp_reconcile_total\{[^}]*\} (\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+}
+
 /** Runs the CLI to completion. */
 export async function ramp(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
