@@ -6,11 +6,11 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { parseAllDocuments } from "yaml";
 import { KubeClient, type KubeObject } from "../kube/client.ts";
+import { packagePath as repo } from "../package-root.ts";
 import { type ClusterState, readState, startControlPlane, stopCluster } from "./cluster.ts";
 import { freePort, isAlive, startProcess, waitFor } from "./processes.ts";
 
 const run = promisify(execFile);
-const repo = (p: string) => new URL(`../../${p}`, import.meta.url).pathname;
 
 export interface DevCluster extends ClusterState {
   prometheusUrl: string;
