@@ -71,6 +71,12 @@ export async function startController(args: string[], launch: ControllerLaunch =
   };
 }
 
+/** Every reconcile the controller has counted (ramp_reconcile_total, all outcomes). */
+export async function reconciles(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return [...text.matchAll(/^ramp_reconcile_total\{[^}]*\} (\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+}
+
 /** Runs the CLI to completion against the dev cluster. */
 export const ramp = (...args: string[]) => runRamp([...args, "--kubeconfig", cluster().kubeconfig]);
 

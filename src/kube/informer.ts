@@ -13,7 +13,13 @@ export interface InformerOptions<T> {
   onChange?: (type: ChangeType, obj: T) => void;
   /** Told of each failed first list; start() keeps trying. */
   onListError?: (err: unknown) => void;
+  /** Every this long, list again and report every object as MODIFIED, changed or not (client-go's
+   * resync): a change a silent watch missed shows up, and time-based decisions are looked at
+   * again. Default 5 minutes; 0 turns it off. */
+  resyncMs?: number;
 }
+
+export const DEFAULT_RESYNC_MS = 300_000;
 
 export const objectKey = (o: KubeObject) =>
   o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : `${o.metadata.name}`;
@@ -79,6 +85,7 @@ export class Informer<T extends KubeObject> {
     }
     this.synced = true;
     void this.watchLoop();
+    void this.resyncLoop();
   }
 
   stop(): void {
@@ -91,7 +98,21 @@ export class Informer<T extends KubeObject> {
     return params.toString();
   }
 
-  private async relist(): Promise<void> {
+  private async resyncLoop(): Promise<void> {
+    const every = this.opts.resyncMs ?? DEFAULT_RESYNC_MS;
+    if (!every) return;
+    while (!this.abort.signal.aborted) {
+      try {
+        await sleep(every, undefined, { signal: this.abort.signal });
+        await this.relist(true);
+      } catch {
+        // Stopped, or the list failed: the watch loop reports and recovers; try again next period.
+      }
+    }
+  }
+
+  /** Replaces the cache with a fresh list, telling of what changed (of everything, on a resync). */
+  private async relist(resync = false): Promise<void> {
     const path = await this.client.path(this.opts.apiVersion, this.opts.kind, this.opts.namespace);
     const list = await this.client.request<{ items: T[]; metadata: { resourceVersion: string } }>(
       "GET",
@@ -106,7 +127,7 @@ export class Informer<T extends KubeObject> {
       const old = this.cache.get(key);
       this.cache.set(key, item);
       if (!old) this.opts.onChange?.("ADDED", item);
-      else if (resourceVersion(old) !== resourceVersion(item)) this.opts.onChange?.("MODIFIED", item);
+      else if (resync || resourceVersion(old) !== resourceVersion(item)) this.opts.onChange?.("MODIFIED", item);
     }
     for (const [key, old] of this.cache) {
       if (!seen.has(key)) {

@@ -487,8 +487,10 @@ export class RolloutController {
           await router.setMirrorRoutes(t.mirrorRoutes, t);
           if (!t.headerRoutes.length && !t.mirrorRoutes.length) await router.removeManagedRoutes();
         } catch (err) {
-          // A step this router cannot express never works on a retry: say so in the spec's condition.
-          if (err instanceof RouterError && err.code === "UNSUPPORTED") throw new SpecProblem(err.message);
+          // A step this router cannot express, or a route in a namespace that grants nothing, never
+          // works on a retry: say so in the spec's condition.
+          if (err instanceof RouterError && (err.code === "UNSUPPORTED" || err.code === "NOT_GRANTED"))
+            throw new SpecProblem(err.message);
           throw new TrafficProblem((err as Error).message);
         }
         const verified = await router.verify(t).catch((err: unknown) => {
@@ -519,8 +521,9 @@ export class RolloutController {
         await router.setWeight({ weight: 0, canaryHash: stable, stableHash: stable, headerRoutes: [], mirrorRoutes: [] });
         await router.removeManagedRoutes();
       } catch (err) {
-        // With the route object (or its kind) gone there is nothing left to route; anything else is retried.
-        if (!(err instanceof RouterError && (err.code === "NOT_FOUND" || err.code === "NOT_SERVED"))) throw err;
+        // With the route object (or its kind) gone, or never granted, there is nothing of ours to
+        // restore; anything else is retried.
+        if (!(err instanceof RouterError && ["NOT_FOUND", "NOT_SERVED", "NOT_GRANTED"].includes(err.code))) throw err;
         this.log(`rollout ${namespace}/${name} deleted; its routes are gone: ${err.message}`);
       }
     }

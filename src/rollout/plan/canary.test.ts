@@ -67,6 +67,18 @@ const events = (p: Plan) => p.actions.filter((a) => a.type === "event").map((a) 
 const scaling = (p: Plan) => p.actions.filter((a) => a.type !== "event");
 
 describe("planCanary: one decision at a time", () => {
+  it.each([
+    { name: "mid-update, stable ReplicaSet deleted", replicaSets: [rs("new", 2, { revision: 2 })], gone: true },
+    {
+      name: "mid-update, stable ReplicaSet there",
+      replicaSets: [rs("old", 10, { revision: 1 }), rs("new", 2, { revision: 2 })],
+      gone: false,
+    },
+  ])("$name: the message says whether it can be recreated", ({ replicaSets, gone }) => {
+    const plan = planCanary(observe({ replicaSets, status: midRollout }));
+    expect(plan.status.message?.includes("web-old is gone and cannot be recreated")).toBe(gone);
+  });
+
   it.each<{
     name: string;
     observed: Observed;
