@@ -22,11 +22,12 @@ export interface ControllerProcess {
   stop: (signal?: NodeJS.Signals) => Promise<void>;
 }
 
-/** Starts `ramp controller` as a process; resolves once it serves /readyz. */
-export async function startController(args: string[]): Promise<ControllerProcess> {
+/** Starts `ramp controller` as a process (as the cluster's admin unless given another kubeconfig);
+ * resolves once it serves /readyz. */
+export async function startController(args: string[], opts: { kubeconfig?: string } = {}): Promise<ControllerProcess> {
   const child = spawn(
     process.execPath,
-    [MAIN, "controller", "--kubeconfig", cluster().kubeconfig, "--metrics-port", "0", ...args],
+    [MAIN, "controller", "--kubeconfig", opts.kubeconfig ?? cluster().kubeconfig, "--metrics-port", "0", ...args],
     { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
   );
   let output = "";
