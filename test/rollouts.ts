@@ -45,7 +45,8 @@ export async function startController(args: string[], opts: { kubeconfig?: strin
       if (child.exitCode !== null) throw new Error(`controller exited ${child.exitCode}:\n${output}`);
       return /serving on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
     },
-    20_000,
+    // Generous: other engineers' tests share the 2 cores.
+    60_000,
   );
   return {
     child,
