@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
-import { CHART, helm, RENDERINGS, renderDeploy } from "../scripts/helm.ts";
+import { CHART, helm, helmBinary, RENDERINGS, renderDeploy } from "../scripts/helm.ts";
 import type { KubeObject } from "../src/kube/client.ts";
 import { cluster, eventually, kube, namespace } from "./helpers.ts";
 
@@ -36,6 +36,9 @@ const template = async (...args: string[]) => objects(await helm(["template", "r
 
 const controllerRole = (objs: Obj[]) => objs.find((o) => o.kind === "ClusterRole" && o.metadata.name === "ramp") as Obj;
 const granted = (role: Obj) => role.rules?.flatMap((r) => r.resources) ?? [];
+
+// The first run on a machine builds helm from the Go module proxy (minutes on 2 cores).
+beforeAll(() => helmBinary(), 900_000);
 
 describe("the chart, offline", () => {
   it.each([

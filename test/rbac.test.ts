@@ -216,6 +216,9 @@ const tearDown = async (s: Setup | undefined) => {
   }
 };
 
+// The first run on a machine builds helm from the Go module proxy (minutes on 2 cores).
+beforeAll(() => helmBinary(), 900_000);
+
 describe("the chart's RBAC", () => {
   let hook: Awaited<ReturnType<typeof receiver>>;
   beforeAll(async () => {
