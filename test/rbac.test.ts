@@ -11,7 +11,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, parseAllDocuments, stringify } from "yaml";
-import { CHART, helm } from "../scripts/helm.ts";
+import { CHART, helm, helmBinary } from "../scripts/helm.ts";
 import type { KubeObject } from "../src/kube/client.ts";
 import { cluster, eventually, kube, namespace } from "./helpers.ts";
 import { type ControllerProcess, getRollout, rollout, service, setImage, startController } from "./rollouts.ts";
