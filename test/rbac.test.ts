@@ -299,7 +299,7 @@ const RULES: { name: string; drop: (rules: Rule[]) => Rule[]; refused: RegExp }[
   ]);
 
 /** Controllers starting at once on 2 shared cores: a few at a time. */
-const slots = { free: 3, waiting: [] as (() => void)[] };
+const slots = { free: 2, waiting: [] as (() => void)[] };
 async function inSlot<T>(work: () => Promise<T>): Promise<T> {
   if (slots.free > 0) slots.free--;
   else await new Promise<void>((resolve) => slots.waiting.push(resolve));
