@@ -256,7 +256,26 @@ describe("the chart's RBAC", () => {
 
 // Every rule the controller's code needs, with what it is refused without it. The other routers'
 // rules (Istio, NGINX, SMI) are not used by this canary; they follow the same read-change-write path.
-const RULES: { name: string; drop: (rules: Rule[]) => Rule[]; refused: RegExp }[] = [
+interface Scenario {
+  name: string;
+  drop: (rules: Rule[]) => Rule[];
+  /** What the controller must say it was refused. */
+  refused: RegExp;
+  /** Whether its readiness must say so too (a cache it cannot keep current). */
+  unready?: boolean;
+}
+
+const INFORMED = [
+  "rollouts",
+  "analysisruns",
+  "analysistemplates",
+  "clusteranalysistemplates",
+  "replicasets",
+  "deployments",
+  "services",
+];
+
+const RULES: Scenario[] = [
   ["rollouts", "ramp.dev"],
   ["rollouts/status", "ramp.dev"],
   ["analysisruns", "ramp.dev"],
@@ -272,12 +291,16 @@ const RULES: { name: string; drop: (rules: Rule[]) => Rule[]; refused: RegExp }[
   ["secrets", ""],
   ["httproutes", "gateway.networking.k8s.io"],
 ]
-  .map(([resource, group]) => ({
-    name: `without ${group || "core"} ${resource}`,
-    drop: (rules: Rule[]) =>
-      rules.filter((r) => !(r.apiGroups.includes(group as string) && r.resources.includes(resource as string))),
-    refused: new RegExp(`cannot \\w+ resource "${(resource as string).replace("/", "\\/")}"`),
-  }))
+  .map(
+    ([resource, group]): Scenario => ({
+      name: `without ${group || "core"} ${resource}`,
+      drop: (rules: Rule[]) =>
+        rules.filter((r) => !(r.apiGroups.includes(group as string) && r.resources.includes(resource as string))),
+      refused: new RegExp(`cannot \\w+ resource "${(resource as string).replace("/", "\\/")}"`),
+      // Caches: a refused list leaves the leader unready, naming it.
+      unready: INFORMED.includes(resource as string),
+    }),
+  )
   .concat([
     {
       name: "without the Lease's create",
@@ -295,6 +318,7 @@ const RULES: { name: string; drop: (rules: Rule[]) => Rule[]; refused: RegExp }[
       drop: (rules) =>
         rules.map((r) => (r.resources[0] === "rollouts" ? { ...r, verbs: r.verbs.filter((v) => v !== "watch") } : r)),
       refused: /cannot watch resource "rollouts"/,
+      unready: true,
     },
   ]);
 
@@ -323,7 +347,7 @@ describe.concurrent("each rule of the chart's RBAC is needed", () => {
 
   it.each(RULES)(
     "$name: the controller says what it was refused and keeps running",
-    ({ drop, refused }) =>
+    ({ drop, refused, unready }) =>
       inSlot(async () => {
         let s: Setup | undefined;
         try {
@@ -333,6 +357,12 @@ describe.concurrent("each rule of the chart's RBAC is needed", () => {
           await drive(setup, seen);
           expect(await evidence(setup)).toMatch(refused);
           expect(setup.controller.child.exitCode).toBeNull();
+          if (unready) {
+            // A leader whose cache cannot be kept current says so to its readiness probe.
+            const answer = await fetch(`${setup.controller.url}/readyz`);
+            expect(answer.status).toBe(503);
+            expect(((await answer.json()) as { reason: string }).reason).toMatch(refused);
+          }
         } finally {
           await tearDown(s);
         }
