@@ -63,16 +63,16 @@ export async function startController(args: string[], opts: { kubeconfig?: strin
   };
 }
 
-/** Runs the CLI to completion. */
-export async function ramp(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** Runs the CLI to completion against the dev cluster. */
+export const ramp = (...args: string[]) => runRamp([...args, "--kubeconfig", cluster().kubeconfig]);
+
+/** Runs the CLI to completion with exactly these arguments (and environment, when given). */
+export async function runRamp(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(
-      process.execPath,
-      [MAIN, ...args, "--kubeconfig", cluster().kubeconfig],
-      {
-        cwd: ROOT,
-      },
-    );
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [MAIN, ...args], { cwd: ROOT, env });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };

@@ -1,103 +1,132 @@
-// `ramp get ROLLOUT [-w]` and `ramp status ROLLOUT [-w] [--timeout D]`: the live view of a Rollout.
-// With -w the view is printed again on each change: a watch on the Rollout wakes it at once, so no
-// phase is missed, and a one-second poll catches its ReplicaSets' and AnalysisRuns' changes;
-// `status -w` ends with the rollout: 0 Healthy, 1 Degraded, 2 timed out.
+// `ramp get [rollout] NAME [-w]`, `ramp get rollouts` and `ramp status NAME [-w] [--timeout D]`: the
+// live view of a Rollout. With -w the view is printed again on each change: a watch on the Rollout
+// wakes it at once, so no phase is missed, and a one-second poll catches its ReplicaSets' and
+// AnalysisRuns' changes. `status -w` ends with the rollout: 0 Healthy, 1 Degraded, 2 timed out,
+// 3 any error (the first read failing included).
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Command } from "commander";
 import { API_VERSION } from "../api/kinds.ts";
 import { type LiveRollout, settled } from "../rollout/operations.ts";
 import { durationMs } from "../rollout/plan/durations.ts";
-import { type KubeFlags, kubeOptions } from "./kube-options.ts";
-import { renderStatus, rolloutView } from "./render.ts";
-import {
-  analysisRuns,
-  connect,
-  type Format,
-  formatObject,
-  outputOption,
-  readRollout,
-  replicaSets,
-  type Target,
-} from "./rollouts.ts";
+import { ExitError } from "./errors.ts";
+import { kubeOptions } from "./kube-options.ts";
+import { type ListFlags, printList, RESOURCE } from "./list.ts";
+import { renderList, renderStatus, rolloutView } from "./render.ts";
+import { analysisRuns, connect, formatObject, readRollout, replicaSets, type Target, tableOptions } from "./rollouts.ts";
 
-interface GetFlags extends KubeFlags {
+interface GetFlags extends ListFlags {
   watch?: boolean;
   timeout?: string;
-  output?: Format;
 }
 
 const POLL_MS = 1000;
 
+/** The names kubectl would accept for the Rollout resource (`kubectl get ro`). */
+export const KIND_NAMES = ["rollout", "rollouts", "ro", RESOURCE, "rollouts.ramp.dev", "rollouts.v1alpha1.ramp.dev"];
+
+/** `get X [Y]`: X a kind name (Y the Rollout, or none: all of them), or X the Rollout itself. */
+export function getArgs(first: string, second: string | undefined): { name?: string } {
+  if (KIND_NAMES.includes(first.toLowerCase())) return second === undefined ? {} : { name: second };
+  if (second !== undefined) throw new Error(`the server doesn't have a resource type "${first}" (Ramp serves rollouts, ro)`);
+  return { name: first };
+}
+
 export function registerGet(program: Command): void {
   const command = (usage: string, description: string) =>
-    kubeOptions(program.command(usage).description(description))
-      .option("-w, --watch", "print the view again on each change")
-      .addOption(outputOption());
-  command("get <rollout>", "show a Rollout: phase, steps, weight, ReplicaSets and analysis runs").action(
-    (name: string, flags: GetFlags) => show(name, flags, () => undefined),
-  );
-  command("status <rollout>", "like get; with -w, wait for the rollout to end: exit 0 Healthy, 1 Degraded, 2 timed out")
+    tableOptions(kubeOptions(program.command(usage).description(description))).option(
+      "-w, --watch",
+      "print the view again on each change",
+    );
+  command(
+    "get <rollout-or-kind> [rollout]",
+    "show a Rollout (`get NAME`, `get rollout NAME`): phase, steps, weight, ReplicaSets and analysis runs; `get rollouts` lists them",
+  )
+    .option("-A, --all-namespaces", "with `get rollouts`: every namespace's")
+    .action((first: string, second: string | undefined, flags: GetFlags) => {
+      const { name } = getArgs(first, second);
+      if (name !== undefined) return show(name, flags, () => undefined);
+      if (flags.watch) throw new Error("-w needs a Rollout's name: `ramp get rollout NAME -w`");
+      return printList(flags);
+    });
+  command("status <rollout>", "like get; with -w, wait for the rollout to end: exit 0 Healthy, 1 Degraded, 2 timed out, 3 error")
     .option("--timeout <duration>", "with -w: how long to wait", "10m")
-    .action((name: string, flags: GetFlags) => show(name, flags, settled, flags.timeout));
+    // A usage error is an error too: 3, as for any other (help still exits 0).
+    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 3))
+    .action((name: string, flags: GetFlags) =>
+      show(name, flags, settled, flags.timeout).catch((err: unknown) => {
+        throw new ExitError(err, 3);
+      }),
+    );
 }
 
 /** The text to print, and what must change for it to be printed again (ages aside). */
-async function snapshot(target: Target, name: string, output: Format | undefined) {
+async function snapshot(target: Target, name: string, flags: GetFlags) {
   const rollout = await readRollout(target, name);
-  if (output) {
-    const text = formatObject(rollout, output);
-    return { rollout, text, key: text };
-  }
+  const output = flags.output;
+  const fixed = (text: string) => ({ rollout, text, key: text });
+  if (output === "json" || output === "yaml") return fixed(formatObject(rollout, output));
+  if (output === "name") return fixed(`${RESOURCE}/${name}`);
   const view = rolloutView(rollout, await replicaSets(target), await analysisRuns(target, name));
-  return { rollout, text: renderStatus(view, new Date()), key: JSON.stringify(view) };
+  const text =
+    output === "wide"
+      ? renderList([view], { allNamespaces: false, wide: true, headers: flags.headers !== false }, new Date())
+      : renderStatus(view, new Date());
+  return { rollout, text, key: JSON.stringify(view) };
 }
 
 async function show(name: string, flags: GetFlags, end: (r: LiveRollout) => number | undefined, timeout?: string) {
   const target = connect(flags);
-  if (!flags.watch) {
-    console.log((await snapshot(target, name, flags.output)).text);
-    return;
-  }
   const limit = timeout === undefined ? Number.POSITIVE_INFINITY : durationMs(timeout);
   if (!(limit > 0)) throw new Error(`--timeout: expected a duration such as 90s or 10m, got "${timeout}"`);
   const deadline = Date.now() + limit;
+  // The first read decides whether there is anything to watch: any error there ends the command.
+  let current = await snapshot(target, name, flags);
+  console.log(current.text);
+  if (!flags.watch) return;
   const changes = watchRollout(target, name);
-  let last: string | undefined;
-  for (;;) {
-    try {
-      const { rollout, text, key } = await snapshot(target, name, flags.output);
-      if (key !== last) console.log(`${last === undefined ? "" : "\n"}${text}`);
-      last = key;
-      const code = end(rollout);
+  try {
+    for (let last = current.key; ; ) {
+      const code = end(current.rollout);
       if (code !== undefined) {
         process.exitCode = code;
-        changes.stop();
         return;
       }
-    } catch (err) {
-      // A dropped connection (ECONNRESET...) is worth waiting out; an answer from the apiserver is not.
-      if (typeof (err as { code?: unknown }).code !== "string") throw err;
-      console.error(`ramp: ${(err as Error).message}; trying again`);
+      if (Date.now() >= deadline) {
+        console.error(`ramp: rollout "${name}" did not finish within ${timeout}`);
+        process.exitCode = 2;
+        return;
+      }
+      await changes.next(POLL_MS);
+      try {
+        current = await snapshot(target, name, flags);
+      } catch (err) {
+        // A dropped connection (ECONNRESET, a timeout...) is worth waiting out; an answer from the apiserver is not.
+        if (typeof (err as { code?: unknown }).code !== "string") throw err;
+        console.error(`ramp: ${(err as Error).message}; trying again`);
+        continue;
+      }
+      if (current.key !== last) console.log(`\n${current.text}`);
+      last = current.key;
     }
-    if (Date.now() >= deadline) {
-      console.error(`ramp: rollout "${name}" did not finish within ${timeout}`);
-      process.exitCode = 2;
-      changes.stop();
-      return;
-    }
-    await changes.next(POLL_MS);
+  } finally {
+    changes.stop();
   }
 }
 
-/** Wakes the view when the Rollout changes; the watch is reopened when the apiserver ends it. */
+/** Wakes the view when the Rollout changes; the watch is reopened when it ends or fails. */
 function watchRollout(target: Target, name: string) {
   const abort = new AbortController();
   let wake: (() => void) | undefined;
   void (async () => {
-    const path = await target.client.path(API_VERSION, "Rollout", target.namespace);
     const query = new URLSearchParams({ watch: "1", fieldSelector: `metadata.name=${name}` });
     while (!abort.signal.aborted) {
-      await target.client.watch(`${path}?${query}`, () => wake?.(), abort.signal).catch(() => sleep(POLL_MS));
+      try {
+        const path = await target.client.path(API_VERSION, "Rollout", target.namespace);
+        await target.client.watch(`${path}?${query}`, () => wake?.(), abort.signal);
+      } catch {
+        // The poll carries the view meanwhile.
+        await sleep(POLL_MS, undefined, { signal: abort.signal }).catch(() => undefined);
+      }
     }
   })();
   return {

@@ -1,32 +1,42 @@
-// `ramp list [-A]`: one line per Rollout.
+// `ramp list [-A]` (also `ramp get rollouts`): one line per Rollout.
 import type { Command } from "commander";
 import { type KubeFlags, kubeOptions } from "./kube-options.ts";
 import { renderList, rolloutView } from "./render.ts";
-import { connect, type Format, formatObject, listRollouts, outputOption, replicaSets } from "./rollouts.ts";
+import { connect, type Format, formatObject, listRollouts, replicaSets, tableOptions } from "./rollouts.ts";
 
-interface ListFlags extends KubeFlags {
+export interface ListFlags extends KubeFlags {
   allNamespaces?: boolean;
   output?: Format;
+  headers?: boolean;
 }
 
+export const RESOURCE = "rollout.ramp.dev";
+
 export function registerList(program: Command): void {
-  kubeOptions(program.command("list").description("list Rollouts: strategy, phase, step, weight, ready pods, age"))
+  tableOptions(kubeOptions(program.command("list").description("list Rollouts: strategy, phase, step, weight, ready pods, age")))
     .option("-A, --all-namespaces", "Rollouts of every namespace")
-    .addOption(outputOption())
-    .action(async (flags: ListFlags) => {
-      const target = connect(flags);
-      const all = flags.allNamespaces === true;
-      const rollouts = await listRollouts(target, all);
-      if (flags.output) {
-        console.log(formatObject(rollouts, flags.output, "RolloutList"));
-        return;
-      }
-      if (!rollouts.length) {
-        console.error(all ? "no Rollouts found" : `no Rollouts found in namespace "${target.namespace}"`);
-        return;
-      }
-      const owned = await replicaSets(target, all);
-      const views = rollouts.map((r) => rolloutView(r, owned, []));
-      console.log(renderList(views, all, new Date()));
-    });
+    .action(printList);
+}
+
+export async function printList(flags: ListFlags): Promise<void> {
+  const target = connect(flags);
+  const all = flags.allNamespaces === true;
+  const rollouts = await listRollouts(target, all);
+  if (flags.output === "json" || flags.output === "yaml") {
+    console.log(formatObject(rollouts, flags.output, "RolloutList"));
+    return;
+  }
+  if (!rollouts.length) {
+    console.error(all ? "No resources found" : `No resources found in ${target.namespace} namespace.`);
+    return;
+  }
+  if (flags.output === "name") {
+    console.log(rollouts.map((r) => `${RESOURCE}/${r.metadata.name}`).join("\n"));
+    return;
+  }
+  const owned = await replicaSets(target, all);
+  const views = rollouts.map((r) => rolloutView(r, owned, []));
+  console.log(
+    renderList(views, { allNamespaces: all, wide: flags.output === "wide", headers: flags.headers !== false }, new Date()),
+  );
 }

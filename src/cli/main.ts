@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The `ramp` command (also `kubectl ramp`). Each command's module is loaded only when that command
-// runs (all of them for help), so `ramp promote` does not pay for the controller's or analysis's imports.
+// runs (all of them for help and completion), so `ramp promote` does not pay for the controller's or analysis's imports.
 import { Command } from "commander";
 import { VERSION } from "./version.ts";
 
@@ -24,6 +24,7 @@ const COMMANDS: [string[], () => Promise<Register>][] = [
   [["demo"], async () => (await import("./demo.ts")).registerDemo],
   [["dev"], async () => (await import("./dev.ts")).registerDev],
   [["version"], async () => (await import("./version.ts")).registerVersion],
+  [["completion"], async () => (await import("./completion.ts")).registerCompletion],
 ];
 
 const program = new Command("ramp")
@@ -33,11 +34,13 @@ const program = new Command("ramp")
 
 try {
   const name = process.argv[2];
-  const chosen = COMMANDS.filter(([names]) => name !== undefined && names.includes(name));
+  // Help and completion describe every command; any other command needs only its own module.
+  const chosen = COMMANDS.filter(([names]) => name !== undefined && name !== "completion" && names.includes(name));
   for (const [, load] of chosen.length ? chosen : COMMANDS) (await load())(program);
   await program.parseAsync(process.argv);
 } catch (err) {
   // A failure the user can act on: one line, no stack trace.
-  console.error(`ramp: ${(err as Error).message}`);
-  process.exitCode = 1;
+  const { errorLine, exitCodeOf } = await import("./errors.ts");
+  console.error(errorLine(err));
+  process.exitCode = exitCodeOf(err);
 }

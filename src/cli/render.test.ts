@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { type CanaryStep, type RolloutStatus, rolloutSpec } from "../api/rollout.ts";
 import type { AnalysisRunObject, ReplicaSetObject } from "../rollout/objects.ts";
 import type { LiveRollout } from "../rollout/operations.ts";
-import { describeStep, renderList, renderStatus, rolloutView, table } from "./render.ts";
+import { describeStep, humanAge, renderList, renderStatus, rolloutView, table } from "./render.ts";
 
 const NOW = new Date("2026-01-01T12:00:00Z");
 const minutesAgo = (m: number) => new Date(NOW.getTime() - m * 60_000).toISOString();
@@ -153,11 +153,11 @@ describe("renderStatus", () => {
         "    4/4 pause (until promoted)",
         "ReplicaSets:",
         "  REVISION  HASH  ROLE    IMAGES  READY  AGE",
-        "  2         v2    canary  web:2   2/2    20 minutes",
-        "  1         v1    stable  web:1   8/8    10 minutes",
+        "  2         v2    canary  web:2   2/2    20m",
+        "  1         v1    stable  web:1   8/8    10m",
         "Analysis runs:",
         "  NAME           ROLE  PHASE    AGE",
-        "  web-v2-step-2  step  Running  2 minutes",
+        "  web-v2-step-2  step  Running  2m",
       ].join("\n"),
     );
   });
@@ -171,17 +171,59 @@ describe("renderStatus", () => {
 
 describe("renderList", () => {
   const views = [rolloutView(rollout(CANARY), [STABLE, CANARY_RS], [])];
+  const format = { allNamespaces: false, wide: false, headers: true };
   it.each([
-    [false, ["NAME  STRATEGY  PHASE   STEP  WEIGHT  READY  AGE", "web   Canary    Paused  1/4   20%     10/10  1 hour"]],
+    [{}, ["NAME  STRATEGY  PHASE   STEP  WEIGHT  READY  AGE", "web   Canary    Paused  1/4   20%     10/10  90m"]],
     [
-      true,
+      { allNamespaces: true },
       [
         "NAME  NAMESPACE  STRATEGY  PHASE   STEP  WEIGHT  READY  AGE",
-        "web   shop       Canary    Paused  1/4   20%     10/10  1 hour",
+        "web   shop       Canary    Paused  1/4   20%     10/10  90m",
       ],
     ],
-  ])("all namespaces: %s", (all, lines) => {
-    expect(renderList(views, all, NOW)).toBe(lines.join("\n"));
+    [{ headers: false }, ["web  Canary  Paused  1/4  20%  10/10  90m"]],
+    [
+      { wide: true },
+      [
+        "NAME  STRATEGY  PHASE   STEP  WEIGHT  READY  AGE  IMAGES  MESSAGE",
+        "web   Canary    Paused  1/4   20%     10/10  90m  web:2   paused at step 1 of 4",
+      ],
+    ],
+  ])("%j", (changed, lines) => {
+    expect(renderList(views, { ...format, ...changed }, NOW)).toBe(lines.join("\n"));
+  });
+});
+
+describe("humanAge, as kubectl's HumanDuration", () => {
+  const s = 1000;
+  const m = 60 * s;
+  const h = 60 * m;
+  const d = 24 * h;
+  const y = 365 * d;
+  it.each([
+    [-3 * s, "<invalid>"],
+    [-1500, "0s"],
+    [0, "0s"],
+    [45 * s, "45s"],
+    [119 * s, "119s"],
+    [2 * m, "2m"],
+    [3 * m + 20 * s, "3m20s"],
+    [9 * m + 59 * s, "9m59s"],
+    [10 * m + 30 * s, "10m"],
+    [179 * m, "179m"],
+    [3 * h, "3h"],
+    [7 * h + 5 * m, "7h5m"],
+    [8 * h + 5 * m, "8h"],
+    [47 * h, "47h"],
+    [2 * d, "2d"],
+    [5 * d + 3 * h, "5d3h"],
+    [8 * d + 3 * h, "8d"],
+    [729 * d, "729d"],
+    [2 * y, "2y"],
+    [2 * y + 40 * d, "2y40d"],
+    [8 * y + 40 * d, "8y"],
+  ])("%d ms: %s", (ms, text) => {
+    expect(humanAge(ms)).toBe(text);
   });
 });
 

@@ -1,6 +1,4 @@
 // The text views of `ramp get|status` and `ramp list`. Pure: objects and a clock in, text out.
-// The one function, not the package index: that loads all of date-fns, seconds on every CLI start.
-import { formatDistanceStrict } from "date-fns/formatDistanceStrict";
 import type { CanaryStep } from "../api/rollout.ts";
 import { ANALYSIS_ROLE_LABEL, type AnalysisRunObject, type ReplicaSetObject } from "../rollout/objects.ts";
 import { controls, hashOf, type LiveRollout, revisionOf } from "../rollout/operations.ts";
@@ -116,8 +114,31 @@ export function rolloutView(r: LiveRollout, replicaSets: ReplicaSetObject[], run
   };
 }
 
+/** An age as kubectl prints it (apimachinery's HumanDuration): about two significant figures,
+ * `45s`, `3m20s`, `20m`, `3h`, `5d`, `2y`; up to 2 s in the future is clock skew, "0s". */
+export function humanAge(ms: number): string {
+  const seconds = Math.trunc(ms / 1000);
+  if (seconds < -1) return "<invalid>";
+  if (seconds < 0) return "0s";
+  if (seconds < 120) return `${seconds}s`;
+  const both = (big: number, unit: string, small: number, smallUnit: string) =>
+    small === 0 ? `${big}${unit}` : `${big}${unit}${small}${smallUnit}`;
+  const minutes = Math.trunc(seconds / 60);
+  if (minutes < 10) return both(minutes, "m", seconds % 60, "s");
+  if (minutes < 180) return `${minutes}m`;
+  const hours = Math.trunc(minutes / 60);
+  if (hours < 8) return both(hours, "h", minutes % 60, "m");
+  if (hours < 48) return `${hours}h`;
+  const days = Math.trunc(hours / 24);
+  if (hours < 24 * 8) return both(days, "d", hours % 24, "h");
+  if (hours < 24 * 365 * 2) return `${days}d`;
+  const years = Math.trunc(days / 365);
+  if (hours < 24 * 365 * 8) return both(years, "y", days % 365, "d");
+  return `${years}y`;
+}
+
 const age = (created: string | undefined, now: Date) =>
-  created ? formatDistanceStrict(new Date(created), now, { roundingMethod: "floor" }) : "-";
+  created ? humanAge(now.getTime() - new Date(created).getTime()) : "<unknown>";
 
 /** Columns padded to their widest cell, two spaces apart. */
 export function table(rows: string[][]): string {
@@ -170,19 +191,38 @@ export function renderStatus(v: RolloutView, now: Date): string {
   return lines.join("\n");
 }
 
-export function renderList(views: RolloutView[], allNamespaces: boolean, now: Date): string {
-  const ns = (cell: string) => (allNamespaces ? [cell] : []);
-  return table([
-    ["NAME", ...ns("NAMESPACE"), "STRATEGY", "PHASE", "STEP", "WEIGHT", "READY", "AGE"],
-    ...views.map((v) => [
-      v.name,
-      ...ns(v.namespace),
-      v.strategy,
-      v.phase,
-      stepOf(v),
-      weightOf(v),
-      `${v.ready}/${v.desired}`,
-      age(v.created, now),
-    ]),
+export interface ListFormat {
+  allNamespaces: boolean;
+  /** -o wide: the images and the controller's message too. */
+  wide: boolean;
+  /** --no-headers: rows only. */
+  headers: boolean;
+}
+
+export function renderList(views: RolloutView[], format: ListFormat, now: Date): string {
+  const ns = (cell: string) => (format.allNamespaces ? [cell] : []);
+  const wide = (...cells: string[]) => (format.wide ? cells : []);
+  const header = [
+    "NAME",
+    ...ns("NAMESPACE"),
+    "STRATEGY",
+    "PHASE",
+    "STEP",
+    "WEIGHT",
+    "READY",
+    "AGE",
+    ...wide("IMAGES", "MESSAGE"),
+  ];
+  const rows = views.map((v) => [
+    v.name,
+    ...ns(v.namespace),
+    v.strategy,
+    v.phase,
+    stepOf(v),
+    weightOf(v),
+    `${v.ready}/${v.desired}`,
+    age(v.created, now),
+    ...wide(v.images, v.message),
   ]);
+  return table(format.headers ? [header, ...rows] : rows);
 }

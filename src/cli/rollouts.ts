@@ -6,7 +6,7 @@ import { API_VERSION } from "../api/kinds.ts";
 import { isConflict, isNotFound, type KubeClient, KubeError, type KubeObject } from "../kube/client.ts";
 import { type AnalysisRunObject, POD_TEMPLATE_HASH_LABEL, type ReplicaSetObject, ROLLOUT_LABEL } from "../rollout/objects.ts";
 import type { LiveRollout, RolloutChange } from "../rollout/operations.ts";
-import { type KubeFlags, kubeClient, kubeOptions, namespaceOf } from "./kube-options.ts";
+import { DEFAULT_REQUEST_TIMEOUT, type KubeFlags, kubeClient, kubeOptions, namespaceOf } from "./kube-options.ts";
 
 export interface Target {
   client: KubeClient;
@@ -14,58 +14,45 @@ export interface Target {
 }
 
 export function connect(flags: KubeFlags): Target {
-  const client = kubeClient(flags, { fieldManager: "ramp-cli" });
+  const client = kubeClient(flags, { fieldManager: "ramp-cli" }, DEFAULT_REQUEST_TIMEOUT);
   return { client, namespace: namespaceOf(flags, client) };
 }
 
-/** Runs one API call; a refusal says what was refused, and a missing CRD says so. */
-async function call<T>(target: Target, verb: string, resource: string, fn: () => Promise<T>, all = false): Promise<T> {
+/** Runs one API call; a missing CRD says so. The apiserver's other refusals (Forbidden: who may
+ * not do what, where) are clear as they are. */
+async function call<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (!(err instanceof KubeError)) throw err;
-    const where = all ? "in any namespace" : `in namespace "${target.namespace}"`;
-    if (err.status === 403) throw new Error(`not allowed to ${verb} ${resource} ${where}: ${err.message}`);
-    if (err.message.startsWith("the server does not serve")) throw new Error(`${err.message}: are Ramp's CRDs installed?`);
+    if (err instanceof KubeError && err.message.startsWith("the server does not serve")) {
+      throw new Error(`${err.message}: are Ramp's CRDs installed?`);
+    }
     throw err;
   }
 }
 
 export async function readRollout(target: Target, name: string): Promise<LiveRollout> {
   try {
-    return await call(target, "get", "rollouts", () =>
-      target.client.get<LiveRollout>(API_VERSION, "Rollout", name, target.namespace),
-    );
+    return await call(() => target.client.get<LiveRollout>(API_VERSION, "Rollout", name, target.namespace));
   } catch (err) {
-    if (isNotFound(err)) throw new Error(`rollout "${name}" not found in namespace "${target.namespace}"`);
+    if (isNotFound(err)) {
+      throw new KubeError(404, "NotFound", `rollouts.ramp.dev "${name}" not found in namespace "${target.namespace}"`);
+    }
     throw err;
   }
 }
 
 export const listRollouts = (target: Target, all: boolean) =>
-  call(
-    target,
-    "list",
-    "rollouts",
-    () => target.client.list<LiveRollout>(API_VERSION, "Rollout", all ? undefined : target.namespace),
-    all,
-  );
+  call(() => target.client.list<LiveRollout>(API_VERSION, "Rollout", all ? undefined : target.namespace));
 
 /** Ramp's ReplicaSets in the namespace (all namespaces: `all`); the views pick each Rollout's own. */
 export const replicaSets = (target: Target, all = false) =>
-  call(
-    target,
-    "list",
-    "replicasets",
-    () =>
-      target.client.list<ReplicaSetObject>("apps/v1", "ReplicaSet", all ? undefined : target.namespace, POD_TEMPLATE_HASH_LABEL),
-    all,
+  call(() =>
+    target.client.list<ReplicaSetObject>("apps/v1", "ReplicaSet", all ? undefined : target.namespace, POD_TEMPLATE_HASH_LABEL),
   );
 
 export const analysisRuns = (target: Target, rollout: string) =>
-  call(target, "list", "analysisruns", () =>
-    target.client.list<AnalysisRunObject>(API_VERSION, "AnalysisRun", target.namespace, `${ROLLOUT_LABEL}=${rollout}`),
-  );
+  call(() => target.client.list<AnalysisRunObject>(API_VERSION, "AnalysisRun", target.namespace, `${ROLLOUT_LABEL}=${rollout}`));
 
 // The first try and three more after conflicts.
 const ATTEMPTS = 4;
@@ -85,7 +72,7 @@ export async function changeRollout(
     for (let attempt = 1; change[part]; attempt++) {
       const patch = { metadata: { resourceVersion: rollout.metadata.resourceVersion }, [part]: change[part] };
       try {
-        rollout = await call(target, "patch", part === "status" ? "rollouts/status" : "rollouts", () =>
+        rollout = await call(() =>
           target.client.patch<LiveRollout>(API_VERSION, "Rollout", name, target.namespace, patch, {
             ...(part === "status" ? { subresource: "status" } : {}),
           }),
@@ -125,15 +112,27 @@ export function changeCommand<F extends KubeFlags>(
   });
 }
 
-export type Format = "json" | "yaml";
+/** -o: a whole object (json, yaml) or a table format (wide, name). */
+export type Format = "json" | "yaml" | "wide" | "name";
 
-export const outputOption = () => new Option("-o, --output <format>", "print the object(s) instead").choices(["json", "yaml"]);
+export const outputOption = () =>
+  new Option("-o, --output <format>", "json or yaml: the object(s); wide: more columns; name: rollout.ramp.dev/NAME").choices([
+    "json",
+    "yaml",
+    "wide",
+    "name",
+  ]);
+
+/** The table options every command that prints Rollouts takes. */
+export function tableOptions(command: Command): Command {
+  return command.addOption(outputOption()).option("--no-headers", "print table rows without the header line");
+}
 
 // As kubectl, without metadata.managedFields: bookkeeping of the apiserver's, long and rarely wanted.
 const bare = ({ metadata: { managedFields: _, ...metadata }, ...rest }: KubeObject): KubeObject => ({ ...rest, metadata });
 
 /** One object, or a list of them (`kind` names the list). */
-export function formatObject(obj: KubeObject | KubeObject[], format: Format, kind = "List"): string {
+export function formatObject(obj: KubeObject | KubeObject[], format: "json" | "yaml", kind = "List"): string {
   const out = Array.isArray(obj) ? { apiVersion: API_VERSION, kind, items: obj.map(bare) } : bare(obj);
   return format === "json" ? JSON.stringify(out, null, 2) : stringify(out).trimEnd();
 }

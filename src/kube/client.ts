@@ -2,6 +2,7 @@
 // KubeConfig; bodies are sent as plain JSON, because client-node's typed serializer drops fields it
 // has no model for (such as x-kubernetes-* keys in CRDs).
 
+import { existsSync } from "node:fs";
 import { request as plainRequest } from "node:http";
 import { request } from "node:https";
 import { KubeConfig } from "@kubernetes/client-node";
@@ -28,6 +29,23 @@ export class KubeError extends Error {
 export interface WatchEvent {
   type: "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR";
   object: KubeObject & { code?: number; message?: string };
+}
+
+/** The kubeconfig cannot give a cluster to talk to (no file, an unknown context). */
+export class KubeConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "KubeConfigError";
+  }
+}
+
+/** No answer within KubeClientOptions.requestTimeoutMs; `code` marks it a transport failure, like ECONNREFUSED. */
+export class KubeTimeoutError extends Error {
+  readonly code = "ETIMEDOUT";
+  constructor(method: string, url: URL, ms: number) {
+    super(`${method} ${url.origin}${url.pathname}: no answer within ${ms / 1000}s`);
+    this.name = "KubeTimeoutError";
+  }
 }
 
 export const isNotFound = (err: unknown) => err instanceof KubeError && err.status === 404;
@@ -60,8 +78,72 @@ export interface KubeClientOptions {
   /** Client-side rate limit (requests per second, and the burst above it), as client-go's QPS/Burst. */
   qps?: number;
   burst?: number;
-  /** Called once per answered request (code 0: no answer), e.g. for metrics. */
-  onResponse?: (verb: string, code: number) => void;
+  /** Called once per answered request (code 0: no answer), e.g. for metrics or a request log;
+   * `ms` is the time to the answer's headers. */
+  onResponse?: (verb: string, code: number, detail: { url: URL; ms: number }) => void;
+  /** Override the context's cluster address (as kubectl --server); with no kubeconfig, the only cluster. */
+  server?: string;
+  /** Authenticate with this bearer token only (the context's client certificate and plugins are dropped). */
+  token?: string;
+  insecureSkipTlsVerify?: boolean;
+  /** Act as this user (and groups): Impersonate-User/-Group headers, as kubectl --as/--as-group. */
+  impersonate?: { user: string; groups?: string[] };
+  /** Give up on a request with no answer after this long (0/absent: never). A watch gets it to
+   * establish itself and as its longest silence, and asks the apiserver to end it sooner. */
+  requestTimeoutMs?: number;
+}
+
+// client-node's loadFromDefault falls back to this when there is no kubeconfig and no in-cluster
+// ServiceAccount; kubectl refuses instead, and so do we.
+const FALLBACK_SERVER = "http://localhost:8080";
+const NO_CONFIGURATION =
+  "invalid configuration: no configuration has been provided, try setting KUBERNETES_MASTER environment variable";
+
+function loadConfig(opts: KubeClientOptions): KubeConfig {
+  const config = new KubeConfig();
+  if (opts.kubeconfig) {
+    if (!existsSync(opts.kubeconfig)) throw new KubeConfigError(`stat ${opts.kubeconfig}: no such file or directory`);
+    try {
+      config.loadFromFile(opts.kubeconfig);
+    } catch (err) {
+      throw new KubeConfigError(`error loading config file "${opts.kubeconfig}": ${(err as Error).message}`);
+    }
+  } else {
+    config.loadFromDefault();
+    if (config.getCurrentContext() === "loaded-context" && config.getCurrentCluster()?.server === FALLBACK_SERVER) {
+      const server = opts.server ?? process.env.KUBERNETES_MASTER;
+      if (!server) {
+        throw new KubeConfigError(NO_CONFIGURATION);
+      }
+      config.loadFromClusterAndUser({ name: "cluster", server, skipTLSVerify: false }, { name: "user" });
+    }
+  }
+  if (opts.context) {
+    if (!config.getContextObject(opts.context)) throw new KubeConfigError(`context "${opts.context}" does not exist`);
+    config.setCurrentContext(opts.context);
+  }
+  const context = config.getContextObject(config.getCurrentContext());
+  const cluster = config.getCurrentCluster();
+  const user = config.getCurrentUser();
+  if (!context || !cluster) {
+    throw new KubeConfigError(
+      config.contexts.length ? `context "${config.getCurrentContext()}" does not exist` : NO_CONFIGURATION,
+    );
+  }
+  const insecure = opts.insecureSkipTlsVerify === true;
+  if (!opts.server && !opts.token && !insecure) return config;
+  const server = opts.server ?? cluster.server;
+  const tls = insecure
+    ? { skipTLSVerify: true }
+    : { skipTLSVerify: cluster.skipTLSVerify, caData: cluster.caData, caFile: cluster.caFile };
+  const name = "ramp-flags";
+  config.loadFromOptions({
+    clusters: [...config.clusters.filter((c) => c.name !== name), { ...cluster, name, server, ...tls }],
+    users: [...config.users.filter((u) => u.name !== name), opts.token ? { name, token: opts.token } : { ...(user ?? {}), name }],
+    contexts: [...config.contexts.filter((c) => c.name !== name), { ...context, name, cluster: name, user: name }],
+    currentContext: name,
+  });
+  return config;
 }
 
 /** A token bucket: `take()` resolves when a request may go. */
@@ -99,17 +181,35 @@ export class KubeClient {
   readonly config: KubeConfig;
   readonly fieldManager: string;
   private readonly limiter: RateLimiter | undefined;
-  private readonly onResponse: ((verb: string, code: number) => void) | undefined;
+  private readonly onResponse: KubeClientOptions["onResponse"];
+  private readonly impersonate: KubeClientOptions["impersonate"];
+  private readonly timeoutMs: number | undefined;
   private readonly discovery = new Map<string, Promise<Map<string, ResourceInfo>>>();
 
   constructor(opts: KubeClientOptions = {}) {
-    this.config = new KubeConfig();
-    if (opts.kubeconfig) this.config.loadFromFile(opts.kubeconfig);
-    else this.config.loadFromDefault();
-    if (opts.context) this.config.setCurrentContext(opts.context);
+    this.config = loadConfig(opts);
     this.fieldManager = opts.fieldManager ?? "ramp";
     this.limiter = opts.qps ? new RateLimiter(opts.qps, Math.max(1, opts.burst ?? opts.qps)) : undefined;
     this.onResponse = opts.onResponse;
+    this.impersonate = opts.impersonate;
+    this.timeoutMs = opts.requestTimeoutMs || undefined;
+  }
+
+  /** The options of one HTTP request: authentication, TLS and impersonation. */
+  private async httpOptions(method: string, signal?: AbortSignal): Promise<Parameters<typeof request>[1]> {
+    const opts: Parameters<typeof request>[1] = {
+      method,
+      headers: { accept: "application/json" },
+      ...(signal ? { signal } : {}),
+    };
+    await this.config.applyToHTTPSOptions(opts);
+    if (this.impersonate) {
+      Object.assign(opts.headers ?? {}, {
+        "impersonate-user": this.impersonate.user,
+        ...(this.impersonate.groups?.length ? { "impersonate-group": this.impersonate.groups } : {}),
+      });
+    }
+    return opts;
   }
 
   get server(): string {
@@ -121,31 +221,33 @@ export class KubeClient {
   /** One HTTP call; JSON in and out. Errors from the apiserver become KubeError. */
   async request<T = unknown>(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<T> {
     const url = new URL(path, this.server);
-    const opts: Parameters<typeof request>[1] = { method, headers: { accept: "application/json" } };
-    await this.config.applyToHTTPSOptions(opts);
+    const opts = await this.httpOptions(method, this.timeoutMs ? AbortSignal.timeout(this.timeoutMs) : undefined);
     const payload = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
     if (payload !== undefined) Object.assign(opts.headers ?? {}, { "content-type": contentType });
     const send = url.protocol === "https:" ? request : plainRequest;
     await this.limiter?.take();
+    const started = Date.now();
+    let reported = false;
+    const answered = (code: number) => {
+      if (!reported) this.onResponse?.(method, code, { url, ms: Date.now() - started });
+      reported = true;
+    };
     const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const fail = (err: Error) => {
+        answered(0);
+        reject(opts.signal?.aborted ? new KubeTimeoutError(method, url, this.timeoutMs ?? 0) : err);
+      };
       const req = send(url, opts, (res) => {
+        answered(res.statusCode ?? 0);
+        res.on("error", fail);
         let text = "";
         res.setEncoding("utf8");
         res.on("data", (c) => (text += c));
         res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
       });
-      req.on("error", reject);
+      req.on("error", fail);
       req.end(payload);
-    }).then(
-      (answer) => {
-        this.onResponse?.(method, answer.status);
-        return answer;
-      },
-      (err: unknown) => {
-        this.onResponse?.(method, 0);
-        throw err;
-      },
-    );
+    });
     const parsed = parseBody(text);
     if (status >= 400) throw statusError(status, parsed, text);
     return parsed as T;
@@ -156,12 +258,23 @@ export class KubeClient {
    * when the server accepted it). */
   async watch(path: string, onEvent: (event: WatchEvent) => void, signal: AbortSignal, onOpen?: () => void): Promise<void> {
     const url = new URL(path, this.server);
-    const opts: Parameters<typeof request>[1] = { method: "GET", headers: { accept: "application/json" }, signal };
-    await this.config.applyToHTTPSOptions(opts);
+    const idleMs = this.timeoutMs;
+    if (idleMs) {
+      // A healthy apiserver ends the watch well within the silence we take for a dead one.
+      const asked = Number(url.searchParams.get("timeoutSeconds") ?? Number.POSITIVE_INFINITY);
+      url.searchParams.set("timeoutSeconds", String(Math.min(asked, Math.max(1, Math.floor(idleMs / 2000)))));
+    }
+    const opts = await this.httpOptions("GET", signal);
     const send = url.protocol === "https:" ? request : plainRequest;
+    const started = Date.now();
     await new Promise<void>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      let answered = false;
       const req = send(url, opts, (res) => {
-        this.onResponse?.("WATCH", res.statusCode ?? 0);
+        answered = true;
+        this.onResponse?.("WATCH", res.statusCode ?? 0, { url, ms: Date.now() - started });
+        silent();
+        res.on("close", () => clearTimeout(timer));
         if ((res.statusCode ?? 0) >= 400) {
           let text = "";
           res.on("data", (c) => (text += c));
@@ -172,6 +285,7 @@ export class KubeClient {
         let buffer = "";
         res.setEncoding("utf8");
         res.on("data", (chunk: string) => {
+          silent();
           buffer += chunk;
           for (let nl = buffer.indexOf("\n"); nl >= 0; nl = buffer.indexOf("\n")) {
             const line = buffer.slice(0, nl).trim();
@@ -180,9 +294,20 @@ export class KubeClient {
           }
         });
         res.on("end", resolve);
-        res.on("error", reject);
+        res.on("error", (err) => (signal.aborted ? resolve() : reject(err)));
       });
-      req.on("error", (err) => (signal.aborted ? resolve() : reject(err)));
+      /** (Re)arms the timer that takes this long a silence for a dead connection. */
+      const silent = () => {
+        clearTimeout(timer);
+        if (idleMs) timer = setTimeout(() => req.destroy(new KubeTimeoutError("WATCH", url, idleMs)), idleMs);
+      };
+      silent();
+      req.on("error", (err) => {
+        clearTimeout(timer);
+        if (signal.aborted) return resolve();
+        if (!answered) this.onResponse?.("WATCH", 0, { url, ms: Date.now() - started });
+        reject(err);
+      });
       req.end();
     });
   }
