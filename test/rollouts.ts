@@ -22,13 +22,22 @@ export interface ControllerProcess {
   stop: (signal?: NodeJS.Signals) => Promise<void>;
 }
 
-/** Starts `ramp controller` as a process (as the cluster's admin unless given another kubeconfig);
- * resolves once it serves /readyz. */
-export async function startController(args: string[], opts: { kubeconfig?: string } = {}): Promise<ControllerProcess> {
+export interface ControllerLaunch {
+  /** What runs `ramp controller`; the controller from the sources by default. */
+  command?: string[];
+  /** The kubeconfig as the controller sees it (another path inside an image). */
+  kubeconfig?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Starts `ramp controller` as a process; resolves once it serves /readyz. */
+export async function startController(args: string[], launch: ControllerLaunch = {}): Promise<ControllerProcess> {
+  const [command, ...commandArgs] = launch.command ?? [process.execPath, MAIN, "controller"];
+  if (!command) throw new Error("startController: an empty command");
   const child = spawn(
-    process.execPath,
-    [MAIN, "controller", "--kubeconfig", opts.kubeconfig ?? cluster().kubeconfig, "--metrics-port", "0", ...args],
-    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+    command,
+    [...commandArgs, "--kubeconfig", launch.kubeconfig ?? cluster().kubeconfig, "--metrics-port", "0", ...args],
+    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: launch.env ?? process.env },
   );
   let output = "";
   const exited = once(child, "exit").then(([code]) => code as number | null);

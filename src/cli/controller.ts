@@ -3,9 +3,9 @@
 import { hostname } from "node:os";
 import type { Command } from "commander";
 import { AnalysisRunController } from "../analysis/controller.ts";
+import { durationFlag } from "../api/duration.ts";
 import { LeaderElector } from "../kube/lease.ts";
 import { RolloutController } from "../rollout/controller.ts";
-import { durationMs } from "../rollout/plan/durations.ts";
 import { ControllerMetrics } from "../server/metrics.ts";
 import { startServer } from "../server/server.ts";
 import { notifications } from "../webhooks/notifier.ts";
@@ -168,9 +168,9 @@ async function runController(flags: ControllerFlags): Promise<void> {
     namespace: flags.leaderElectionNamespace,
     name: flags.instanceId ? `ramp-controller-${flags.instanceId}` : "ramp-controller",
     identity: flags.identity,
-    leaseDurationMs: durationMs(flags.leaseDuration),
-    renewDeadlineMs: durationMs(flags.renewDeadline),
-    retryPeriodMs: durationMs(flags.retryPeriod),
+    leaseDurationMs: durationFlag("--lease-duration", flags.leaseDuration),
+    renewDeadlineMs: durationFlag("--renew-deadline", flags.renewDeadline),
+    retryPeriodMs: durationFlag("--retry-period", flags.retryPeriod),
     log,
   });
   await elector.run(

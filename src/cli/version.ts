@@ -2,8 +2,9 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { API_VERSION } from "../api/kinds.ts";
+import { packagePath } from "../package-root.ts";
 
-export const VERSION: string = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")).version;
+export const VERSION: string = JSON.parse(readFileSync(packagePath("package.json"), "utf8")).version;
 
 export function registerVersion(program: Command): void {
   program

@@ -8,12 +8,12 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { stringify } from "yaml";
 import { KubeClient } from "../kube/client.ts";
+import { packagePath } from "../package-root.ts";
 import { KWOK_STAGES } from "./kwok-stages.ts";
 import { makePki, type Pki } from "./pki.ts";
 import { freePort, isAlive, type Started, startProcess, stopProcess, waitFor } from "./processes.ts";
 
 const run = promisify(execFile);
-const repoRoot = new URL("../../", import.meta.url).pathname;
 
 export const cacheRoot = () =>
   process.env.RAMP_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "ramp");
@@ -34,7 +34,7 @@ export const NO_GO_HINT =
 
 /** Builds (or finds in the cache) the pinned binaries; returns their folder. */
 export async function ensureBinaries(log: (line: string) => void = () => {}): Promise<string> {
-  const script = join(repoRoot, "test/cluster/build.sh");
+  const script = packagePath("test/cluster/build.sh");
   const dir = (await run("bash", [script, "--print-dir"])).stdout.trim();
   const names = ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd", "kwok"];
   if (names.every((n) => existsSync(join(dir, n)))) return dir;

@@ -1,10 +1,11 @@
 // Pure canary planner: the observed Rollout and its ReplicaSets + now -> actions, status, requeue.
 // With no traffic router the weight is carried by replica counts; with one, the planner says what
 // the router should route (Plan.traffic) and the shell makes it so.
+
+import { durationMs } from "../../api/duration.ts";
 import type { CanaryStep, RolloutStatus } from "../../api/rollout.ts";
 import type { DesiredTraffic, HeaderRoute, MirrorRoute } from "../../traffic/router.ts";
 import { abortCause, Decisions, driveAnalysis, driveGate, observedCounts, terminateUnwanted } from "./common.ts";
-import { durationMs } from "./durations.ts";
 import { canaryTargets, rollingLimits, rollingStep } from "./replicas.ts";
 import type { Observed, ObservedReplicaSet, Plan } from "./types.ts";
 

@@ -1,7 +1,8 @@
 // Pure pieces both strategies share: collecting decisions, and driving AnalysisRuns.
+
+import { durationMs } from "../../api/duration.ts";
 import type { GateState, GateStep, RolloutStatus } from "../../api/rollout.ts";
 import type { DesiredTraffic } from "../../traffic/router.ts";
-import { durationMs } from "./durations.ts";
 import type { Action, AnalysisRole, Observed, ObservedAnalysisRun, Plan, RolloutAnalysis } from "./types.ts";
 
 export type AnalysisRunRef = NonNullable<NonNullable<RolloutStatus["canary"]>["currentStepAnalysisRun"]>;

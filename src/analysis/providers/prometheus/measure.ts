@@ -1,6 +1,6 @@
 // What the Prometheus-backed providers (prometheus, slo, judge) share: the address, argument
 // substitution, reading results as measured values, and turning every failure into an outcome.
-import { durationMs } from "../../../rollout/plan/durations.ts";
+import { durationMs } from "../../../api/duration.ts";
 import { substitute } from "../../args.ts";
 import type { MeasureContext, MeasuredValue, ProviderOutcome } from "../../types.ts";
 import { type InstantResult, PrometheusClient, PrometheusError } from "./client.ts";
