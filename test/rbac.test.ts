@@ -106,13 +106,13 @@ async function setUp(hookUrl: string, drop: (rules: Rule[]) => Rule[] = (r) => r
   }
   const sa = `${release}-ramp`;
   const kubeconfig = await tokenKubeconfig(ctrlNs, sa, join(cluster().dir, `${release}.kubeconfig`));
-  const secret = (ns: string, name: string, data: Record<string, string>) => ({
+  const secret = (ns: string, name: string, access: string, data: Record<string, string>) => ({
     apiVersion: "v1",
     kind: "Secret",
-    metadata: { name, namespace: ns },
+    metadata: { name, namespace: ns, labels: { "ramp.dev/secret-access": access } },
     stringData: data,
   });
-  await kube().create(secret(ctrlNs, "hook", { "signing-key": "s3cret" }));
+  await kube().create(secret(ctrlNs, "hook", "notifications", { "signing-key": "s3cret" }));
   await kube().create({
     apiVersion: "v1",
     kind: "ConfigMap",
@@ -125,7 +125,7 @@ async function setUp(hookUrl: string, drop: (rules: Rule[]) => Rule[] = (r) => r
       "on-completed": "webhook:hook",
     },
   });
-  await kube().create(secret(appNs, "prometheus", { token: "t0ken" }));
+  await kube().create(secret(appNs, "prometheus", "analysis", { token: "t0ken" }));
   await kube().create(service(appNs, `${NAME}-stable`, NAME));
   await kube().create(service(appNs, `${NAME}-canary`, NAME));
   await kube().create({
