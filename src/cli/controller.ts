@@ -1,9 +1,11 @@
 // `ramp controller`: the Rollout controller with its health and metrics server, behind a Lease so
 // that several replicas are safe (only the leader reconciles and writes).
+import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import type { Command } from "commander";
 import { AnalysisRunController } from "../analysis/controller.ts";
 import { LeaderElector } from "../kube/lease.ts";
+import { leaseNamespace, SERVICE_ACCOUNT_NAMESPACE_FILE } from "../kube/pod-defaults.ts";
 import { RolloutController } from "../rollout/controller.ts";
 import { durationMs } from "../rollout/plan/durations.ts";
 import { ControllerMetrics } from "../server/metrics.ts";
@@ -20,7 +22,7 @@ interface ControllerFlags extends KubeFlags {
   metricsHost: string;
   metricsPort: number;
   leaderElect: boolean;
-  leaderElectionNamespace: string;
+  leaderElectionNamespace?: string;
   leaseDuration: string;
   renewDeadline: string;
   retryPeriod: string;
@@ -51,7 +53,10 @@ export function registerController(program: Command): void {
     .option("--metrics-host <host>", "address of the health and metrics server", "127.0.0.1")
     .option("--metrics-port <port>", "port of the health and metrics server (0: any free one)", int, 8090)
     .option("--no-leader-elect", "reconcile without a Lease (only one replica may run)")
-    .option("--leader-election-namespace <ns>", "namespace of the Lease", process.env.RAMP_NAMESPACE ?? "default")
+    .option(
+      "--leader-election-namespace <ns>",
+      "namespace of the Lease (default: POD_NAMESPACE, RAMP_NAMESPACE, the pod's ServiceAccount namespace, else default)",
+    )
     .option("--lease-duration <d>", "how long a leader's Lease holds without renewal", "15s")
     .option("--renew-deadline <d>", "how long the leader tries to renew before it stops leading", "10s")
     .option("--retry-period <d>", "time between Lease attempts", "2s")
@@ -69,7 +74,20 @@ export function registerController(program: Command): void {
     });
 }
 
+function serviceAccountNamespace(): string | undefined {
+  try {
+    return readFileSync(SERVICE_ACCOUNT_NAMESPACE_FILE, "utf8");
+  } catch {
+    return undefined; // not in a pod
+  }
+}
+
 async function runController(flags: ControllerFlags): Promise<void> {
+  const namespaceOfLease = leaseNamespace({
+    flag: flags.leaderElectionNamespace,
+    env: process.env,
+    serviceAccountNamespace: serviceAccountNamespace(),
+  });
   const log = (line: string) => console.error(`${new Date().toISOString()} ramp controller: ${line}`);
   // The metrics need the controllers' queues and the controllers need the client: wire them by reference.
   let controllers: (RolloutController | AnalysisRunController)[] = [];
@@ -94,7 +112,7 @@ async function runController(flags: ControllerFlags): Promise<void> {
   if (flags.notifications) {
     const [cmNamespace, cmName] = flags.notificationsConfigmap.includes("/")
       ? flags.notificationsConfigmap.split("/", 2)
-      : [flags.leaderElectionNamespace, flags.notificationsConfigmap];
+      : [namespaceOfLease, flags.notificationsConfigmap];
     notify = notifications(client, {
       configMap: { namespace: cmNamespace as string, name: cmName as string },
       ...scope,
@@ -157,7 +175,7 @@ async function runController(flags: ControllerFlags): Promise<void> {
     return;
   }
   elector = new LeaderElector(client, {
-    namespace: flags.leaderElectionNamespace,
+    namespace: namespaceOfLease,
     name: flags.instanceId ? `ramp-controller-${flags.instanceId}` : "ramp-controller",
     identity: flags.identity,
     leaseDurationMs: durationMs(flags.leaseDuration),
