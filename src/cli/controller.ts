@@ -2,9 +2,10 @@
 // that several replicas are safe (only the leader reconciles and writes).
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { AnalysisRunController } from "../analysis/controller.ts";
 import { LeaderElector } from "../kube/lease.ts";
+import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "../kube/log.ts";
 import { leaseNamespace, SERVICE_ACCOUNT_NAMESPACE_FILE } from "../kube/pod-defaults.ts";
 import { RolloutController } from "../rollout/controller.ts";
 import { durationMs } from "../rollout/plan/durations.ts";
@@ -31,6 +32,8 @@ interface ControllerFlags extends KubeFlags {
   prometheusUrl?: string;
   notifications: boolean;
   notificationsConfigmap: string;
+  logFormat: LogFormat;
+  logLevel: LogLevel;
 }
 
 const int = (v: string) => {
@@ -69,6 +72,12 @@ export function registerController(program: Command): void {
       "ramp-notifications",
     )
     .option("--no-notifications", "send no notifications")
+    .addOption(
+      new Option("--log-format <format>", "text: a readable line per record; json: pino's JSON lines")
+        .choices(LOG_FORMATS)
+        .default("text"),
+    )
+    .addOption(new Option("--log-level <level>", "the least severe records written").choices(LOG_LEVELS).default("info"))
     .action(async (flags: ControllerFlags) => {
       await runController(flags);
     });
@@ -88,7 +97,10 @@ async function runController(flags: ControllerFlags): Promise<void> {
     env: process.env,
     serviceAccountNamespace: serviceAccountNamespace(),
   });
-  const log = (line: string) => console.error(`${new Date().toISOString()} ramp controller: ${line}`);
+  const logger = createLogger({ name: "ramp controller", format: flags.logFormat, level: flags.logLevel });
+  // The controllers' own lines are reports of what they did; failures the shell sees are errors.
+  const log = logger.info;
+  logger.debug(`Lease namespace: ${namespaceOfLease}`);
   // The metrics need the controllers' queues and the controllers need the client: wire them by reference.
   let controllers: (RolloutController | AnalysisRunController)[] = [];
   let notify: ReturnType<typeof notifications> | undefined;
@@ -190,14 +202,14 @@ async function runController(flags: ControllerFlags): Promise<void> {
         log(`leading as ${flags.identity}`);
         // Informers retry their lists; anything else failing here leaves a leader that does nothing.
         await active.start().catch((err: unknown) => {
-          log(`could not start: ${(err as Error).message}`);
+          logger.error(`could not start: ${(err as Error).message}`);
           process.exit(1);
         });
       },
       // A replica that lost its Lease may hold stale state: exit and start afresh, as controller-runtime does.
       onStoppedLeading: () => {
         if (stopping.signal.aborted) return;
-        log("lost the lease; exiting");
+        logger.error("lost the lease; exiting");
         process.exit(1);
       },
       onNewLeader: (identity) => {
