@@ -13,8 +13,9 @@ ramp_node_ok() {
   node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>22||(a===22&&b>=19)?0:1)' 2>/dev/null
 }
 
-ramp_ensure_node() {
-  ramp_node_ok && return 0
+ramp_pinned_node() {
+  # prints the bin directory of the pinned Node, fetched into the cache when missing (the image
+  # always ships this one, whatever Node runs the build)
   local dir="$RAMP_CACHE_DIR/node/$RAMP_NODE_VERSION"
   if [ ! -x "$dir/bin/node" ]; then
     if ! command -v npm >/dev/null 2>&1; then
@@ -31,7 +32,14 @@ ramp_ensure_node() {
     rm -rf "$dir.partial" && mv "$tmp/package" "$dir.partial" && mv "$dir.partial" "$dir"
     rm -rf "$tmp"
   fi
-  export PATH="$dir/bin:$PATH"
+  echo "$dir/bin"
+}
+
+ramp_ensure_node() {
+  ramp_node_ok && return 0
+  local bin
+  bin=$(ramp_pinned_node) || return 1
+  export PATH="$bin:$PATH"
   ramp_node_ok
 }
 

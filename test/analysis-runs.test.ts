@@ -33,7 +33,7 @@ describe("AnalysisRun controller", () => {
     await kube().create({
       apiVersion: "v1",
       kind: "Secret",
-      metadata: { name: "limits", namespace: ns },
+      metadata: { name: "limits", namespace: ns, labels: { "ramp.dev/secret-access": "analysis" } },
       stringData: { max: "3" },
     });
     controller = await startController(["--namespace", ns, "--no-leader-elect", "--prometheus-url", cluster().prometheusUrl]);

@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { inject } from "vitest";
 import { KubeClient } from "../src/kube/client.ts";
+import { OutboundDoor } from "../src/net/outbound.ts";
 
 export const cluster = () => inject("cluster");
 
@@ -30,3 +31,6 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
 }
+
+/** The outbound door of in-process providers in tests: their receivers and Prometheus are on loopback. */
+export const loopbackDoor = new OutboundDoor({ allow: [], deny: [], allowLoopback: true, apiserver: [] });

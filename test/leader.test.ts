@@ -3,17 +3,12 @@
 import { describe, expect, it } from "vitest";
 import type { KubeObject } from "../src/kube/client.ts";
 import { eventually, kube, namespace } from "./helpers.ts";
-import { ramp, rollout, setImage, startController, waitForRollout } from "./rollouts.ts";
+import { ramp, reconciles, rollout, setImage, startController, waitForRollout } from "./rollouts.ts";
 
 type Lease = KubeObject & { spec: { holderIdentity?: string; leaseTransitions?: number } };
 type Event = KubeObject & { involvedObject: { name: string }; reportingInstance?: string };
 
 const LEASE_S = 4;
-
-const reconciles = async (url: string) => {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  return [...text.matchAll(/^ramp_reconcile_total\{[^}]*\} (\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
-};
 
 describe("leader election", () => {
   it("only the leader writes; killing it hands over within the lease duration and the rollout completes", async () => {

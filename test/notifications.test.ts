@@ -143,7 +143,7 @@ async function setup(prefix: string, delivery: Record<string, unknown>): Promise
   await kube().create({
     apiVersion: "v1",
     kind: "Secret",
-    metadata: { name: "receivers", namespace: ns },
+    metadata: { name: "receivers", namespace: ns, labels: { "ramp.dev/secret-access": "notifications" } },
     stringData: { slack: slack.url, hook: hook.url, hang: hang.url, "signing-key": SIGNING_KEY },
   });
   const fromSecret = (key: string) => ({ secretKeyRef: { name: "receivers", key } });

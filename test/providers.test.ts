@@ -11,6 +11,7 @@ import { sloProvider } from "../src/analysis/providers/slo/provider.ts";
 import type { MeasureContext, ProviderOutcome } from "../src/analysis/types.ts";
 import { analysisTemplateSpec, type Metric } from "../src/api/analysis.ts";
 import { freePort } from "../src/dev/processes.ts";
+import { loopbackDoor } from "./helpers.ts";
 import { FIXTURE, NOW, type PrometheusFixture, p90, requestCount, startPrometheusFixture } from "./prometheus-fixture.ts";
 
 let prometheus: PrometheusFixture;
@@ -32,6 +33,7 @@ const context = (extra: Partial<MeasureContext> = {}): MeasureContext => ({
   args: {},
   now: NOW,
   defaultPrometheusUrl: prometheus.url,
+  outbound: loopbackDoor,
   ...extra,
 });
 

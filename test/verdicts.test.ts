@@ -20,6 +20,7 @@ import type { AnalysisPhase, AnalysisRunStatus } from "../src/api/analysis.ts";
 import { API_VERSION } from "../src/api/kinds.ts";
 import { analyze, templatesOf } from "../src/cli/analyze.ts";
 import { freePort } from "../src/dev/processes.ts";
+import { loopbackDoor } from "./helpers.ts";
 import { FIXTURE, NOW, type PrometheusFixture, p90, requestCount, startPrometheusFixture } from "./prometheus-fixture.ts";
 
 const run = promisify(execFile);
@@ -542,7 +543,12 @@ describe("limits over several measurements (advanceRun on real outcomes, NOW-60s
       if (isTerminal(status?.phase)) break;
       const outcomes: Record<string, ProviderOutcome> = {};
       for (const m of dueMetrics(spec, status, at)) {
-        outcomes[m.name] = await providerFor(m)!.measure(m, { args: {}, now: at, defaultPrometheusUrl: fixture.url });
+        outcomes[m.name] = await providerFor(m)!.measure(m, {
+          args: {},
+          now: at,
+          defaultPrometheusUrl: fixture.url,
+          outbound: loopbackDoor,
+        });
       }
       status = advanceRun(spec, status, at, outcomes).status;
       const result = status.metricResults?.[0];

@@ -197,3 +197,25 @@ describe("redacted", () => {
     expect(redacted(outcome, secrets)).toEqual(expected);
   });
 });
+
+describe("redacted: every form a secret takes", () => {
+  const query = (secret: string) => substitute('up{token="{{args.t}}"}', { t: secret }, { promql: true });
+  it.each([
+    { form: "trimmed (--from-file's trailing newline)", secret: "tok3n\n", text: "Authorization: Bearer tok3n" },
+    { form: "trailing CRLF and spaces", secret: "  tok3n\r\n", text: "token tok3n." },
+    { form: "JSON-escaped quote", secret: 'p"ss', text: '{"password":"p\\"ss"}' },
+    { form: "JSON-escaped backslash", secret: "a\\b1", text: '{"v":"a\\\\b1"}' },
+    { form: "JSON-escaped tab", secret: "a\tb12", text: '{"v":"a\\tb12"}' },
+    { form: "PromQL-escaped in a double-quoted string", secret: 'x"y\\z', text: query('x"y\\z') },
+    { form: "PromQL-escaped newline from --from-file, untrimmed", secret: "line1\nline2\n", text: query("line1\nline2\n") },
+    { form: "PromQL single-quoted", secret: "it's", text: "up{a='it\\'s'}" },
+    { form: "URL-encoded", secret: "a b&c/d", text: "GET /api?q=a%20b%26c%2Fd" },
+    { form: "form-encoded", secret: "a b&c", text: "q=a+b%26c" },
+    { form: "quoted", secret: "s3cret", text: `"s3cret" and 's3cret'` },
+  ])("$form", ({ secret, text }) => {
+    const masked = redacted({ message: text }, [secret]).message ?? "";
+    expect(masked).toContain("***");
+    for (const form of [secret, secret.trim()]) expect(masked).not.toContain(form);
+    expect(masked).not.toMatch(/tok3n|s3cret|p\\?"ss|a\\+b1|line1|it\\?'s|a(%20|\+)b/);
+  });
+});

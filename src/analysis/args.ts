@@ -86,12 +86,29 @@ export function fieldValue(obj: unknown, fieldPath: string): string | undefined 
   return typeof value === "object" ? JSON.stringify(value) : String(value);
 }
 
+/** Every form a secret value can take in what a provider reports: as read, trimmed (a trailing
+ * newline from `kubectl create secret --from-file`), and escaped as JSON, PromQL string literals
+ * and URLs escape it. Longest first, so a longer form is masked whole before a shorter one inside it. */
+export function secretForms(value: string): string[] {
+  const forms = new Set<string>();
+  for (const v of new Set([value, value.trim()])) {
+    if (!v) continue;
+    forms.add(v);
+    forms.add(JSON.stringify(v).slice(1, -1));
+    forms.add(escapeInQuote(v, '"'));
+    forms.add(escapeInQuote(v, "'"));
+    forms.add(encodeURIComponent(v));
+    forms.add(new URLSearchParams({ v }).toString().slice(2));
+  }
+  return [...forms].sort((a, b) => b.length - a.length);
+}
+
 /** An outcome with every secret argument value masked in its message and metadata: the query a
  * provider reports may hold one, and measurements are stored in the run's status for anyone to read. */
 export function redacted<T extends { message?: string; metadata?: Record<string, string> }>(outcome: T, secrets: string[]): T {
-  const values = secrets.filter((v) => v.length > 0);
-  if (!values.length) return outcome;
-  const mask = (text: string) => values.reduce((t, v) => t.split(v).join("***"), text);
+  const forms = [...new Set(secrets.flatMap(secretForms))].sort((a, b) => b.length - a.length);
+  if (!forms.length) return outcome;
+  const mask = (text: string) => forms.reduce((t, v) => t.split(v).join("***"), text);
   return {
     ...outcome,
     ...(outcome.message !== undefined ? { message: mask(outcome.message) } : {}),

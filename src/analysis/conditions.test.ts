@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { MAX_CONDITION_LENGTH } from "../api/analysis.ts";
 import { ConditionError, compileCondition, evaluateCondition } from "./conditions.ts";
 
 describe("evaluateCondition", () => {
@@ -100,10 +101,68 @@ describe("evaluateCondition", () => {
 
 describe("compileCondition", () => {
   it.each([["result < 1"], ["default(result[0], 0) > 2"], ["result.all(x, !isNaN(x))"]])("accepts %s", (text) => {
-    expect(() => compileCondition(text)).not.toThrow();
+    expect(compileCondition(text)).toEqual({ ok: true });
   });
 
-  it.each([["result <"], ["nope > 1"], ["bogus(result)"]])("rejects %s with BAD_CONDITION", (text) => {
-    expect(() => compileCondition(text)).toThrow(expect.objectContaining({ code: "BAD_CONDITION", condition: text }));
+  it.each([
+    ["result <", /does not compile/],
+    ["nope > 1", /unknown name nope/],
+    ["bogus(result)", /unknown function bogus\(\)/],
+    ["string(result).matches('^(a+)+$')", /calls matches\(\), which conditions cannot use: a regular expression/],
+    [`result < ${"1".repeat(MAX_CONDITION_LENGTH)}`, /is 2057 characters long; at most 2048 are accepted/],
+  ])("refuses %s with BAD_CONDITION", (text, message) => {
+    const compiled = compileCondition(text);
+    expect(compiled).toMatchObject({ ok: false, code: "BAD_CONDITION" });
+    expect(compiled.ok || compiled.message).toMatch(message);
+  });
+});
+
+/** A literal list 0..n-1. */
+const literal = (n: number) => `[${Array.from({ length: n }, (_, i) => i).join(", ")}]`;
+const nestedAll = (depth: number, n: number) => {
+  const vars = Array.from({ length: depth }, (_, i) => `v${i}`);
+  return vars.reduceRight((inner, v) => `${literal(n)}.all(${v}, ${inner})`, `${vars.join(" + ")} >= 0`);
+};
+
+describe("the cost budget", () => {
+  const limits = { budget: 20_000, timeLimitMs: 60_000 };
+
+  it.each<[string, string, number | number[]]>([
+    ["two nested all() over 80 literals", nestedAll(2, 80), 0.5],
+    ["four nested all() over 80 literals (the issue's: hours unbounded)", nestedAll(4, 80), 0.5],
+    ["a map of maps", `${literal(80)}.map(a, ${literal(80)}.map(b, ${literal(80)})).size() > 0`, 0.5],
+    ["all() over 30,000 values", "result.all(x, x < 1)", Array(30_000).fill(0.5)],
+    ["an exceeded budget hidden behind ||", `${nestedAll(3, 80)} || true`, 0.5],
+    ["an exceeded budget hidden behind default()", `default(${literal(80)}.map(a, ${literal(80)}.map(b, a))[0], 1) == 1`, 0.5],
+  ])("%s is CONDITION_BUDGET_EXCEEDED", (_what, text, result) => {
+    expect(() => evaluateCondition(text, result, limits)).toThrow(
+      expect.objectContaining({
+        code: "CONDITION_BUDGET_EXCEEDED",
+        message: expect.stringContaining("exceeded its cost budget of 20000"),
+      }),
+    );
+  });
+
+  it.each<[string, string, number | number[]]>([
+    ["all() over 4,000 values", "result.all(x, x < 1)", Array(4_000).fill(0.5)],
+    ["one nested all() over 80 literals", nestedAll(1, 80), 0.5],
+    ["filter and size over 100 values (filter pays about n²)", "result.filter(x, x > 0.1).size() == 100", Array(100).fill(0.5)],
+  ])("%s fits the budget", (_what, text, result) => {
+    expect(evaluateCondition(text, result, limits)).toBe(true);
+  });
+
+  it("stops at the time limit when the budget is not reached first", () => {
+    const started = performance.now();
+    expect(() => evaluateCondition(nestedAll(4, 80), 0.5, { budget: Number.MAX_SAFE_INTEGER, timeLimitMs: 50 })).toThrow(
+      expect.objectContaining({ code: "CONDITION_BUDGET_EXCEEDED", message: expect.stringContaining("time limit of 50 ms") }),
+    );
+    // Generous: the check runs every 256 calls, and the machine is shared.
+    expect(performance.now() - started).toBeLessThan(5_000);
+  });
+
+  it("the default limits stop the issue's condition", () => {
+    expect(() => evaluateCondition(nestedAll(4, 80), 0.5)).toThrow(
+      expect.objectContaining({ code: "CONDITION_BUDGET_EXCEEDED" }),
+    );
   });
 });

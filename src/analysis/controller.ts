@@ -4,8 +4,11 @@
 import type { AnalysisRunSpec, AnalysisRunStatus } from "../api/analysis.ts";
 import { API_VERSION } from "../api/kinds.ts";
 import { isConflict, type KubeClient, type KubeObject } from "../kube/client.ts";
+import { eventObject } from "../kube/events.ts";
 import { Informer, objectKey } from "../kube/informer.ts";
 import { type ReconcileResult, runWorkers, WorkQueue } from "../kube/queue.ts";
+import { readOptedInSecret, SecretAccessError, secretKey } from "../kube/secrets.ts";
+import { DESTINATION_NOT_ALLOWED, type OutboundDoor } from "../net/outbound.ts";
 import { canonicalJson } from "../rollout/plan/hash.ts";
 import { fieldValue, redacted } from "./args.ts";
 import { advanceRun, dueMetrics, isTerminal } from "./evaluate.ts";
@@ -25,8 +28,6 @@ type RunObject = KubeObject & {
   status?: AnalysisRunStatus;
 };
 
-type SecretObject = KubeObject & { data?: Record<string, string> };
-
 export interface AnalysisControllerOptions {
   namespace?: string;
   /** Measure only runs labelled ramp.dev/controller-instance-id=<id>; without one, only unlabelled runs. */
@@ -34,6 +35,8 @@ export interface AnalysisControllerOptions {
   workers?: number;
   /** Prometheus address for metrics that name none (--prometheus-url / RAMP_PROMETHEUS_URL). */
   prometheusUrl?: string;
+  /** The door every provider connects through (the controller's outbound policy). */
+  outbound: OutboundDoor;
   now?: () => Date;
   log?: (line: string) => void;
 }
@@ -48,12 +51,12 @@ export class AnalysisRunController {
   private readonly runs: Informer<RunObject>;
   private workers: Promise<void> | undefined;
 
-  constructor(client: KubeClient, opts: AnalysisControllerOptions = {}) {
+  constructor(client: KubeClient, opts: AnalysisControllerOptions) {
     this.client = client;
     this.opts = opts;
-    const onListError = (err: unknown) => opts.log?.(`listing failed, retrying: ${(err as Error).message}`);
+    const onError = (err: unknown) => opts.log?.(`list/watch failed, retrying: ${(err as Error).message}`);
     this.runs = new Informer(client, {
-      onListError,
+      onError,
       apiVersion: API_VERSION,
       kind: "AnalysisRun",
       namespace: opts.namespace,
@@ -66,6 +69,10 @@ export class AnalysisRunController {
 
   get synced(): boolean {
     return this.runs.hasSynced;
+  }
+
+  get problems(): string[] {
+    return this.runs.problem ? [this.runs.problem] : [];
   }
 
   get queueDepth(): number {
@@ -115,18 +122,16 @@ export class AnalysisRunController {
     }
     const step = advanceRun(run.spec, run.status, now, outcomes);
     await this.writeStatus(run, step.status);
+    await this.recordRefusals(run, outcomes);
     return step.requeueAfterMs !== undefined ? { requeueAfterMs: step.requeueAfterMs } : undefined;
   }
 
   /** What the providers need, and the secret values to mask in what they report. */
   private async context(run: RunObject, now: Date): Promise<{ ctx: MeasureContext; secrets: string[] }> {
     const { namespace } = run.metadata;
-    const readSecret = async (ns: string, name: string, key: string) => {
-      const secret = await this.client.get<SecretObject>("v1", "Secret", name, ns);
-      const value = secret.data?.[key];
-      if (value === undefined) throw new Error(`Secret "${name}" has no key "${key}"`);
-      return Buffer.from(value, "base64").toString("utf8");
-    };
+    // Only the run's own namespace, only Secrets opted in to analysis (whichever template asks).
+    const readSecret = async (_ns: string, name: string, key: string) =>
+      secretKey(await readOptedInSecret(this.client, namespace, name, "analysis"), namespace, name, key);
     const args: Record<string, string> = {};
     const secrets: string[] = [];
     for (const arg of run.spec.args ?? []) {
@@ -140,7 +145,8 @@ export class AnalysisRunController {
           args[arg.name] = await this.ownerField(run, arg.valueFrom.fieldRef.fieldPath);
         } else throw new Error("it has no value");
       } catch (err) {
-        throw new ArgumentProblem(`argument "${arg.name}": ${(err as Error).message}`);
+        const code = err instanceof SecretAccessError ? `${err.code}: ` : "";
+        throw new ArgumentProblem(`argument "${arg.name}": ${code}${(err as Error).message}`);
       }
     }
     const ctx: MeasureContext = {
@@ -148,9 +154,29 @@ export class AnalysisRunController {
       now,
       namespace,
       readSecret,
+      outbound: this.opts.outbound,
       ...(this.opts.prometheusUrl ? { defaultPrometheusUrl: this.opts.prometheusUrl } : {}),
     };
     return { ctx, secrets };
+  }
+
+  /** A destination the outbound policy refused is worth an Event beside the measurement: an
+   * operator watching Events sees a tenant aiming at what the policy guards. */
+  private async recordRefusals(run: RunObject, outcomes: Record<string, ProviderOutcome>): Promise<void> {
+    const { name, namespace, uid } = run.metadata as RunObject["metadata"] & { uid?: string };
+    for (const [metric, outcome] of Object.entries(outcomes)) {
+      if (outcome.ok || outcome.code !== DESTINATION_NOT_ALLOWED) continue;
+      const event = eventObject({
+        involved: { apiVersion: API_VERSION, kind: "AnalysisRun", name, namespace, uid },
+        reason: "DestinationNotAllowed",
+        message: `metric ${metric}: ${outcome.message}`,
+        warning: true,
+        instance: "ramp-controller",
+      });
+      await this.client
+        .create(event)
+        .catch((err: unknown) => this.opts.log?.(`event DestinationNotAllowed for ${name}: ${(err as Error).message}`));
+    }
   }
 
   /** fieldRef arguments read the object that owns the run (the Rollout). */

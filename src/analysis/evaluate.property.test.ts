@@ -12,7 +12,7 @@ const CONDITIONS = [
   { successCondition: "result < 0.3", failureCondition: "result > 0.7" },
   { successCondition: "result.all(x, x < 0.5)" },
   { successCondition: "default(result[1], 0) < 0.5", failureCondition: "isNaN(result[0])" },
-  { successCondition: "result <" },
+  { successCondition: "result[5] < 1" },
   {},
 ];
 
@@ -26,7 +26,8 @@ const metricArb = fc.record({
   consecutiveSuccessLimit: fc.integer({ min: 0, max: 3 }),
   noData: fc.constantFrom("inconclusive", "fail", "pass"),
   conditions: fc.constantFrom(...CONDITIONS),
-  dryRun: fc.boolean(),
+  /** dry run named by the spec-level list, said by the metric itself, or not at all: the first two must agree. */
+  dryRun: fc.constantFrom("list" as const, "own" as const, undefined),
   retention: fc.integer({ min: 1, max: 4 }),
 });
 
@@ -48,13 +49,14 @@ type MetricConfig = typeof metricArb extends fc.Arbitrary<infer T> ? T : never;
 
 function specOf(configs: MetricConfig[]): AnalysisRunSpec {
   return analysisRunSpec.parse({
-    metrics: configs.map(({ conditions, dryRun: _d, retention: _r, ...c }, i) => ({
+    metrics: configs.map(({ conditions, dryRun, retention: _r, ...c }, i) => ({
       name: `m${i}`,
+      dryRun: dryRun === "own",
       provider: { prometheus: { query: "up" } },
       ...conditions,
       ...Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined)),
     })),
-    dryRun: configs.flatMap((c, i) => (c.dryRun ? [{ metricName: `m${i}` }] : [])),
+    dryRun: configs.flatMap((c, i) => (c.dryRun === "list" ? [{ metricName: `m${i}` }] : [])),
     measurementRetention: configs.map((c, i) => ({ metricName: `m${i}`, limit: c.retention })),
   });
 }

@@ -9,6 +9,7 @@ import {
 import {
   advanceRun,
   applyMeasurement,
+  conditionProblem,
   dryRunNames,
   dueMetrics,
   effectiveCount,
@@ -87,6 +88,17 @@ describe("measurementFrom", () => {
       { successCondition: undefined, failureCondition: "result" },
       ok(1),
       { phase: "Error", value: "1", message: expect.stringMatching(/^CONDITION_NOT_BOOL: failureCondition: /) },
+    ],
+    [
+      "a condition over its cost budget",
+      { successCondition: "result.all(a, result.all(b, result.all(c, a + b + c >= 0)))" },
+      ok(Array(400).fill(0.5)),
+      {
+        phase: "Error",
+        message: expect.stringMatching(
+          /^CONDITION_BUDGET_EXCEEDED: successCondition: condition .* (cost budget of 1000000|time limit of 1000 ms)/,
+        ),
+      },
     ],
     [
       "scalar condition on several values",
@@ -365,6 +377,24 @@ describe("nextMeasurementAt", () => {
   });
 });
 
+describe("a condition that does not compile", () => {
+  const spec = runSpec([{ name: "a" }, { name: "b", failureCondition: "result >" }]);
+
+  it("is named with its metric and field, and nothing is measured", () => {
+    expect(conditionProblem(spec)).toMatch(/^metric "b": failureCondition: BAD_CONDITION: condition "result >" does not compile/);
+    expect(dueMetrics(spec, undefined, at(0))).toEqual([]);
+  });
+
+  it("ends the run in Error at once", () => {
+    const step = advanceRun(spec, undefined, at(0), {});
+    expect(step).toEqual({ status: { phase: "Error", message: conditionProblem(spec), startedAt: iso(0) } });
+  });
+
+  it.each([[{}], [{ successCondition: undefined }]])("a run whose conditions compile has no problem (%j)", (over) => {
+    expect(conditionProblem(runSpec([over]))).toBeUndefined();
+  });
+});
+
 describe("effectiveCount, dryRunNames, retentionFor", () => {
   it.each<[MetricInput, number | undefined]>([
     [{}, 1],
@@ -381,6 +411,12 @@ describe("effectiveCount, dryRunNames, retentionFor", () => {
     [{}, [], { a: 10, b: 10 }],
     [{ dryRun: [{ metricName: "b" }, { metricName: "zzz" }] }, ["b"], {}],
     [{ dryRun: [{ metricName: "*" }] }, ["a", "b"], {}],
+    [{ metrics: [rawMetric({ name: "a", dryRun: true }), rawMetric({ name: "b" })] }, ["a"], {}],
+    [
+      { metrics: [rawMetric({ name: "a", dryRun: true }), rawMetric({ name: "b" })], dryRun: [{ metricName: "b" }] },
+      ["a", "b"],
+      {},
+    ],
     [{ measurementRetention: [{ metricName: "a", limit: 3 }] }, [], { a: 3, b: 10 }],
     [
       {
@@ -482,13 +518,16 @@ describe("dueMetrics and advanceRun", () => {
     ]);
   });
 
-  it("a failed dryRun metric is reported but decides nothing", () => {
+  it.each<[string, MetricInput, Record<string, unknown>]>([
+    ["named by the spec-level dryRun list", {}, { dryRun: [{ metricName: "b" }] }],
+    ["with its own dryRun: true", { dryRun: true }, {}],
+  ])("a failed dryRun metric %s is reported but decides nothing", (_how, bOver, extra) => {
     const spec = runSpec(
       [
         { name: "a", interval: "1m", count: 2 },
-        { name: "b", interval: "1m", count: 2 },
+        { name: "b", interval: "1m", count: 2, ...bOver },
       ],
-      { dryRun: [{ metricName: "b" }] },
+      extra,
     );
     const first = advanceRun(spec, undefined, at(0), { a: ok(0.01), b: ok(0.5) });
     expect(first.status.phase).toBe("Running");

@@ -2,8 +2,8 @@
 // becomes a measurement, counters and limits give each metric's phase, metric phases give the
 // run's. The controller shell only measures what `dueMetrics` names and stores what `advanceRun` returns.
 import type { AnalysisPhase, AnalysisRunSpec, AnalysisRunStatus, Metric } from "../api/analysis.ts";
-import { durationMs } from "../rollout/plan/durations.ts";
-import { ConditionError, evaluateCondition } from "./conditions.ts";
+import { durationMs } from "../api/duration.ts";
+import { ConditionError, compileCondition, evaluateCondition } from "./conditions.ts";
 import type { MeasuredValue, ProviderOutcome } from "./types.ts";
 
 export type MetricResult = NonNullable<AnalysisRunStatus["metricResults"]>[number];
@@ -27,6 +27,8 @@ export const isTerminal = (phase: AnalysisPhase | undefined): boolean => phase !
 /** Which phase is worse (Argo's order): the run takes its worst deciding metric's phase. */
 const SEVERITY: AnalysisPhase[] = ["Pending", "Running", "Successful", "Inconclusive", "Error", "Failed"];
 const worse = (a: AnalysisPhase, b: AnalysisPhase) => SEVERITY.indexOf(a) > SEVERITY.indexOf(b);
+
+const CONDITION_FIELDS = ["failureCondition", "successCondition"] as const;
 
 const NO_DATA_PHASE = { inconclusive: "Inconclusive", fail: "Failed", pass: "Successful" } as const;
 
@@ -67,7 +69,7 @@ export function measurementFrom(metric: Metric, outcome: ProviderOutcome, at: Da
     return { phase: judge(metric, value), ...withValue };
   } catch (err) {
     if (!(err instanceof ConditionError)) throw err;
-    const field = err.condition === metric.failureCondition ? "failureCondition" : "successCondition";
+    const field = CONDITION_FIELDS.find((f) => metric[f] === err.condition);
     return { phase: "Error", message: `${err.code}: ${field}: ${err.message}`, ...withValue };
   }
 }
@@ -196,10 +198,11 @@ export function nextMeasurementAt(metric: Metric, result: MetricResult | undefin
 
 const matches = (pattern: string, name: string) => pattern === "*" || pattern === name;
 
-/** Names of the run's dryRun metrics (`*` stands for all). */
+/** Names of the run's dryRun metrics: those the spec-level list names (`*` stands for all) and those
+ * that say `dryRun: true` themselves; the two are the same thing written in two places. */
 export function dryRunNames(spec: AnalysisRunSpec): Set<string> {
   const patterns = spec.dryRun?.map((d) => d.metricName) ?? [];
-  return new Set(spec.metrics.filter((m) => patterns.some((p) => matches(p, m.name))).map((m) => m.name));
+  return new Set(spec.metrics.filter((m) => m.dryRun || patterns.some((p) => matches(p, m.name))).map((m) => m.name));
 }
 
 /** Measurements kept for a metric: the largest limit naming it (or `*`), else 10. */
@@ -210,9 +213,21 @@ export function retentionFor(spec: AnalysisRunSpec, metricName: string): number 
 
 const resultOf = (status: AnalysisRunStatus | undefined, name: string) => status?.metricResults?.find((r) => r.name === name);
 
+/** Why the run cannot start, naming the metric and field: a condition that does not compile. */
+export function conditionProblem(spec: AnalysisRunSpec): string | undefined {
+  for (const metric of spec.metrics) {
+    for (const field of CONDITION_FIELDS) {
+      const text = metric[field];
+      const compiled = text === undefined ? { ok: true as const } : compileCondition(text);
+      if (!compiled.ok) return `metric "${metric.name}": ${field}: ${compiled.code}: ${compiled.message}`;
+    }
+  }
+  return undefined;
+}
+
 /** The metrics to measure now. Call it and `advanceRun` with the same `now`. */
 export function dueMetrics(spec: AnalysisRunSpec, status: AnalysisRunStatus | undefined, now: Date): Metric[] {
-  if (isTerminal(status?.phase) || spec.terminate) return [];
+  if (isTerminal(status?.phase) || spec.terminate || conditionProblem(spec)) return [];
   const startedAt = status?.startedAt ? new Date(status.startedAt) : now;
   return spec.metrics.filter((metric) => {
     const at = nextMeasurementAt(metric, resultOf(status, metric.name), startedAt);
@@ -240,6 +255,9 @@ export function advanceRun(
   outcomes: Readonly<Record<string, ProviderOutcome>>,
 ): RunStep {
   if (status && isTerminal(status.phase)) return { status };
+  const problem = conditionProblem(spec);
+  if (problem)
+    return { status: { ...status, phase: "Error", message: problem, startedAt: status?.startedAt ?? now.toISOString() } };
   for (const name of Object.keys(outcomes)) {
     if (!spec.metrics.some((m) => m.name === name))
       throw new Error(`an outcome names metric "${name}", which the run does not have`);

@@ -1,6 +1,7 @@
 // The seam between metric providers (I/O: Prometheus, the slo shorthand, the judge) and the pure
 // evaluation of measurements, limits and phases. A provider never throws: every failure is data.
 import type { AnalysisPhase, Metric } from "../api/analysis.ts";
+import type { OutboundDoor } from "../net/outbound.ts";
 
 /** What one query gave: one number, several (one per series, or the points of a range), or nothing. */
 export type MeasuredValue = number | number[];
@@ -34,6 +35,8 @@ export interface MeasureContext {
   readSecret?: (namespace: string, name: string, key: string) => Promise<string>;
   namespace?: string;
   signal?: AbortSignal;
+  /** The only way out: every connection a provider makes goes through this door (src/net). */
+  outbound: OutboundDoor;
 }
 
 export interface MetricProvider {

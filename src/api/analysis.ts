@@ -42,7 +42,7 @@ const prometheusAddress = z
 const prometheusProvider = z.strictObject({
   address: prometheusAddress,
   query: z.string().min(1, "must not be empty").describe("PromQL; {{args.NAME}} is substituted, escaped inside string literals"),
-  timeout: duration("Give up on the query after this long (default 10s)").optional(),
+  timeout: duration("Give up on the query after this long (default 10s)", 600).optional(),
   headers: z
     .array(z.strictObject({ key: z.string().min(1, "must not be empty"), value: z.string() }))
     .max(MAX_LIST)
@@ -115,6 +115,9 @@ const judgeProvider = z
     ],
   });
 
+/** Longest successCondition/failureCondition accepted. */
+export const MAX_CONDITION_LENGTH = 2048;
+
 const PROVIDERS = ["prometheus", "slo", "judge"];
 const metric = z
   .strictObject({
@@ -122,8 +125,16 @@ const metric = z
     interval: duration("Time between measurements").optional(),
     initialDelay: duration("Wait before the first measurement").optional(),
     count: z.int().min(0).optional().describe("Measurements to take (default 1 without interval, unbounded with)"),
-    successCondition: z.string().optional().describe("CEL over `result`; true counts as a success"),
-    failureCondition: z.string().optional().describe("CEL over `result`; true counts as a failure"),
+    successCondition: z
+      .string()
+      .max(MAX_CONDITION_LENGTH)
+      .optional()
+      .describe("CEL over `result`; true counts as a success (compiled by `ramp lint` and the controller, not the CRD)"),
+    failureCondition: z
+      .string()
+      .max(MAX_CONDITION_LENGTH)
+      .optional()
+      .describe("CEL over `result`; true counts as a failure (compiled by `ramp lint` and the controller, not the CRD)"),
     failureLimit: z.int().min(0).default(0).describe("Failures tolerated before the metric fails"),
     inconclusiveLimit: z.int().min(0).default(0).describe("Inconclusive measurements tolerated"),
     consecutiveErrorLimit: z.int().min(0).default(4).describe("Errors in a row tolerated"),

@@ -11,6 +11,7 @@ import {
   labelMap,
   namedList,
   objectName,
+  seconds,
 } from "./schema-kit.ts";
 
 const MAX_STEPS = 64;
@@ -178,9 +179,9 @@ const gateStep = z
     url: z
       .string()
       .max(2048)
-      .regex(/^https?:\/\/[^\s/?#]+[^\s]*$/, "must be an http or https URL")
+      .regex(/^https?:\/\/[^\s/?#][^\s]*$/, "must be an http or https URL")
       .describe("Where Ramp POSTs; any 2xx answer passes"),
-    timeout: duration("How long one call may take (default 10s)").optional(),
+    timeout: duration("How long one call may take (default 10s)", 600).optional(),
     retries: z.int().min(0).max(100).default(3).describe("Calls after the first failed one before the gate fails"),
     retryDelay: duration("Wait between a failed call and the next (default 5s)").optional(),
     onFailure: z
@@ -287,8 +288,8 @@ const canaryStrategy = z
     // No CRD default: the apiserver refuses a default on an int-or-string field; the controller uses 25%.
     maxSurge: intOrPercent("Pods above the desired count during an update (default 25%)").optional(),
     maxUnavailable: intOrPercent("Pods below the desired count during an update (default 25%)").optional(),
-    scaleDownDelaySeconds: z.int().min(0).default(30).describe("Seconds the old stable pods stay after promotion"),
-    abortScaleDownDelaySeconds: z.int().min(0).default(30).describe("Seconds the canary pods stay after an abort"),
+    scaleDownDelaySeconds: seconds("Seconds the old stable pods stay after promotion").default(30),
+    abortScaleDownDelaySeconds: seconds("Seconds the canary pods stay after an abort").default(30),
     dynamicStableScale: z.boolean().default(false).describe("Scale stable down as canary weight grows"),
     trafficRouting: trafficRouting.optional().describe("How weights reach traffic; none = approximated by replica counts"),
     analysis: backgroundAnalysis.optional().describe("Background analysis for the whole rollout"),
@@ -330,12 +331,12 @@ const blueGreenStrategy = z
     previewService: objectName("Service that points at the new version before promotion").optional(),
     previewReplicaCount: z.int().min(0).optional().describe("Pods of the new version before promotion (default: all)"),
     autoPromotionEnabled: z.boolean().default(true).describe("Promote without `ramp promote` once ready"),
-    autoPromotionSeconds: z.int().min(0).optional().describe("Wait this long after ready before auto-promotion"),
+    autoPromotionSeconds: seconds("Wait this long after ready before auto-promotion").optional(),
     prePromotionAnalysis: rolloutAnalysis.optional().describe("Must succeed before the active Service switches"),
     prePromotionGate: gateStep.optional().describe("Must answer 2xx before the active Service switches (confirm-promotion)"),
     postPromotionAnalysis: rolloutAnalysis.optional().describe("Runs after the switch; failure switches back"),
-    scaleDownDelaySeconds: z.int().min(0).default(30).describe("Seconds the old pods stay after the switch"),
-    abortScaleDownDelaySeconds: z.int().min(0).default(30).describe("Seconds the preview pods stay after an abort"),
+    scaleDownDelaySeconds: seconds("Seconds the old pods stay after the switch").default(30),
+    abortScaleDownDelaySeconds: seconds("Seconds the preview pods stay after an abort").default(30),
   })
   .meta({
     rules: [
@@ -360,9 +361,9 @@ export const rolloutSpec = z
     selector: labelSelector,
     template: podTemplate.optional(),
     workloadRef: workloadRef.optional(),
-    minReadySeconds: z.int().min(0).default(0).describe("Seconds a pod must be ready to count as available"),
+    minReadySeconds: seconds("Seconds a pod must be ready to count as available").default(0),
     revisionHistoryLimit: z.int().min(0).default(10).describe("Old ReplicaSets kept for undo"),
-    progressDeadlineSeconds: z.int().min(1).default(600).describe("Seconds without progress before the rollout is Degraded"),
+    progressDeadlineSeconds: seconds("Seconds without progress before the rollout is Degraded", 1).default(600),
     progressDeadlineAbort: z.boolean().default(false).describe("Abort when the progress deadline passes"),
     paused: z.boolean().default(false).describe("Stop progressing until unpaused"),
     restartAt: z.iso.datetime({ offset: true }).nullable().optional().describe("Pods older than this (RFC 3339) are replaced"),
@@ -394,7 +395,10 @@ const gateState = z.strictObject({
   name: z.string(),
   stepIndex: z.int().min(0).describe("The gate's step (0 for blue-green)"),
   attempts: z.int().min(0).describe("Calls made so far"),
-  phase: z.enum(["Pending", "Passed", "Failed"]).describe("Pending while a call is under way"),
+  phase: z
+    .enum(["Pending", "Passed", "Failed", "Error"])
+    .describe("Pending while a call is under way; Error when the call could not be made (code says why), never retried"),
+  code: z.string().optional().describe("Why the gate is in Error, from the catalogue (e.g. DESTINATION_NOT_ALLOWED)"),
   message: z.string().optional().describe("The last call's outcome"),
   lastAttemptAt: z.string().optional().describe("When the last call started (RFC 3339)"),
 });

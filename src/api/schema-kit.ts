@@ -2,6 +2,7 @@
 // descriptions, int-or-string markers and CEL rules. Rules are written once, in CEL, and run both
 // by the apiserver (x-kubernetes-validations) and offline by `ramp lint`.
 import { z } from "zod";
+import { formatDuration, GO_DURATION, MAX_DURATION_SECONDS, parseDuration } from "./duration.ts";
 
 /** A cross-field rule in CEL; `self` is the object the rule sits on. */
 export interface CelRule {
@@ -45,12 +46,34 @@ const intOrString = (pattern: RegExp, message: string, description: string) =>
     .meta({ intOrString: message })
     .describe(description);
 
-/** Go-style duration: `30s`, `5m`, `1h30m`, `250ms`. */
-export const GO_DURATION = /^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$/;
+/** A duration of at most `maxSeconds`: a Go-style string or whole seconds. The maximum is in the
+ * CRD as the integer's bound and a CEL rule on the string (CEL's duration() reads Go's syntax), and
+ * in zod through the one parser, so the planners never meet a duration past it. */
+export const duration = (description: string, maxSeconds = MAX_DURATION_SECONDS) => {
+  const max = formatDuration(maxSeconds * 1000);
+  const message = `must be a duration like 30s, 5m or 1h30m, or whole seconds, at most ${max}`;
+  return z
+    .union(
+      [
+        z.int().min(0, message).max(maxSeconds, message),
+        z
+          .string()
+          .max(MAX_INT_OR_STRING, message)
+          .regex(GO_DURATION, message)
+          .refine((v) => parseDuration(v, maxSeconds * 1000).ok, message),
+      ],
+      { error: message },
+    )
+    .meta({
+      intOrString: message,
+      rules: [{ rule: `type(self) != string || duration(self) <= duration('${max}')`, message }],
+    })
+    .describe(`${description}; at most ${max}`);
+};
 
-/** A duration: a Go-style string or whole seconds. */
-export const duration = (description: string) =>
-  intOrString(GO_DURATION, "must be a duration like 30s, 5m or 1h30m, or whole seconds", description);
+/** Whole seconds of a delay, at most `maxSeconds` (so planner arithmetic stays exact). */
+export const seconds = (description: string, min = 0, maxSeconds = MAX_DURATION_SECONDS) =>
+  z.int().min(min).max(maxSeconds).describe(`${description}; at most ${maxSeconds}`);
 
 /** A count or a percentage of some total, as in a Deployment's maxSurge. */
 export const intOrPercent = (description: string) =>

@@ -96,6 +96,63 @@ function celProblems(schema: z.ZodType, value: unknown, path: FieldPath): Proble
   return problems;
 }
 
+// The apiserver's limits on ObjectMeta (apimachinery's ValidateObjectMeta): a custom object's name
+// is a DNS subdomain, its namespace a DNS label, label keys qualified names with values of at most
+// 63 characters, and annotations at most 256 KiB in all. Every pattern here is linear.
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+const MAX_ANNOTATIONS_BYTES = 256 * 1024;
+
+function qualifiedNameProblem(key: string): string | undefined {
+  const slash = key.indexOf("/");
+  const [prefix, name] = slash === -1 ? [undefined, key] : [key.slice(0, slash), key.slice(slash + 1)];
+  if (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix)))
+    return "key prefix must be a DNS subdomain of at most 253 characters";
+  if (name.length > 63 || !QUALIFIED_NAME.test(name))
+    return "key must be at most 63 characters: letters, digits, '-', '_' or '.', starting and ending with a letter or digit";
+  return undefined;
+}
+
+function metadataProblems(metadata: unknown): Problem[] {
+  if (!isRecord(metadata)) return [];
+  const problems: Problem[] = [];
+  const { name, namespace, labels, annotations } = metadata;
+  if (typeof name === "string" && name && (name.length > 253 || !DNS_SUBDOMAIN.test(name)))
+    problems.push({
+      path: ["metadata", "name"],
+      message: "must be a DNS subdomain of at most 253 characters (a-z, 0-9, '-', '.')",
+    });
+  if (typeof namespace === "string" && (namespace.length > 63 || !DNS_LABEL.test(namespace)))
+    problems.push({ path: ["metadata", "namespace"], message: "must be a DNS label of at most 63 characters (a-z, 0-9, '-')" });
+  if (isRecord(labels)) {
+    for (const [key, value] of Object.entries(labels)) {
+      const keyProblem = qualifiedNameProblem(key);
+      if (keyProblem) problems.push({ path: ["metadata", "labels", key], message: keyProblem });
+      if (typeof value === "string" && value && (value.length > 63 || !QUALIFIED_NAME.test(value)))
+        problems.push({
+          path: ["metadata", "labels", key],
+          message:
+            "label value must be at most 63 characters: letters, digits, '-', '_' or '.', starting and ending with a letter or digit",
+        });
+    }
+  }
+  if (isRecord(annotations)) {
+    let bytes = 0;
+    for (const [key, value] of Object.entries(annotations)) {
+      const keyProblem = qualifiedNameProblem(key);
+      if (keyProblem) problems.push({ path: ["metadata", "annotations", key], message: keyProblem });
+      bytes += key.length + (typeof value === "string" ? value.length : 0);
+    }
+    if (bytes > MAX_ANNOTATIONS_BYTES)
+      problems.push({
+        path: ["metadata", "annotations"],
+        message: `may hold at most ${MAX_ANNOTATIONS_BYTES} bytes in all, has ${bytes}`,
+      });
+  }
+  return problems;
+}
+
 /** Validates one parsed document. Objects of other API groups are skipped, not judged. */
 export function validateObject(doc: unknown): Validation {
   if (!isRecord(doc))
@@ -140,7 +197,11 @@ export function validateObject(doc: unknown): Validation {
   const parsed = def.object.safeParse(doc);
   if (!parsed.success) problems.push(...zodProblems(parsed.error, doc, []));
   problems.push(...celProblems(def.spec, doc.spec, ["spec"]));
-  const key = (p: Problem) => `${formatPath(p.path)}\n${p.message}`;
-  const unique = problems.filter((p, i) => problems.findIndex((q) => key(q) === key(p)) === i);
+  problems.push(...metadataProblems(doc.metadata));
+  const seen = new Set<string>();
+  const unique = problems.filter((p) => {
+    const key = `${formatPath(p.path)}\n${p.message}`;
+    return !seen.has(key) && Boolean(seen.add(key));
+  });
   return { status: "checked", kind, name, problems: unique };
 }

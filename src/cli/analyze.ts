@@ -10,6 +10,7 @@ import { buildRunSpec, type RunTemplate } from "../analysis/run-spec.ts";
 import type { ProviderOutcome } from "../analysis/types.ts";
 import { type AnalysisPhase, type AnalysisRunSpec, analysisTemplate, clusterAnalysisTemplate } from "../api/analysis.ts";
 import { formatPath, validateObject } from "../api/validate.ts";
+import { OutboundDoor, outboundPolicy } from "../net/outbound.ts";
 
 const EXIT: Record<AnalysisPhase, number> = { Successful: 0, Failed: 1, Inconclusive: 2, Error: 3, Pending: 3, Running: 3 };
 
@@ -82,11 +83,14 @@ export async function analyze(flags: AnalyzeFlags): Promise<{ phase: AnalysisPha
   }
   const prometheus = flags.prometheus ?? process.env.RAMP_PROMETHEUS_URL;
   const outcomes: Record<string, ProviderOutcome> = {};
+  // Your own machine and your own templates: loopback (a port-forwarded Prometheus) is allowed;
+  // metadata and link-local addresses stay refused.
+  const outbound = new OutboundDoor(await outboundPolicy({ allowLoopback: true }));
   await Promise.all(
     spec.metrics.map(async (metric) => {
       const provider = providerFor(metric);
       outcomes[metric.name] = provider
-        ? await provider.measure(metric, { args, now: at, ...(prometheus ? { defaultPrometheusUrl: prometheus } : {}) })
+        ? await provider.measure(metric, { args, now: at, outbound, ...(prometheus ? { defaultPrometheusUrl: prometheus } : {}) })
         : { ok: false, code: "NO_PROVIDER", message: "no known provider" };
     }),
   );

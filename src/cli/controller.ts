@@ -4,11 +4,12 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { type Command, Option } from "commander";
 import { AnalysisRunController } from "../analysis/controller.ts";
+import { durationFlag } from "../api/duration.ts";
 import { LeaderElector } from "../kube/lease.ts";
 import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "../kube/log.ts";
 import { leaseNamespace, SERVICE_ACCOUNT_NAMESPACE_FILE } from "../kube/pod-defaults.ts";
+import { OutboundDoor, outboundPolicy } from "../net/outbound.ts";
 import { RolloutController } from "../rollout/controller.ts";
-import { durationMs } from "../rollout/plan/durations.ts";
 import { ControllerMetrics } from "../server/metrics.ts";
 import { startServer } from "../server/server.ts";
 import { notifications } from "../webhooks/notifier.ts";
@@ -34,7 +35,12 @@ interface ControllerFlags extends KubeFlags {
   notificationsConfigmap: string;
   logFormat: LogFormat;
   logLevel: LogLevel;
+  outboundAllow: string[];
+  outboundDeny: string[];
+  outboundAllowLoopback: boolean;
 }
+
+const collect = (v: string, all: string[]) => [...all, v];
 
 const int = (v: string) => {
   const n = Number.parseInt(v, 10);
@@ -78,6 +84,18 @@ export function registerController(program: Command): void {
         .default("text"),
     )
     .addOption(new Option("--log-level <level>", "the least severe records written").choices(LOG_LEVELS).default("info"))
+    .option(
+      "--outbound-allow <host|CIDR>",
+      "gates, notifications and Prometheus may reach only these (repeatable; *.example.com, 10.0.0.0/8); default: any not denied",
+      collect,
+      [],
+    )
+    .option("--outbound-deny <host|CIDR>", "never reach these (repeatable), beside the built-in denials", collect, [])
+    .option(
+      "--outbound-allow-loopback",
+      "allow loopback destinations (dev clusters and tests; the apiserver stays denied)",
+      false,
+    )
     .action(async (flags: ControllerFlags) => {
       await runController(flags);
     });
@@ -115,7 +133,14 @@ async function runController(flags: ControllerFlags): Promise<void> {
     burst: flags.burst,
     onResponse: (verb, code) => metrics.apiRequest(verb, code),
   });
+  const outbound = new OutboundDoor(
+    await outboundPolicy(
+      { allow: flags.outboundAllow, deny: flags.outboundDeny, allowLoopback: flags.outboundAllowLoopback },
+      client.server,
+    ),
+  );
   const scope = {
+    outbound,
     ...(flags.namespace ? { namespace: flags.namespace } : {}),
     ...(flags.instanceId ? { instanceId: flags.instanceId } : {}),
     workers: flags.workers,
@@ -156,14 +181,22 @@ async function runController(flags: ControllerFlags): Promise<void> {
     get synced() {
       return controllers.every((c) => c.synced);
     },
+    get problems() {
+      return controllers.flatMap((c) => c.problems);
+    },
   };
   let leading = !flags.leaderElect;
   const server = await startServer({
     host: flags.metricsHost,
     port: flags.metricsPort,
     metrics,
-    // A standby is ready to take over; a leader is ready once its caches are filled.
-    ready: () => (leading && !active.synced ? { ready: false, reason: "caches not synced yet" } : { ready: true }),
+    // A standby is ready to take over; a leader is ready once its caches are filled and kept current.
+    ready: () => {
+      if (!leading) return { ready: true };
+      const problems = active.problems;
+      if (problems.length) return { ready: false, reason: problems.join("; ") };
+      return active.synced ? { ready: true } : { ready: false, reason: "caches not synced yet" };
+    },
   });
   log(`serving on ${server.url}`);
 
@@ -190,9 +223,9 @@ async function runController(flags: ControllerFlags): Promise<void> {
     namespace: namespaceOfLease,
     name: flags.instanceId ? `ramp-controller-${flags.instanceId}` : "ramp-controller",
     identity: flags.identity,
-    leaseDurationMs: durationMs(flags.leaseDuration),
-    renewDeadlineMs: durationMs(flags.renewDeadline),
-    retryPeriodMs: durationMs(flags.retryPeriod),
+    leaseDurationMs: durationFlag("--lease-duration", flags.leaseDuration),
+    renewDeadlineMs: durationFlag("--renew-deadline", flags.renewDeadline),
+    retryPeriodMs: durationFlag("--retry-period", flags.retryPeriod),
     log,
   });
   await elector.run(

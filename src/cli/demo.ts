@@ -1,7 +1,7 @@
 // `ramp demo`: Ramp's main job on the embedded default — a local cluster, a good and a bad version.
 import type { Command } from "commander";
+import { durationFlag } from "../api/duration.ts";
 import { runDemo } from "../dev/demo.ts";
-import { durationMs } from "../rollout/plan/durations.ts";
 
 export function registerDemo(program: Command): void {
   program
@@ -14,7 +14,7 @@ export function registerDemo(program: Command): void {
       const ok = await runDemo({
         keep: flags.keep === true,
         clusterName: flags.clusterName,
-        stageTimeoutMs: durationMs(flags.stageTimeout),
+        stageTimeoutMs: durationFlag("--stage-timeout", flags.stageTimeout),
         print: (line) => console.log(line),
       });
       process.exitCode = ok ? 0 : 1;

@@ -5,9 +5,9 @@
 // 3 any error (the first read failing included).
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Command } from "commander";
+import { durationFlag } from "../api/duration.ts";
 import { API_VERSION } from "../api/kinds.ts";
 import { type LiveRollout, settled } from "../rollout/operations.ts";
-import { durationMs } from "../rollout/plan/durations.ts";
 import { ExitError } from "./errors.ts";
 import { kubeOptions } from "./kube-options.ts";
 import { type ListFlags, printList, RESOURCE } from "./list.ts";
@@ -76,7 +76,7 @@ async function snapshot(target: Target, name: string, flags: GetFlags) {
 
 async function show(name: string, flags: GetFlags, end: (r: LiveRollout) => number | undefined, timeout?: string) {
   const target = connect(flags);
-  const limit = timeout === undefined ? Number.POSITIVE_INFINITY : durationMs(timeout);
+  const limit = timeout === undefined ? Number.POSITIVE_INFINITY : durationFlag("--timeout", timeout);
   if (!(limit > 0)) throw new Error(`--timeout: expected a duration such as 90s or 10m, got "${timeout}"`);
   const deadline = Date.now() + limit;
   // The first read decides whether there is anything to watch: any error there ends the command.

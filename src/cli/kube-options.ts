@@ -2,8 +2,8 @@
 // client they make. flags -> client options is pure, so the table of them is tested without a cluster.
 import { STATUS_CODES } from "node:http";
 import { type Command, Option } from "commander";
+import { durationFlag } from "../api/duration.ts";
 import { KubeClient, type KubeClientOptions } from "../kube/client.ts";
-import { durationMs } from "../rollout/plan/durations.ts";
 
 export interface KubeFlags {
   kubeconfig?: string;
@@ -29,7 +29,7 @@ export function requestTimeoutMs(value: string): number {
   if (!TIMEOUT_SYNTAX.test(value)) {
     throw new Error(`--request-timeout: expected 0 (no limit), whole seconds or a duration such as 30s or 1m, got "${value}"`);
   }
-  return /^\d+$/.test(value) ? Number(value) * 1000 : durationMs(value);
+  return /^\d+$/.test(value) ? Number(value) * 1000 : durationFlag("--request-timeout", value);
 }
 
 const verbosity = (value: string) => {

@@ -417,7 +417,139 @@ describe("ramp lint: YAML syntax", () => {
   });
 });
 
-describe("ramp lint: the command", () => {
+const doc = (body: string) => `apiVersion: ramp.dev/v1alpha1\nkind: Rollout\nmetadata: {name: web}\n${body}`;
+
+describe("ramp lint: hostile input is a finding, never a crash or a stall", () => {
+  const bomb = [
+    'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]',
+    "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]",
+    "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]",
+    "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]",
+    "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]",
+  ].join("\n");
+
+  it.each([
+    { name: "an alias bomb", yaml: `${bomb}\nspec: *e\n`, message: /^YAML: Excessive alias count.*past 100/ },
+    {
+      name: "a document over 3 MiB",
+      yaml: `x: "${"a".repeat(3 * 1024 * 1024)}"\n`,
+      message: /the apiserver refuses more than 3145728/,
+    },
+    {
+      name: "200k keys",
+      yaml: doc(`spec:\n${Array.from({ length: 200_000 }, (_, i) => `  k${i}: v`).join("\n")}\n`),
+      message: /checks at most 20000/,
+    },
+    {
+      name: "flow nesting 100k deep",
+      yaml: doc(`spec: ${"[".repeat(100_000)}${"]".repeat(100_000)}\n`),
+      message: /nested deeper than 64/,
+    },
+    {
+      name: "block nesting 100 deep",
+      yaml: doc(`spec:\n${Array.from({ length: 100 }, (_, i) => `${" ".repeat(i + 1)}a:`).join("\n")}\n`),
+      message: /nested deeper than 64/,
+    },
+    {
+      name: "a duplicate key in a large map",
+      yaml: doc(`spec:\n${Array.from({ length: 5000 }, (_, i) => `  k${i}: v`).join("\n")}\n  k42: again\n`),
+      message: /^YAML: duplicate key "k42"/,
+    },
+  ])("$name", ({ yaml, message }) => {
+    const started = performance.now();
+    const findings = lintText(yaml, "x.yaml");
+    expect(findings.map((f) => f.message)).toContainEqual(expect.stringMatching(message));
+    expect(exitCodeOf(findings)).toBe(1);
+    expect(performance.now() - started).toBeLessThan(20_000); // generous: minutes before the fix
+  });
+
+  it("a 2 MiB gate URL is refused by its length, not stuck in a regex (it was quadratic)", () => {
+    const url = `http://${"a".repeat(2 * 1024 * 1024)} `;
+    const findings = lintText(
+      rollout({ strategy: `    canary:\n      steps:\n      - gate: {name: g, url: "${url}"}` }),
+      "x.yaml",
+    );
+    expect(findings.map((f) => f.field)).toContain("spec.strategy.canary.steps[0].gate.url");
+  });
+
+  it("a bad document does not hide the next one, in the same file", () => {
+    const yaml = `${bomb}\n---\n${rollout().replace("  replicas: 3", "  replicas: -1")}---\nkey: [unclosed\n---\n${rollout().replace("name: web", "name: Web_1")}`;
+    const findings = lintText(yaml, "many.yaml");
+    expect(findings.map(formatFinding)).toEqual([
+      expect.stringMatching(/^many.yaml:5: YAML: Excessive alias count/),
+      expect.stringMatching(/^many.yaml:12: Rollout\/web: spec.replicas: Too small/),
+      expect.stringMatching(/^many.yaml:28: YAML: Flow sequence/),
+      expect.stringMatching(/^many.yaml:32: Rollout\/Web_1: metadata.name: must be a DNS subdomain/),
+    ]);
+  });
+
+  it.each([
+    {
+      name: "octal replicas",
+      yaml: rollout().replace("  replicas: 3", "  replicas: 010 #!"),
+      field: "spec.replicas",
+      message: "kubectl reads 010 as the number 8, ramp lint (YAML 1.2) as the number 10",
+    },
+    {
+      name: "a label on",
+      yaml: rollout().replace("labels: {app: web}", "labels: {app: web, canary: on} #!"),
+      field: "spec.template.metadata.labels.canary",
+      message: 'kubectl reads on as the boolean true, ramp lint (YAML 1.2) as the string "on"',
+    },
+    {
+      name: "a key y",
+      yaml: rollout().replace("  replicas: 3", "  replicas: 3\n  y: 1 #!"),
+      field: "spec.y",
+      message: "kubectl reads y as the boolean true",
+    },
+    {
+      name: "underscores",
+      yaml: rollout({ strategy: "    canary:\n      steps:\n      - setWeight: 1_0 #!" }),
+      field: "spec.strategy.canary.steps[0].setWeight",
+      message: "kubectl reads 1_0 as the number 10",
+    },
+  ])("YAML 1.1: $name is flagged with both readings", ({ yaml, field, message }) => {
+    const hit = lintText(yaml, "x.yaml").find((f) => f.message.includes(message));
+    expect(hit).toMatchObject({ field, line: markedLine(yaml), severity: "error" });
+  });
+
+  it.each([
+    { field: "successCondition", condition: "result <", message: /does not compile/ },
+    { field: "failureCondition", condition: "nosuch(result)", message: /unknown function nosuch/ },
+    { field: "successCondition", condition: "x > 1", message: /unknown name x/ },
+  ])("a $field that does not compile is an error naming the field", ({ field, condition, message }) => {
+    const yaml = template(`  - name: errors\n    ${field}: "${condition}" #!\n    provider:\n      prometheus: {query: up}`);
+    const hit = lintText(yaml, "t.yaml").find((f) => message.test(f.message));
+    expect(hit).toMatchObject({ field: `spec.metrics[0].${field}`, line: markedLine(yaml), object: "AnalysisTemplate/t" });
+  });
+
+  it.each([
+    {
+      name: "a label value over 63",
+      yaml: rollout({
+        header: `apiVersion: ramp.dev/v1alpha1\nkind: Rollout\nmetadata:\n  name: web\n  labels: {team: ${"a".repeat(64)}} #!`,
+      }),
+      field: "metadata.labels.team",
+    },
+    {
+      name: "a name over 253",
+      yaml: rollout({ header: `apiVersion: ramp.dev/v1alpha1\nkind: Rollout\nmetadata:\n  name: ${"a".repeat(254)} #!` }),
+      field: "metadata.name",
+    },
+    {
+      name: "annotations over 256 KiB",
+      yaml: rollout({
+        header: `apiVersion: ramp.dev/v1alpha1\nkind: Rollout\nmetadata:\n  name: web\n  annotations: #!\n    a: ${"x".repeat(300_000)}`,
+      }),
+      field: "metadata.annotations",
+    },
+  ])("metadata like the apiserver: $name", ({ yaml, field }) => {
+    expect(lintText(yaml, "x.yaml").find((f) => f.field === field)?.line).toBe(markedLine(yaml));
+  });
+});
+
+// Each case starts the CLI; generous for machines where other engineers run tests at the same time.
+describe("ramp lint: the command", { timeout: 90_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), "ramp-lint-"));
   const bad = join(dir, "bad.yaml");
   writeFileSync(
@@ -448,6 +580,21 @@ describe("ramp lint: the command", () => {
     expect(err.stdout).toContain("<stdin>:4: Rollout/x: spec.selector: required field is missing");
   });
 
+  it("reads -f FILE, repeatable, beside positional files, and - for stdin", async () => {
+    const good = join(dir, "good.yaml");
+    writeFileSync(good, rollout());
+    const child = run(process.execPath, [main, "lint", "-f", good, "--filename", bad, "-f", "-"]);
+    child.child.stdin?.end("apiVersion: ramp.dev/v1alpha1\nkind: Rollout\nmetadata: {name: x}\nspec: {}\n");
+    const err = await child.catch((e) => e);
+    expect(err.code).toBe(1);
+    expect(err.stdout).toContain(`${bad}:18: Rollout/web`);
+    expect(err.stdout).toContain("<stdin>:4: Rollout/x: spec.selector: required field is missing");
+    expect(err.stdout).not.toContain(good);
+    const none = await run(process.execPath, [main, "lint"]).catch((e) => e);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain("needs a file");
+  });
+
   it("reports an unreadable file and exits 1", async () => {
     const err = await run(process.execPath, [main, "lint", join(dir, "missing.yaml")]).catch((e) => e);
     expect(err.code).toBe(1);
@@ -456,7 +603,7 @@ describe("ramp lint: the command", () => {
 
   it("prints help and version", async () => {
     expect((await run(process.execPath, [main, "--help"])).stdout).toContain("lint");
-    expect((await run(process.execPath, [main, "lint", "--help"])).stdout).toContain("<files...>");
+    expect((await run(process.execPath, [main, "lint", "--help"])).stdout).toContain("-f, --filename <file>");
     expect((await run(process.execPath, [main, "version"])).stdout).toMatch(/^ramp \d+\.\d+\.\d+ \(API ramp.dev\/v1alpha1/);
   });
 });

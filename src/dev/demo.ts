@@ -7,6 +7,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { AnalysisRunController } from "../analysis/controller.ts";
 import type { RolloutStatus } from "../api/rollout.ts";
 import { KubeClient, type KubeObject } from "../kube/client.ts";
+import { OutboundDoor, outboundPolicy } from "../net/outbound.ts";
 import { RolloutController } from "../rollout/controller.ts";
 import { type DevCluster, devDown, devUp } from "./up.ts";
 
@@ -135,9 +136,11 @@ export async function runDemo(opts: DemoOptions): Promise<boolean> {
   const log = (l: string) => {
     if (process.env.RAMP_DEMO_VERBOSE) say(`  controller: ${l}`);
   };
+  // The dev cluster's Prometheus is on loopback.
+  const outbound = new OutboundDoor(await outboundPolicy({ allowLoopback: true }, client.server));
   const controllers = [
-    new RolloutController(client, { namespace: ns, log }),
-    new AnalysisRunController(client, { namespace: ns, prometheusUrl: cluster.prometheusUrl, log }),
+    new RolloutController(client, { namespace: ns, outbound, log }),
+    new AnalysisRunController(client, { namespace: ns, prometheusUrl: cluster.prometheusUrl, outbound, log }),
   ];
   let ok = false;
   try {

@@ -1,16 +1,13 @@
 // `ramp dev up|down|env`: the control plane plus what Ramp's tests and demo need on it — fake nodes,
 // Ramp's CRDs and the routing CRDs, and Prometheus scraping the simulator and the controller.
-import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { parseAllDocuments } from "yaml";
 import { KubeClient, type KubeObject } from "../kube/client.ts";
 import { packagePath as repo } from "../package-root.ts";
+import { ensureDebianPackages } from "./apt.ts";
 import { type ClusterState, readState, startControlPlane, stopCluster } from "./cluster.ts";
 import { freePort, isAlive, startProcess, waitFor } from "./processes.ts";
-
-const run = promisify(execFile);
 
 export interface DevCluster extends ClusterState {
   prometheusUrl: string;
@@ -54,17 +51,7 @@ function fakeNode(i: number): KubeObject {
 /** Debian's Prometheus, installed with apt when missing; no service is started by the install. */
 export async function ensurePrometheus(log: (line: string) => void): Promise<string> {
   const binary = "/usr/bin/prometheus";
-  if (existsSync(binary)) return binary;
-  log("installing Prometheus from Debian (apt-get install prometheus)");
-  const policy = "/usr/sbin/policy-rc.d";
-  const blockServices = !existsSync(policy);
-  // policy-rc.d keeps the package from starting a Prometheus service on every interface.
-  const script = `${blockServices ? `printf '#!/bin/sh\\nexit 101\\n' > ${policy} && chmod +x ${policy} && ` : ""}(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus); rc=$?; ${blockServices ? `rm -f ${policy}; ` : ""}exit $rc`;
-  try {
-    await run("bash", ["-c", script], { maxBuffer: 16 * 1024 * 1024 });
-  } catch (err) {
-    throw new Error(`could not install Prometheus (needs root and Debian's apt): ${(err as { stderr?: string }).stderr ?? err}`);
-  }
+  await ensureDebianPackages([binary], ["prometheus"], log);
   return binary;
 }
 

@@ -11,9 +11,16 @@ export interface InformerOptions<T> {
   namespace?: string;
   labelSelector?: string;
   onChange?: (type: ChangeType, obj: T) => void;
-  /** Told of each failed first list; start() keeps trying. */
-  onListError?: (err: unknown) => void;
+  /** Told of a failed list or watch (a 403 names the verb and the resource), once until it works
+   * again; the informer keeps trying. */
+  onError?: (err: unknown) => void;
+  /** Every this long, list again and report every object as MODIFIED, changed or not (client-go's
+   * resync): a change a silent watch missed shows up, and time-based decisions are looked at
+   * again. Default 5 minutes; 0 turns it off. */
+  resyncMs?: number;
 }
+
+export const DEFAULT_RESYNC_MS = 300_000;
 
 export const objectKey = (o: KubeObject) =>
   o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : `${o.metadata.name}`;
@@ -28,6 +35,7 @@ export class Informer<T extends KubeObject> {
   private readonly abort = new AbortController();
   private version = "";
   private synced = false;
+  private failure: string | undefined;
   private readonly client: KubeClient;
   private readonly opts: InformerOptions<T>;
 
@@ -38,6 +46,17 @@ export class Informer<T extends KubeObject> {
 
   get hasSynced(): boolean {
     return this.synced;
+  }
+
+  /** Why the cache may be stale: the last list or watch failed, until one succeeds again. */
+  get problem(): string | undefined {
+    return this.failure;
+  }
+
+  private failed(err: unknown): void {
+    const message = (err as Error).message;
+    if (message !== this.failure) this.opts.onError?.(err);
+    this.failure = message;
   }
 
   get(key: string): T | undefined {
@@ -73,12 +92,13 @@ export class Informer<T extends KubeObject> {
         break;
       } catch (err) {
         if (this.abort.signal.aborted) return;
-        this.opts.onListError?.(err);
+        this.failed(err);
         await sleep(backoff);
       }
     }
     this.synced = true;
     void this.watchLoop();
+    void this.resyncLoop();
   }
 
   stop(): void {
@@ -91,7 +111,21 @@ export class Informer<T extends KubeObject> {
     return params.toString();
   }
 
-  private async relist(): Promise<void> {
+  private async resyncLoop(): Promise<void> {
+    const every = this.opts.resyncMs ?? DEFAULT_RESYNC_MS;
+    if (!every) return;
+    while (!this.abort.signal.aborted) {
+      try {
+        await sleep(every, undefined, { signal: this.abort.signal });
+        await this.relist(true);
+      } catch {
+        // Stopped, or the list failed: the watch loop reports and recovers; try again next period.
+      }
+    }
+  }
+
+  /** Replaces the cache with a fresh list, telling of what changed (of everything, on a resync). */
+  private async relist(resync = false): Promise<void> {
     const path = await this.client.path(this.opts.apiVersion, this.opts.kind, this.opts.namespace);
     const list = await this.client.request<{ items: T[]; metadata: { resourceVersion: string } }>(
       "GET",
@@ -106,7 +140,7 @@ export class Informer<T extends KubeObject> {
       const old = this.cache.get(key);
       this.cache.set(key, item);
       if (!old) this.opts.onChange?.("ADDED", item);
-      else if (resourceVersion(old) !== resourceVersion(item)) this.opts.onChange?.("MODIFIED", item);
+      else if (resync || resourceVersion(old) !== resourceVersion(item)) this.opts.onChange?.("MODIFIED", item);
     }
     for (const [key, old] of this.cache) {
       if (!seen.has(key)) {
@@ -115,6 +149,7 @@ export class Informer<T extends KubeObject> {
       }
     }
     this.version = list.metadata.resourceVersion;
+    this.failure = undefined;
   }
 
   private handle(event: WatchEvent): "gone" | undefined {
@@ -149,12 +184,17 @@ export class Informer<T extends KubeObject> {
             gone ||= this.handle(e) === "gone";
           },
           this.abort.signal,
+          () => {
+            this.failure = undefined;
+          },
         );
         if (gone) await this.relist();
         backoff = 100;
       } catch (err) {
         if (this.abort.signal.aborted) return;
-        if ((err as { status?: number }).status === 410) await this.relist().catch(() => {});
+        // 410 Gone: the resourceVersion expired, as it does; anything else is worth telling.
+        if ((err as { status?: number }).status === 410) await this.relist().catch((e: unknown) => this.failed(e));
+        else this.failed(err);
         await sleep(backoff);
         backoff = Math.min(backoff * 2, 10_000);
       }

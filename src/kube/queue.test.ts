@@ -1,9 +1,41 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { runWorkers, WorkQueue } from "./queue.ts";
+import { MAX_DELAY_MS, runWorkers, timerDelay, WorkQueue } from "./queue.ts";
 
 afterEach(() => vi.useRealTimers());
 
+describe("timerDelay", () => {
+  it.each([
+    [0, 0],
+    [-5, -5],
+    [1_000, 1_000],
+    [MAX_DELAY_MS, MAX_DELAY_MS],
+    [MAX_DELAY_MS + 1, MAX_DELAY_MS],
+    [2 ** 31 - 1, MAX_DELAY_MS],
+    [2 ** 31, MAX_DELAY_MS],
+    [600 * 3_600_000, MAX_DELAY_MS],
+    [Number.MAX_SAFE_INTEGER, MAX_DELAY_MS],
+    [Number.POSITIVE_INFINITY, MAX_DELAY_MS],
+    [Number.NaN, MAX_DELAY_MS],
+  ])("a requested %d ms is %d ms", (requested, expected) => {
+    expect(timerDelay(requested)).toBe(expected);
+  });
+});
+
 describe("WorkQueue", () => {
+  it.each([[2 ** 31], [600 * 3_600_000], [Number.NaN]])(
+    "a delay of %d ms wakes after the clamp, never at once",
+    async (delayMs) => {
+      vi.useFakeTimers();
+      const q = new WorkQueue();
+      q.addAfter("a", delayMs);
+      vi.advanceTimersByTime(1_000);
+      expect(q.length).toBe(0);
+      vi.advanceTimersByTime(MAX_DELAY_MS);
+      expect(q.length).toBe(1);
+      q.shutDown();
+    },
+  );
+
   it("queues a key once however often it is added", async () => {
     const q = new WorkQueue();
     q.add("a");

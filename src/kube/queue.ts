@@ -2,6 +2,13 @@
 // is added, never handled by two workers at once (an add while it is being handled queues it again
 // afterwards), delayed adds keep the earliest time, and failures back off exponentially per key.
 
+/** Longest delay handed to a timer. Node wraps anything past 2^31-1 ms to 1 ms; a level-based
+ * reconcile woken early just plans again, so long waits are taken in steps of at most this. */
+export const MAX_DELAY_MS = 5 * 60_000;
+
+/** The delay a timer gets for a requested one: clamped to MAX_DELAY_MS (NaN too). */
+export const timerDelay = (delayMs: number): number => (delayMs <= MAX_DELAY_MS ? delayMs : MAX_DELAY_MS);
+
 export interface QueueOptions {
   baseDelayMs?: number;
   maxDelayMs?: number;
@@ -39,7 +46,8 @@ export class WorkQueue {
     } else this.queue.push(key);
   }
 
-  addAfter(key: string, delayMs: number): void {
+  addAfter(key: string, requestedMs: number): void {
+    const delayMs = timerDelay(requestedMs);
     if (delayMs <= 0) {
       this.add(key);
       return;

@@ -8,6 +8,7 @@ import { isAlreadyExists, isConflict, isNotFound, type KubeClient, KubeError, ty
 import { eventObject } from "../kube/events.ts";
 import { Informer, objectKey } from "../kube/informer.ts";
 import { type ReconcileResult, runWorkers, WorkQueue } from "../kube/queue.ts";
+import { DestinationNotAllowed, type OutboundDoor } from "../net/outbound.ts";
 import { routerFor } from "../traffic/registry.ts";
 import { RouterError } from "../traffic/router.ts";
 import { analysisRunFor, type FoundTemplate } from "./analysis-runs.ts";
@@ -50,6 +51,8 @@ export interface RolloutControllerOptions {
   notifier?: {
     enqueue(rollout: RolloutObject, status: RolloutStatus, events: EventAction[], now: Date): Promise<void>;
   };
+  /** The door every gate call goes through (the controller's outbound policy). */
+  outbound: OutboundDoor;
   now?: () => Date;
   log?: (line: string) => void;
 }
@@ -85,10 +88,10 @@ export class RolloutController {
   private workers: Promise<void> | undefined;
   private started = false;
 
-  constructor(client: KubeClient, opts: RolloutControllerOptions = {}) {
+  constructor(client: KubeClient, opts: RolloutControllerOptions) {
     this.client = client;
     this.opts = opts;
-    const onListError = (err: unknown) => opts.log?.(`listing failed, retrying: ${(err as Error).message}`);
+    const onError = (err: unknown) => opts.log?.(`list/watch failed, retrying: ${(err as Error).message}`);
     const ns = opts.namespace;
     const enqueueOwner = (obj: ReplicaSetObject | AnalysisRunObject) => {
       const owner = controllerOf(obj);
@@ -97,7 +100,7 @@ export class RolloutController {
         this.enqueueWhere(obj.metadata.namespace, (r) => this.adopts(r, obj as ReplicaSetObject));
     };
     this.rollouts = new Informer(client, {
-      onListError,
+      onError,
       apiVersion: API_VERSION,
       kind: "Rollout",
       namespace: ns,
@@ -108,7 +111,7 @@ export class RolloutController {
       },
     });
     this.replicaSets = new Informer(client, {
-      onListError,
+      onError,
       apiVersion: "apps/v1",
       kind: "ReplicaSet",
       namespace: ns,
@@ -116,7 +119,7 @@ export class RolloutController {
       onChange: (_t, obj) => enqueueOwner(obj),
     });
     this.analysisRuns = new Informer(client, {
-      onListError,
+      onError,
       apiVersion: API_VERSION,
       kind: "AnalysisRun",
       namespace: ns,
@@ -124,7 +127,7 @@ export class RolloutController {
       onChange: (_t, obj) => enqueueOwner(obj),
     });
     this.services = new Informer(client, {
-      onListError,
+      onError,
       apiVersion: "v1",
       kind: "Service",
       namespace: ns,
@@ -132,7 +135,7 @@ export class RolloutController {
         this.enqueueWhere(svc.metadata.namespace, (r) => serviceNames(specOf(r)).includes(svc.metadata.name)),
     });
     this.deployments = new Informer(client, {
-      onListError,
+      onError,
       apiVersion: "apps/v1",
       kind: "Deployment",
       namespace: ns,
@@ -141,14 +144,14 @@ export class RolloutController {
     const onTemplate = (namespace: string | undefined, name: string) =>
       this.enqueueWhere(namespace, (r) => templateRefs(specOf(r)).some((t) => t.templateName === name));
     this.templates = new Informer(client, {
-      onListError,
+      onError,
       apiVersion: API_VERSION,
       kind: "AnalysisTemplate",
       namespace: ns,
       onChange: (_t, t) => onTemplate(t.metadata.namespace, t.metadata.name),
     });
     this.clusterTemplates = new Informer(client, {
-      onListError,
+      onError,
       apiVersion: API_VERSION,
       kind: "ClusterAnalysisTemplate",
       onChange: (_t, t) => onTemplate(undefined, t.metadata.name),
@@ -170,6 +173,11 @@ export class RolloutController {
   /** Ready once every cache is filled. */
   get synced(): boolean {
     return this.started && this.informers.every((i) => i.hasSynced);
+  }
+
+  /** Why a cache cannot be kept current (e.g. a list or watch refused), for readiness. */
+  get problems(): string[] {
+    return this.informers.flatMap((i) => i.problem ?? []);
   }
 
   get queueDepth(): number {
@@ -484,8 +492,10 @@ export class RolloutController {
           await router.setMirrorRoutes(t.mirrorRoutes, t);
           if (!t.headerRoutes.length && !t.mirrorRoutes.length) await router.removeManagedRoutes();
         } catch (err) {
-          // A step this router cannot express never works on a retry: say so in the spec's condition.
-          if (err instanceof RouterError && err.code === "UNSUPPORTED") throw new SpecProblem(err.message);
+          // A step this router cannot express, or a route in a namespace that grants nothing, never
+          // works on a retry: say so in the spec's condition.
+          if (err instanceof RouterError && (err.code === "UNSUPPORTED" || err.code === "NOT_GRANTED"))
+            throw new SpecProblem(err.message);
           throw new TrafficProblem((err as Error).message);
         }
         const verified = await router.verify(t).catch((err: unknown) => {
@@ -516,8 +526,9 @@ export class RolloutController {
         await router.setWeight({ weight: 0, canaryHash: stable, stableHash: stable, headerRoutes: [], mirrorRoutes: [] });
         await router.removeManagedRoutes();
       } catch (err) {
-        // With the route object (or its kind) gone there is nothing left to route; anything else is retried.
-        if (!(err instanceof RouterError && (err.code === "NOT_FOUND" || err.code === "NOT_SERVED"))) throw err;
+        // With the route object (or its kind) gone, or never granted, there is nothing of ours to
+        // restore; anything else is retried.
+        if (!(err instanceof RouterError && ["NOT_FOUND", "NOT_SERVED", "NOT_GRANTED"].includes(err.code))) throw err;
         this.log(`rollout ${namespace}/${name} deleted; its routes are gone: ${err.message}`);
       }
     }
@@ -566,26 +577,38 @@ export class RolloutController {
       gate: call.name,
       attempt: call.attempt,
     });
-    let phase: "Passed" | "Failed" = "Failed";
-    let message: string;
+    let result: Partial<GateState>;
     try {
-      const res = await fetch(call.url, {
-        method: "POST",
+      const res = await this.opts.outbound.post(call.url, {
         body,
         headers: { "content-type": "application/json", "user-agent": "ramp-controller" },
-        signal: AbortSignal.timeout(call.timeoutMs),
+        timeoutMs: call.timeoutMs,
       });
-      await res.body?.cancel();
-      if (res.ok) phase = "Passed";
-      message = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ""}`;
+      result = {
+        phase: res.status >= 200 && res.status < 300 ? "Passed" : "Failed",
+        message: `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ""}`,
+      };
     } catch (err) {
       const e = err as Error & { cause?: Error };
-      message =
-        e.name === "TimeoutError" ? `no answer within ${call.timeoutMs}ms` : `call failed: ${e.cause?.message ?? e.message}`;
+      if (err instanceof DestinationNotAllowed) {
+        // Not retried: the policy will say the same next time.
+        result = { phase: "Error", code: err.code, message: err.message };
+        const reason = "DestinationNotAllowed";
+        await this.recordEvents(rollout, [
+          { type: "event", reason, message: `gate ${call.name}: ${err.message}`, warning: true },
+        ]);
+      } else {
+        result = {
+          phase: "Failed",
+          message:
+            e.name === "TimeoutError" ? `no answer within ${call.timeoutMs}ms` : `call failed: ${e.cause?.message ?? e.message}`,
+        };
+      }
     }
+    const message = result.message;
     // The URL stays out of the log: it may carry a token.
     this.log(`gate ${call.name} of ${namespace}/${name} call ${call.attempt}: ${message}`);
-    await this.recordGate(objectKey(rollout), revision, call, { phase, attempts: call.attempt, message });
+    await this.recordGate(objectKey(rollout), revision, call, { ...result, attempts: call.attempt });
     this.queue.add(objectKey(rollout));
   }
 

@@ -53,8 +53,16 @@ export type RouterFactory = (ctx: RouterContext) => TrafficRouter;
  * - NO_BACKENDS: the user's object routes to neither the stable nor the canary Service.
  * - UNSUPPORTED: the step asks for something this router cannot express; retrying will not help.
  * - NOT_OWNED: the object Ramp would generate exists and belongs to someone else.
- * - CONFLICT: the object kept changing under every attempt to write it. */
-export type RouterErrorCode = "NOT_FOUND" | "NOT_SERVED" | "NO_BACKENDS" | "UNSUPPORTED" | "NOT_OWNED" | "CONFLICT";
+ * - CONFLICT: the object kept changing under every attempt to write it.
+ * - NOT_GRANTED: the object is in another namespace, and nothing there allows the Rollout to touch it. */
+export type RouterErrorCode =
+  | "NOT_FOUND"
+  | "NOT_SERVED"
+  | "NO_BACKENDS"
+  | "UNSUPPORTED"
+  | "NOT_OWNED"
+  | "CONFLICT"
+  | "NOT_GRANTED";
 
 export class RouterError extends Error {
   readonly code: RouterErrorCode;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { DestinationNotAllowed } from "../net/outbound.ts";
 import { due, failureText, laneOf, nextDueAt, type Pending } from "./dispatcher.ts";
 import type { NotificationPayload } from "./payload.ts";
 import { DestinationError } from "./settings.ts";
@@ -75,6 +76,16 @@ describe("failureText", () => {
   it.each([
     ["a timeout", Object.assign(new Error("x"), { name: "TimeoutError" }), "no answer within 2.5s"],
     ["a refused connection", fetchError("ECONNREFUSED"), "request failed: ECONNREFUSED"],
+    [
+      "a refused connection (node:http)",
+      Object.assign(new Error("connect ECONNREFUSED 10.0.0.1:80"), { code: "ECONNREFUSED" }),
+      "request failed: ECONNREFUSED",
+    ],
+    [
+      "a destination outside the outbound policy: its origin only, never the path",
+      new DestinationNotAllowed("https://hooks.example.com", "not in --outbound-allow"),
+      "DESTINATION_NOT_ALLOWED: https://hooks.example.com is not an allowed destination: not in --outbound-allow",
+    ],
     ["an error without a code", fetchError(), "request failed"],
     // Node's fetch puts the URL in some messages: only codes are ever shown.
     [

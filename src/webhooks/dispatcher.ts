@@ -5,6 +5,7 @@
 import { API_VERSION } from "../api/kinds.ts";
 import type { KubeClient } from "../kube/client.ts";
 import { eventObject } from "../kube/events.ts";
+import { DestinationNotAllowed, type OutboundDoor } from "../net/outbound.ts";
 import { afterFailure } from "./backoff.ts";
 import type { Outbox, OutboxEntry } from "./outbox.ts";
 import { deliveryRequest } from "./request.ts";
@@ -54,17 +55,25 @@ export function nextDueAt(pending: Iterable<Pending>, busy: ReadonlySet<string>)
   return times.length ? Math.min(...times) : undefined;
 }
 
+/** Failures retrying cannot cure (the policy or a Secret's opt-in): dead-lettered at once, not retried for ever. */
+const isPermanent = (err: unknown) =>
+  err instanceof DestinationNotAllowed || (err instanceof DestinationError && err.code === "SECRET_NOT_OPTED_IN");
+
 /** Why an attempt failed, for logs and the outbox: never the URL or anything read from a Secret. */
 export function failureText(err: unknown, timeoutMs: number): string {
   if (err instanceof DestinationError) return `${err.code}: ${err.message}`;
-  const e = err as { name?: string; cause?: { code?: unknown } };
+  // The origin only: a webhook URL's path is often its credential.
+  if (err instanceof DestinationNotAllowed) return `${err.code}: ${err.origin} is not an allowed destination: ${err.rule}`;
+  const e = err as { name?: string; code?: unknown; cause?: { code?: unknown } };
   if (e?.name === "TimeoutError" || e?.name === "AbortError") return `no answer within ${timeoutMs / 1000}s`;
-  const code = e?.cause?.code;
+  const code = e?.code ?? e?.cause?.code;
   return typeof code === "string" && /^[A-Z_]+$/.test(code) ? `request failed: ${code}` : "request failed";
 }
 
 export interface DispatcherOptions {
   client: KubeClient;
+  /** The door every delivery goes through (the controller's outbound policy). */
+  outbound: OutboundDoor;
   outbox: Outbox;
   settings: NotificationSettings;
   /** Load outboxes of this namespace only (default: all). */
@@ -183,24 +192,24 @@ export class Dispatcher {
     const { namespace, entry } = p;
     const attempt = entry.attempts + 1;
     let failure: string | undefined;
+    let permanent = false;
     try {
       const config = await this.opts.settings.current();
       const dest = config.destinations.get(entry.destination);
       if (!dest) throw new DestinationError("NOT_CONFIGURED", `destination ${entry.destination} is not configured`);
       const resolved = await this.opts.settings.resolve(dest);
       const req = deliveryRequest(resolved, entry.payload, attempt, Math.floor(Date.now() / 1000), this.opts.userAgent);
-      const res = await fetch(req.url, {
-        method: "POST",
+      const res = await this.opts.outbound.post(req.url, {
         headers: req.headers,
         body: req.body,
-        redirect: "manual",
-        signal: AbortSignal.any([AbortSignal.timeout(delivery.timeoutMs), this.stopping.signal]),
+        timeoutMs: delivery.timeoutMs,
+        signal: this.stopping.signal,
       });
-      await res.body?.cancel();
       if (res.status < 200 || res.status > 299) failure = `HTTP ${res.status}`;
     } catch (err) {
       if (this.stopping.signal.aborted) return;
       failure = failureText(err, delivery.timeoutMs);
+      permanent = isPermanent(err);
     }
     const what = `${entry.payload.event} of ${namespace}/${entry.payload.rollout.name} to ${entry.destination}`;
     const key = `${namespace}/${entry.id}`;
@@ -212,7 +221,7 @@ export class Dispatcher {
       return;
     }
     const next = afterFailure(attempt, delivery, Date.now(), this.opts.random ?? Math.random);
-    if (next.deadLetter) {
+    if (next.deadLetter || permanent) {
       this.pending.delete(key);
       await this.write(() => this.opts.outbox.settle(namespace, entry.id, "dead-lettered"));
       await this.deadLetter(namespace, entry, `after ${attempt} attempts; last: ${failure}`);

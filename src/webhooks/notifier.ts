@@ -6,6 +6,7 @@ import type { AnalysisRunStatus } from "../api/analysis.ts";
 import { API_VERSION } from "../api/kinds.ts";
 import type { RolloutStatus } from "../api/rollout.ts";
 import { type KubeClient, KubeError, type KubeObject } from "../kube/client.ts";
+import type { OutboundDoor } from "../net/outbound.ts";
 import { type DeliveryObserver, Dispatcher } from "./dispatcher.ts";
 import { deliveryId, Outbox, type OutboxEntry, outboxName } from "./outbox.ts";
 import { analysisCause, analysisDetails, buildPayload, type PlannedEvent, type RolloutSnapshot } from "./payload.ts";
@@ -111,6 +112,7 @@ export interface NotificationsOptions {
   identity?: string;
   observer?: DeliveryObserver;
   userAgent: string;
+  outbound: OutboundDoor;
   log?: (line: string) => void;
 }
 
@@ -123,6 +125,7 @@ export function notifications(client: KubeClient, opts: NotificationsOptions): {
     outbox,
     settings,
     userAgent: opts.userAgent,
+    outbound: opts.outbound,
     ...(opts.namespace ? { namespace: opts.namespace } : {}),
     ...(opts.observer ? { observer: opts.observer } : {}),
     ...(opts.identity ? { identity: opts.identity } : {}),

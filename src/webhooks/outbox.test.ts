@@ -65,9 +65,14 @@ describe("insertion", () => {
     expect(got.overflow.map((e) => e.id)).toEqual(overflow);
   });
 
-  it("keeps the ConfigMap under its size limit", () => {
-    const big = entry("big");
-    const size = "big".length + encodeEntry(big).length;
+  it.each([
+    { name: "ASCII", message: "deploy" },
+    { name: "non-Latin text (3 UTF-8 bytes per UTF-16 unit)", message: "発行".repeat(1000) },
+    { name: "emoji (4 bytes, 2 units)", message: "🚀".repeat(1000) },
+  ])("keeps the ConfigMap under its size limit, counted in UTF-8 bytes: $name", ({ message }) => {
+    const base = entry("big");
+    const big = { ...base, payload: { ...base.payload, message } } as OutboxEntry;
+    const size = Buffer.byteLength("big") + Buffer.byteLength(encodeEntry(big));
     expect(insertion({}, [big], NOW, 10, size).added).toHaveLength(1);
     expect(insertion({}, [big], NOW, 10, size - 1).overflow).toHaveLength(1);
   });

@@ -8,8 +8,12 @@ import type { NotificationPayload } from "./payload.ts";
 export const OUTBOX_LABEL = "ramp.dev/outbox";
 /** Done deliveries are remembered this long, so re-planning a transition does not send it again. */
 export const DONE_TTL_MS = 3_600_000;
-/** Kept well under the 1 MiB a ConfigMap may hold. */
+/** Kept well under the 1 MiB a ConfigMap may hold (counted in UTF-8 bytes, as etcd stores it). */
 export const MAX_OUTBOX_BYTES = 800_000;
+
+/** A data key's share of the ConfigMap: its key and value in UTF-8 bytes (a string's length
+ * counts UTF-16 units, so a payload of non-Latin text would be undercounted up to 3 times). */
+export const entryBytes = (key: string, value: string) => Buffer.byteLength(key) + Buffer.byteLength(value);
 
 export interface OutboxEntry {
   id: string;
@@ -89,19 +93,20 @@ export function insertion(
   for (const [id, at] of done) if (!(now - at < DONE_TTL_MS)) patch[id] = null;
   let bytes = Object.entries(data)
     .filter(([k]) => patch[k] !== null)
-    .reduce((n, [k, v]) => n + k.length + v.length, 0);
+    .reduce((n, [k, v]) => n + entryBytes(k, v), 0);
   let count = pending.length;
   const added: OutboxEntry[] = [];
   const overflow: OutboxEntry[] = [];
   for (const e of entries) {
     if (e.id in data || e.id in patch) continue;
     const value = encodeEntry(e);
-    if (count >= maxPending || bytes + e.id.length + value.length > maxBytes) {
+    const size = entryBytes(e.id, value);
+    if (count >= maxPending || bytes + size > maxBytes) {
       overflow.push(e);
       continue;
     }
     patch[e.id] = value;
-    bytes += e.id.length + value.length;
+    bytes += size;
     count++;
     added.push(e);
   }

@@ -2,6 +2,7 @@
 // an edit takes effect without a restart), and destinations resolved from their Secrets at send
 // time. Secret values are never logged, stored or put in errors: errors name the Secret and key.
 import { isNotFound, type KubeClient, type KubeObject } from "../kube/client.ts";
+import { readOptedInSecret, SecretAccessError, type SecretErrorCode, secretKey } from "../kube/secrets.ts";
 import type { ResolvedDestination } from "./request.ts";
 import {
   type ConfigProblem,
@@ -14,11 +15,10 @@ import {
 } from "./subscriptions.ts";
 
 type ConfigMap = KubeObject & { metadata: { resourceVersion?: string }; data?: Record<string, string> };
-type Secret = KubeObject & { data?: Record<string, string> };
 
 /** A destination that cannot be used as configured: counted as a failed attempt, retried later. */
 export class DestinationError extends Error {
-  readonly code: "SECRET_NOT_FOUND" | "SECRET_KEY_MISSING" | "BAD_URL" | "BAD_HEADER" | "NOT_CONFIGURED";
+  readonly code: SecretErrorCode | "BAD_URL" | "BAD_HEADER" | "NOT_CONFIGURED";
   constructor(code: DestinationError["code"], message: string) {
     super(message);
     this.name = "DestinationError";
@@ -41,7 +41,7 @@ export class NotificationSettings {
   private loading: Promise<NotificationConfig> | undefined;
   /** What was last said about the ConfigMap, so each change is logged once. */
   private lastState = "";
-  private readonly secrets = new Map<string, { at: number; data: Record<string, string> | undefined }>();
+  private readonly secrets = new Map<string, { at: number; data?: Record<string, string>; refusal?: SecretAccessError }>();
   private readonly warned = new Set<string>();
 
   constructor(client: KubeClient, opts: SettingsOptions) {
@@ -110,28 +110,26 @@ export class NotificationSettings {
   }
 
   private async secretValue(ref: SecretKeyRef, what: string): Promise<string> {
+    const { namespace } = this.opts;
     let entry = this.secrets.get(ref.name);
     if (!entry || Date.now() - entry.at >= this.ttl) {
-      const data = await this.client
-        .get<Secret>("v1", "Secret", ref.name, this.opts.namespace)
-        .then((s) => s.data ?? {})
-        .catch((err: unknown) => {
-          if (isNotFound(err)) return undefined;
+      const read = await readOptedInSecret(this.client, namespace, ref.name, "notifications").then(
+        (data) => ({ data }),
+        (err: unknown) => {
+          if (err instanceof SecretAccessError) return { refusal: err };
           throw err;
-        });
-      entry = { at: Date.now(), data };
+        },
+      );
+      entry = { at: Date.now(), ...read };
       this.secrets.set(ref.name, entry);
     }
-    if (!entry.data)
-      throw new DestinationError("SECRET_NOT_FOUND", `${what}: Secret ${this.opts.namespace}/${ref.name} not found`);
-    const encoded = entry.data[ref.key];
-    if (encoded === undefined) {
-      throw new DestinationError(
-        "SECRET_KEY_MISSING",
-        `${what}: Secret ${this.opts.namespace}/${ref.name} has no key "${ref.key}"`,
-      );
+    try {
+      if (entry.refusal) throw entry.refusal;
+      return secretKey(entry.data ?? {}, namespace, ref.name, ref.key).trim();
+    } catch (err) {
+      const e = err as SecretAccessError;
+      throw new DestinationError(e.code, `${what}: ${e.message}`);
     }
-    return Buffer.from(encoded, "base64").toString("utf8").trim();
   }
 
   private value(source: ValueSource, what: string): Promise<string> {

@@ -3,8 +3,8 @@
 // never throws: each problem names its key and the rest of the config still works.
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { durationMs } from "../api/duration.ts";
 import { duration } from "../api/schema-kit.ts";
-import { durationMs } from "../rollout/plan/durations.ts";
 
 /** Event reason (core/v1 Event, docs/api.md) -> the event name subscriptions use. */
 export const EVENTS = {
@@ -123,7 +123,7 @@ const deliverySchema = z.strictObject({
   maxAttempts: z.int().min(1).max(100).optional(),
   initialBackoff: duration("first retry delay").optional(),
   maxBackoff: duration("longest retry delay").optional(),
-  timeout: duration("per request").optional(),
+  timeout: duration("per request", 600).optional(),
   concurrency: z.int().min(1).max(100).optional(),
   maxPending: z.int().min(1).max(1000).optional(),
 });

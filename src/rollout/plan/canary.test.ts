@@ -67,6 +67,18 @@ const events = (p: Plan) => p.actions.filter((a) => a.type === "event").map((a) 
 const scaling = (p: Plan) => p.actions.filter((a) => a.type !== "event");
 
 describe("planCanary: one decision at a time", () => {
+  it.each([
+    { name: "mid-update, stable ReplicaSet deleted", replicaSets: [rs("new", 2, { revision: 2 })], gone: true },
+    {
+      name: "mid-update, stable ReplicaSet there",
+      replicaSets: [rs("old", 10, { revision: 1 }), rs("new", 2, { revision: 2 })],
+      gone: false,
+    },
+  ])("$name: the message says whether it can be recreated", ({ replicaSets, gone }) => {
+    const plan = planCanary(observe({ replicaSets, status: midRollout }));
+    expect(plan.status.message?.includes("web-old is gone and cannot be recreated")).toBe(gone);
+  });
+
   it.each<{
     name: string;
     observed: Observed;
@@ -430,6 +442,22 @@ describe("planCanary: one decision at a time", () => {
         currentStepIndex: 2,
         phase: "Paused",
         pauseConditions: [{ reason: "GateFailed", startTime: at(9).toISOString() }],
+      },
+      events: ["GateFailed", "RolloutPaused"],
+    },
+    {
+      name: "a gate whose call the outbound policy refused pauses at once, retries left or not",
+      observed: observe({
+        spec: spec(GATE_STEPS),
+        now: at(1),
+        status: atGate({ phase: "Error", attempts: 1, code: "DESTINATION_NOT_ALLOWED", message: "http://169.254.169.254 ..." }),
+        replicaSets: [rs("new", 2), rs("old", 8)],
+      }),
+      actions: [],
+      status: {
+        currentStepIndex: 2,
+        phase: "Paused",
+        pauseConditions: [{ reason: "GateFailed", startTime: at(1).toISOString() }],
       },
       events: ["GateFailed", "RolloutPaused"],
     },

@@ -1,10 +1,11 @@
 // Pure canary planner: the observed Rollout and its ReplicaSets + now -> actions, status, requeue.
 // With no traffic router the weight is carried by replica counts; with one, the planner says what
 // the router should route (Plan.traffic) and the shell makes it so.
+
+import { durationMs } from "../../api/duration.ts";
 import type { CanaryStep, RolloutStatus } from "../../api/rollout.ts";
 import type { DesiredTraffic, HeaderRoute, MirrorRoute } from "../../traffic/router.ts";
 import { abortCause, Decisions, driveAnalysis, driveGate, observedCounts, terminateUnwanted } from "./common.ts";
-import { durationMs } from "./durations.ts";
 import { canaryTargets, rollingLimits, rollingStep } from "./replicas.ts";
 import type { Observed, ObservedReplicaSet, Plan } from "./types.ts";
 
@@ -318,11 +319,17 @@ function withCounts(status: RolloutStatus, o: Observed, weight: number, atTarget
           ? `scaling revision ${o.templateHash} to ${o.spec.replicas}`
           : `step ${Math.min(index + 1, steps.length)} of ${steps.length}: canary at ${weight}%${atTargets ? "" : ", scaling"}`;
   const stable = status.stableRS === o.templateHash;
+  // The stable revision's template lives only in its ReplicaSet (the spec holds the new one), so a
+  // deleted stable ReplicaSet cannot be made again mid-update: say so rather than wait in silence.
+  const stableGone =
+    !stable && status.stableRS !== undefined && !o.replicaSets.some((r) => r.hash === status.stableRS)
+      ? `; the stable ReplicaSet ${o.name}-${status.stableRS} is gone and cannot be recreated (its pod template is not in the spec): promote to finish on revision ${o.templateHash}, or undo`
+      : "";
   return {
     ...status,
     ...observedCounts(o),
     phase,
-    message,
+    message: message + stableGone,
     canary: {
       ...status.canary,
       weights: {

@@ -1,7 +1,8 @@
 // Pure pieces both strategies share: collecting decisions, and driving AnalysisRuns.
+
+import { durationMs } from "../../api/duration.ts";
 import type { GateState, GateStep, RolloutStatus } from "../../api/rollout.ts";
 import type { DesiredTraffic } from "../../traffic/router.ts";
-import { durationMs } from "./durations.ts";
 import type { Action, AnalysisRole, Observed, ObservedAnalysisRun, Plan, RolloutAnalysis } from "./types.ts";
 
 export type AnalysisRunRef = NonNullable<NonNullable<RolloutStatus["canary"]>["currentStepAnalysisRun"]>;
@@ -159,6 +160,12 @@ export function driveGate(
   };
   if (!state) return call(1);
   if (state.phase === "Passed") return { state, verdict: "Passed" };
+  if (state.phase === "Error") {
+    // The call could not be made (the outbound policy refused it): calling again would say the same.
+    const why = `gate ${gate.name} could not be called: ${state.message ?? state.code ?? "error"}`;
+    d.event("GateFailed", why, true);
+    return { state, verdict: "Failed", why };
+  }
   if (state.phase === "Pending" && since < timeoutMs + GATE_GRACE_MS) {
     d.requeueIn(timeoutMs + GATE_GRACE_MS - since);
     return { state, verdict: "Pending" };

@@ -97,28 +97,58 @@ describe("planRollout: what every strategy shares", () => {
     expect(condition(moving.status, "Progressing")?.status).toBe("True");
   });
 
-  it("waiting on a step's analysis is not a stall: the deadline counts from when the run ends", () => {
-    const stuck = observe({
-      templateHash: "v2",
-      status: { ...stable, currentPodHash: "v2", currentStepIndex: 0 },
-      replicaSets: [rs("v1", 4, 1), rs("v2", 1, 2, { available: 0, ready: 0 })],
-    });
-    const start = planRollout(stuck);
-    const run = {
-      name: "web-v2-step0",
-      role: "step" as const,
-      hash: "v2",
-      stepIndex: 0,
-      phase: "Running" as const,
-      terminated: false,
-    };
-    const analysing = planRollout({ ...stuck, analysisRuns: [run], status: start.status, now: at(61) });
-    expect(analysing.status.phase).toBe("Progressing");
-    const ended = planRollout({ ...stuck, analysisRuns: [{ ...run, terminated: true }], status: analysing.status, now: at(100) });
-    expect(ended.status.phase).toBe("Progressing");
-    const late = planRollout({ ...stuck, analysisRuns: [{ ...run, terminated: true }], status: ended.status, now: at(122) });
-    expect(late.status.phase).toBe("Degraded");
+  const analysed = observe({
+    spec: spec({ strategy: { canary: { steps: [{ setWeight: 50 }, { analysis: { templates: [{ templateName: "t" }] } }] } } }),
+    templateHash: "v2",
+    // The run this step started (the planner creates it and records its name first).
+    status: {
+      ...stable,
+      currentPodHash: "v2",
+      currentStepIndex: 1,
+      canary: { currentStepAnalysisRun: { name: "web-v2-step1" } },
+    },
+    replicaSets: [rs("v1", 2, 1), rs("v2", 2, 2)],
   });
+  const stepRun = (phase: "Running" | "Successful") =>
+    ({ name: "web-v2-step1", role: "step", hash: "v2", stepIndex: 1, phase, terminated: false }) as const;
+
+  it("a step's analysis gets the progress deadline from its start: one that never ends is Degraded", () => {
+    const started = planRollout({ ...analysed, analysisRuns: [stepRun("Running")], now: at(0) });
+    expect(started.status.canary?.currentStepAnalysisRun).toMatchObject({ phase: "Running" });
+    const running = planRollout({ ...analysed, analysisRuns: [stepRun("Running")], status: started.status, now: at(59) });
+    expect(running.status.phase).toBe("Progressing");
+    const late = planRollout({ ...analysed, analysisRuns: [stepRun("Running")], status: running.status, now: at(61) });
+    expect(late.status.phase).toBe("Degraded");
+    expect(condition(late.status, "Progressing")).toMatchObject({ reason: "ProgressDeadlineExceeded" });
+  });
+
+  it.each([
+    {
+      name: "while the analysis runs",
+      run: stepRun("Running"),
+      replicaSets: [rs("v1", 2, 1), rs("v2", 2, 2)],
+      at: 30,
+      phase: "Progressing",
+    },
+    {
+      name: "once it passed and the rollout is Healthy",
+      run: stepRun("Successful"),
+      replicaSets: [rs("v1", 0, 1), rs("v2", 4, 2)],
+      at: 3600,
+      phase: "Healthy",
+    },
+  ])(
+    "a reconcile that changes nothing plans the same status $name (its write would wake it again)",
+    ({ run, replicaSets, at: t, phase }) => {
+      const o = { ...analysed, analysisRuns: [run], replicaSets };
+      let status = planRollout({ ...o, now: at(0) }).status;
+      // Settle: the first plans move the step and the replica counts.
+      for (let i = 1; i <= 5; i++) status = planRollout({ ...o, status, now: at(i) }).status;
+      const again = planRollout({ ...o, status, now: at(t) });
+      expect(again.status.phase).toBe(phase);
+      expect(again.status).toEqual(status);
+    },
+  );
 
   it("keeps revisionHistoryLimit idle ReplicaSets, deleting the oldest", () => {
     const plan = planRollout(observe({ replicaSets: [rs("v1", 4, 3), rs("a", 0, 1), rs("b", 0, 2)] }));

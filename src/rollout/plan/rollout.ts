@@ -24,9 +24,20 @@ function setCondition(conditions: Condition[], next: Omit<Condition, "lastTransi
 
 const without = (conditions: Condition[], type: ConditionType) => conditions.filter((c) => c.type !== type);
 
-/** What counts as progress for the deadline: any of these changing. */
+/** What counts as progress for the deadline: any of these changing, including a step's or a
+ * promotion's analysis starting or ending (background analysis runs beside the steps and is not). */
 const progressMark = (s: RolloutStatus) =>
-  JSON.stringify([s.currentPodHash, s.stableRS, s.currentStepIndex, s.updatedReplicas, s.readyReplicas, s.availableReplicas]);
+  JSON.stringify([
+    s.currentPodHash,
+    s.stableRS,
+    s.currentStepIndex,
+    s.updatedReplicas,
+    s.readyReplicas,
+    s.availableReplicas,
+    ...[s.canary?.currentStepAnalysisRun, s.blueGreen?.prePromotionAnalysisRun, s.blueGreen?.postPromotionAnalysisRun].map(
+      (run) => [run?.name, run?.phase],
+    ),
+  ]);
 
 export function planRollout(o: Observed): Plan {
   const nowIso = o.now.toISOString();
@@ -37,11 +48,12 @@ export function planRollout(o: Observed): Plan {
   let status = plan.status;
   let conditions = without(status.conditions ?? [], "InvalidSpec");
 
-  // The progress deadline: no progress for progressDeadlineSeconds while progressing. Waiting on a
-  // step's or a promotion's analysis is not a stall: the deadline counts from when it ends.
+  // The progress deadline: no progress for progressDeadlineSeconds while progressing. A step's or a
+  // promotion's analysis gets the same deadline from its start, so one that never ends cannot hold
+  // the rollout for ever. Only a change of the mark moves lastUpdateTime: a reconcile that changes
+  // nothing writes nothing, and its own write never wakes it again.
   const progressing = conditions.find((c) => c.type === "Progressing");
-  const analysing = o.analysisRuns.some((r) => r.hash === o.templateHash && r.role !== "background" && !r.terminated);
-  const moved = progressMark(o.status) !== progressMark(status) || !progressing || analysing;
+  const moved = progressMark(o.status) !== progressMark(status) || !progressing;
   const lastProgress = moved ? nowIso : (progressing?.lastUpdateTime ?? nowIso);
   const deadline = ms(lastProgress) + o.spec.progressDeadlineSeconds * 1000;
   // Once exceeded it stays so until something moves.

@@ -9,7 +9,12 @@
 //   502), which would make an HTTP error look like a bad response;
 // - infinities: it reads values with parseFloat, which turns Prometheus's "+Inf" into NaN (no data),
 //   while a latency quantile of +Inf is a broken limit.
+//
+// Every connection goes through the controller's OutboundDoor: the address is checked before the
+// request, the socket opens to a checked address (the door's lookup), no proxy from the
+// environment, no redirects followed.
 import { PrometheusDriver, type QueryResult } from "prometheus-query";
+import { DESTINATION_NOT_ALLOWED, DestinationNotAllowed, type OutboundDoor } from "../../../net/outbound.ts";
 
 export type PrometheusErrorCode =
   | "PROMETHEUS_UNREACHABLE"
@@ -18,7 +23,8 @@ export type PrometheusErrorCode =
   | "PROMETHEUS_BAD_QUERY"
   | "PROMETHEUS_HTTP_ERROR"
   | "PROMETHEUS_BAD_RESPONSE"
-  | "PROMETHEUS_NON_NUMERIC";
+  | "PROMETHEUS_NON_NUMERIC"
+  | typeof DESTINATION_NOT_ALLOWED;
 
 export class PrometheusError extends Error {
   readonly code: PrometheusErrorCode;
@@ -173,12 +179,14 @@ interface RequestState {
 
 function classify(err: unknown, req: RequestState): PrometheusError {
   if (err instanceof PrometheusError) return err;
+  if (err instanceof DestinationNotAllowed) return new PrometheusError(DESTINATION_NOT_ALLOWED, err.message);
   const at = `Prometheus at ${req.address}`;
   if (req.caller?.aborted) return new PrometheusError("PROMETHEUS_ABORTED", `the query to ${at} was cancelled`);
   const thrown = (err ?? {}) as DriverFailure;
   // On a 200 answer that is not Prometheus's JSON, the driver's own error handler catches the
   // client_error it just threw and wraps it as a network error (`original`): unwrap it.
   const failure = thrown.errorType === "network_error" && thrown.original?.errorType ? thrown.original : thrown;
+  if (failure.code === DESTINATION_NOT_ALLOWED) return new PrometheusError(DESTINATION_NOT_ALLOWED, failure.error ?? at);
   if (req.deadline.aborted || failure.errorType === "timeout_error") {
     return new PrometheusError("PROMETHEUS_TIMEOUT", `${at} did not answer within ${req.timeoutMs / 1000}s`);
   }
@@ -206,10 +214,10 @@ function classify(err: unknown, req: RequestState): PrometheusError {
       return new PrometheusError("PROMETHEUS_HTTP_ERROR", `${at} answered HTTP ${status}: ${detail}`, status);
     }
     default:
-      if (req.status !== undefined && req.status >= 400) {
+      if (req.status !== undefined && req.status >= 300) {
         return new PrometheusError(
           "PROMETHEUS_HTTP_ERROR",
-          `${at} answered HTTP ${req.status} without a Prometheus error`,
+          `${at} answered HTTP ${req.status} ${req.status < 400 ? "(redirects are not followed)" : "without a Prometheus error"}`,
           req.status,
         );
       }
@@ -237,9 +245,12 @@ export class PrometheusClient {
   /** The address as messages and metadata show it: without user info. */
   readonly display: string;
 
-  constructor(address: string) {
+  private readonly door: OutboundDoor;
+
+  constructor(address: string, door: OutboundDoor) {
     this.address = address;
     this.display = displayAddress(address);
+    this.door = door;
   }
 
   /** Evaluates `query` at `time`. */
@@ -268,6 +279,7 @@ export class PrometheusClient {
       headers.Authorization = `Bearer ${opts.auth.bearerToken}`;
     }
     try {
+      const { lookup } = this.door.open(this.address);
       const driver = new PrometheusDriver({
         endpoint: this.address,
         headers,
@@ -275,7 +287,7 @@ export class PrometheusClient {
         timeout: timeoutMs,
         requestInterceptor: {
           onFulfilled: (config) => {
-            config.signal = signal;
+            Object.assign(config, { signal, lookup, adapter: "http", proxy: false, maxRedirects: 0 });
             return config;
           },
         },
@@ -286,7 +298,13 @@ export class PrometheusClient {
             return response;
           },
           onRejected: (err) => {
-            req.status = (err as { response?: { status?: number } })?.response?.status;
+            const response = (err as { response?: { status?: number; headers?: Record<string, unknown> } })?.response;
+            req.status = response?.status;
+            const location = response?.headers?.location;
+            // Not followed; one pointing outside the policy is said to be so.
+            if (req.status && req.status < 400 && typeof location === "string" && URL.canParse(location, this.address)) {
+              this.door.open(new URL(location, this.address).toString());
+            }
             throw err;
           },
         },

@@ -1,6 +1,6 @@
 // What the Prometheus-backed providers (prometheus, slo, judge) share: the address, argument
 // substitution, reading results as measured values, and turning every failure into an outcome.
-import { durationMs } from "../../../rollout/plan/durations.ts";
+import { durationMs } from "../../../api/duration.ts";
 import { substitute } from "../../args.ts";
 import type { MeasureContext, MeasuredValue, ProviderOutcome } from "../../types.ts";
 import { type InstantResult, PrometheusClient, PrometheusError } from "./client.ts";
@@ -33,7 +33,7 @@ export function clientFor(address: string | undefined, ctx: MeasureContext): Pro
       "no Prometheus address: set the metric's address or the controller's --prometheus-url (RAMP_PROMETHEUS_URL)",
     );
   }
-  return new PrometheusClient(chosen);
+  return new PrometheusClient(chosen, ctx.outbound);
 }
 
 /** `text` with {{args.NAME}} replaced; `promql` escapes values placed inside PromQL string literals. */

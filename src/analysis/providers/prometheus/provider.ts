@@ -6,6 +6,7 @@
 // concatenated, series by series (ordered by labels; `series` in the metadata says how many); an
 // empty result is no data.
 import type { Metric } from "../../../api/analysis.ts";
+import { SecretAccessError } from "../../../kube/secrets.ts";
 import type { MeasureContext, MetricProvider, ProviderOutcome } from "../../types.ts";
 import { DEFAULT_TIMEOUT_MS, type InstantResult, type PrometheusAuth, type QueryOptions } from "./client.ts";
 import { clientFor, failure, MeasureError, seconds, substituted, valuesOf } from "./measure.ts";
@@ -19,7 +20,9 @@ async function readSecret(ref: SecretRef, ctx: MeasureContext, field: string): P
   try {
     return await ctx.readSecret(ctx.namespace, ref.name, ref.key);
   } catch (err) {
-    throw new MeasureError("SECRET_UNREADABLE", `cannot read ${where}: ${(err as Error).message}`);
+    // Opt-in refusals keep their own code, so the fix (a label) is plain.
+    const code = err instanceof SecretAccessError ? err.code : "SECRET_UNREADABLE";
+    throw new MeasureError(code, `cannot read ${where}: ${(err as Error).message}`);
   }
 }
 

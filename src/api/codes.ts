@@ -1,0 +1,11 @@
+// The catalogue of stable codes Ramp writes where a tenant reads why something could not be done
+// (a measurement's or a gate's Error, a dead-lettered notification). Scripts and alerts match on
+// them, so a code is never renamed; docs/security.md explains each.
+export const CODES = {
+  DESTINATION_NOT_ALLOWED: "the controller's outbound policy refused the URL; nothing was sent",
+  SECRET_NOT_OPTED_IN: "the Secret lacks the ramp.dev/secret-access label for this use; its data was not read",
+  SECRET_NOT_FOUND: "the Secret does not exist in the object's namespace",
+  SECRET_KEY_MISSING: "the Secret has no such key",
+} as const;
+
+export type Code = keyof typeof CODES;
