@@ -1,10 +1,13 @@
 // `ramp controller`: the Rollout controller with its health and metrics server, behind a Lease so
 // that several replicas are safe (only the leader reconciles and writes).
+import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { AnalysisRunController } from "../analysis/controller.ts";
 import { durationFlag } from "../api/duration.ts";
 import { LeaderElector } from "../kube/lease.ts";
+import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "../kube/log.ts";
+import { leaseNamespace, SERVICE_ACCOUNT_NAMESPACE_FILE } from "../kube/pod-defaults.ts";
 import { OutboundDoor, outboundPolicy } from "../net/outbound.ts";
 import { RolloutController } from "../rollout/controller.ts";
 import { ControllerMetrics } from "../server/metrics.ts";
@@ -21,7 +24,7 @@ interface ControllerFlags extends KubeFlags {
   metricsHost: string;
   metricsPort: number;
   leaderElect: boolean;
-  leaderElectionNamespace: string;
+  leaderElectionNamespace?: string;
   leaseDuration: string;
   renewDeadline: string;
   retryPeriod: string;
@@ -30,6 +33,8 @@ interface ControllerFlags extends KubeFlags {
   prometheusUrl?: string;
   notifications: boolean;
   notificationsConfigmap: string;
+  logFormat: LogFormat;
+  logLevel: LogLevel;
   outboundAllow: string[];
   outboundDeny: string[];
   outboundAllowLoopback: boolean;
@@ -57,7 +62,10 @@ export function registerController(program: Command): void {
     .option("--metrics-host <host>", "address of the health and metrics server", "127.0.0.1")
     .option("--metrics-port <port>", "port of the health and metrics server (0: any free one)", int, 8090)
     .option("--no-leader-elect", "reconcile without a Lease (only one replica may run)")
-    .option("--leader-election-namespace <ns>", "namespace of the Lease", process.env.RAMP_NAMESPACE ?? "default")
+    .option(
+      "--leader-election-namespace <ns>",
+      "namespace of the Lease (default: POD_NAMESPACE, RAMP_NAMESPACE, the pod's ServiceAccount namespace, else default)",
+    )
     .option("--lease-duration <d>", "how long a leader's Lease holds without renewal", "15s")
     .option("--renew-deadline <d>", "how long the leader tries to renew before it stops leading", "10s")
     .option("--retry-period <d>", "time between Lease attempts", "2s")
@@ -70,6 +78,12 @@ export function registerController(program: Command): void {
       "ramp-notifications",
     )
     .option("--no-notifications", "send no notifications")
+    .addOption(
+      new Option("--log-format <format>", "text: a readable line per record; json: pino's JSON lines")
+        .choices(LOG_FORMATS)
+        .default("text"),
+    )
+    .addOption(new Option("--log-level <level>", "the least severe records written").choices(LOG_LEVELS).default("info"))
     .option(
       "--outbound-allow <host|CIDR>",
       "gates, notifications and Prometheus may reach only these (repeatable; *.example.com, 10.0.0.0/8); default: any not denied",
@@ -87,8 +101,24 @@ export function registerController(program: Command): void {
     });
 }
 
+function serviceAccountNamespace(): string | undefined {
+  try {
+    return readFileSync(SERVICE_ACCOUNT_NAMESPACE_FILE, "utf8");
+  } catch {
+    return undefined; // not in a pod
+  }
+}
+
 async function runController(flags: ControllerFlags): Promise<void> {
-  const log = (line: string) => console.error(`${new Date().toISOString()} ramp controller: ${line}`);
+  const namespaceOfLease = leaseNamespace({
+    flag: flags.leaderElectionNamespace,
+    env: process.env,
+    serviceAccountNamespace: serviceAccountNamespace(),
+  });
+  const logger = createLogger({ name: "ramp controller", format: flags.logFormat, level: flags.logLevel });
+  // The controllers' own lines are reports of what they did; failures the shell sees are errors.
+  const log = logger.info;
+  logger.debug(`Lease namespace: ${namespaceOfLease}`);
   // The metrics need the controllers' queues and the controllers need the client: wire them by reference.
   let controllers: (RolloutController | AnalysisRunController)[] = [];
   let notify: ReturnType<typeof notifications> | undefined;
@@ -119,7 +149,7 @@ async function runController(flags: ControllerFlags): Promise<void> {
   if (flags.notifications) {
     const [cmNamespace, cmName] = flags.notificationsConfigmap.includes("/")
       ? flags.notificationsConfigmap.split("/", 2)
-      : [flags.leaderElectionNamespace, flags.notificationsConfigmap];
+      : [namespaceOfLease, flags.notificationsConfigmap];
     notify = notifications(client, {
       configMap: { namespace: cmNamespace as string, name: cmName as string },
       ...scope,
@@ -190,7 +220,7 @@ async function runController(flags: ControllerFlags): Promise<void> {
     return;
   }
   elector = new LeaderElector(client, {
-    namespace: flags.leaderElectionNamespace,
+    namespace: namespaceOfLease,
     name: flags.instanceId ? `ramp-controller-${flags.instanceId}` : "ramp-controller",
     identity: flags.identity,
     leaseDurationMs: durationFlag("--lease-duration", flags.leaseDuration),
@@ -205,14 +235,14 @@ async function runController(flags: ControllerFlags): Promise<void> {
         log(`leading as ${flags.identity}`);
         // Informers retry their lists; anything else failing here leaves a leader that does nothing.
         await active.start().catch((err: unknown) => {
-          log(`could not start: ${(err as Error).message}`);
+          logger.error(`could not start: ${(err as Error).message}`);
           process.exit(1);
         });
       },
       // A replica that lost its Lease may hold stale state: exit and start afresh, as controller-runtime does.
       onStoppedLeading: () => {
         if (stopping.signal.aborted) return;
-        log("lost the lease; exiting");
+        logger.error("lost the lease; exiting");
         process.exit(1);
       },
       onNewLeader: (identity) => {

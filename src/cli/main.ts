@@ -1,8 +1,13 @@
 #!/usr/bin/env node
 // The `ramp` command (also `kubectl ramp`). Each command's module is loaded only when that command
 // runs (all of them for help and completion), so `ramp promote` does not pay for the controller's or analysis's imports.
+import { enableCompileCache } from "node:module";
 import { Command } from "commander";
 import { VERSION } from "./version.ts";
+
+// Node keeps the compiled code of the modules loaded below on disk (in the temp folder), so a second
+// run parses none of the bundle's megabytes again: list/get/promote start about twice as fast.
+enableCompileCache();
 
 type Register = (program: Command) => void;
 

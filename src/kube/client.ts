@@ -5,7 +5,10 @@
 import { existsSync } from "node:fs";
 import { request as plainRequest } from "node:http";
 import { request } from "node:https";
+import { homedir } from "node:os";
+import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
+import { configSource } from "./pod-defaults.ts";
 
 export interface KubeObject {
   apiVersion: string;
@@ -95,30 +98,33 @@ export interface KubeClientOptions {
   requestTimeoutMs?: number;
 }
 
-// client-node's loadFromDefault falls back to this when there is no kubeconfig and no in-cluster
-// ServiceAccount; kubectl refuses instead, and so do we.
-const FALLBACK_SERVER = "http://localhost:8080";
+// With no kubeconfig and no pod around it, client-node would try http://localhost:8080; kubectl
+// refuses instead, and so do we.
 const NO_CONFIGURATION =
   "invalid configuration: no configuration has been provided, try setting KUBERNETES_MASTER environment variable";
 
 function loadConfig(opts: KubeClientOptions): KubeConfig {
   const config = new KubeConfig();
-  if (opts.kubeconfig) {
-    if (!existsSync(opts.kubeconfig)) throw new KubeConfigError(`stat ${opts.kubeconfig}: no such file or directory`);
+  const source = configSource({
+    kubeconfigFlag: opts.kubeconfig,
+    env: process.env,
+    homeKubeconfigExists: existsSync(join(homedir(), ".kube", "config")),
+  });
+  if (source.kind === "file") {
+    if (!existsSync(source.path)) throw new KubeConfigError(`stat ${source.path}: no such file or directory`);
     try {
-      config.loadFromFile(opts.kubeconfig);
+      config.loadFromFile(source.path);
     } catch (err) {
-      throw new KubeConfigError(`error loading config file "${opts.kubeconfig}": ${(err as Error).message}`);
+      throw new KubeConfigError(`error loading config file "${source.path}": ${(err as Error).message}`);
     }
-  } else {
+  } else if (source.kind === "default") {
     config.loadFromDefault();
-    if (config.getCurrentContext() === "loaded-context" && config.getCurrentCluster()?.server === FALLBACK_SERVER) {
-      const server = opts.server ?? process.env.KUBERNETES_MASTER;
-      if (!server) {
-        throw new KubeConfigError(NO_CONFIGURATION);
-      }
-      config.loadFromClusterAndUser({ name: "cluster", server, skipTLSVerify: false }, { name: "user" });
-    }
+  } else if (source.kind === "in-cluster") {
+    config.loadFromCluster();
+  } else {
+    const server = opts.server ?? process.env.KUBERNETES_MASTER;
+    if (!server) throw new KubeConfigError(NO_CONFIGURATION);
+    config.loadFromClusterAndUser({ name: "cluster", server, skipTLSVerify: false }, { name: "user" });
   }
   if (opts.context) {
     if (!config.getContextObject(opts.context)) throw new KubeConfigError(`context "${opts.context}" does not exist`);
