@@ -52,13 +52,17 @@ export async function startController(args: string[], launch: ControllerLaunch =
   child.stdout?.on("data", collect);
   child.stderr?.on("data", collect);
   const url = await eventually(
-    "the controller's server",
+    `the controller's server (its output so far below)`,
     async () => {
       if (child.exitCode !== null) throw new Error(`controller exited ${child.exitCode}:\n${output}`);
       return /serving on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
     },
-    20_000,
-  );
+    // Generous: other engineers' tests share the 2 cores.
+    60_000,
+  ).catch((err: unknown) => {
+    child.kill("SIGKILL");
+    throw new Error(`${(err as Error).message}\n${output}`);
+  });
   return {
     child,
     url,

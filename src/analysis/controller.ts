@@ -54,9 +54,9 @@ export class AnalysisRunController {
   constructor(client: KubeClient, opts: AnalysisControllerOptions) {
     this.client = client;
     this.opts = opts;
-    const onListError = (err: unknown) => opts.log?.(`listing failed, retrying: ${(err as Error).message}`);
+    const onError = (err: unknown) => opts.log?.(`list/watch failed, retrying: ${(err as Error).message}`);
     this.runs = new Informer(client, {
-      onListError,
+      onError,
       apiVersion: API_VERSION,
       kind: "AnalysisRun",
       namespace: opts.namespace,
@@ -69,6 +69,10 @@ export class AnalysisRunController {
 
   get synced(): boolean {
     return this.runs.hasSynced;
+  }
+
+  get problems(): string[] {
+    return this.runs.problem ? [this.runs.problem] : [];
   }
 
   get queueDepth(): number {

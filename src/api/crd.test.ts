@@ -4,11 +4,12 @@ import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { allCrds, openApiSchema, toStructural } from "./crd.ts";
-import { renderCrds } from "./crd-files.ts";
+import { CRD_DIRS, renderCrds } from "./crd-files.ts";
 import { KINDS } from "./kinds.ts";
 import { renderReference } from "./reference.ts";
 
 const crdDir = new URL("../../crds/", import.meta.url);
+const repo = new URL("../../", import.meta.url);
 
 /** Every schema node of a CRD, with its path. */
 function* nodes(schema: Record<string, unknown>, path = "$"): Generator<[string, Record<string, unknown>]> {
@@ -21,11 +22,12 @@ function* nodes(schema: Record<string, unknown>, path = "$"): Generator<[string,
 }
 
 describe("crds/", () => {
-  it("matches the zod schemas (run `npm run gen:crds` after changing src/api)", () => {
-    const committed = readdirSync(crdDir).sort();
+  it.each(CRD_DIRS)("%s matches the zod schemas (run `npm run gen:crds` after changing src/api)", (folder) => {
+    const dir = new URL(folder, repo);
+    const committed = readdirSync(dir).sort();
     const rendered = renderCrds();
     expect(committed).toEqual(rendered.map((r) => r.file).sort());
-    for (const { file, text } of rendered) expect(readFileSync(new URL(file, crdDir), "utf8"), file).toBe(text);
+    for (const { file, text } of rendered) expect(readFileSync(new URL(file, dir), "utf8"), `${folder}${file}`).toBe(text);
   });
 
   it.each(readdirSync(crdDir))("%s is structural: no oneOf, anyOf or additionalProperties: false", (file) => {

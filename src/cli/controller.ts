@@ -151,14 +151,22 @@ async function runController(flags: ControllerFlags): Promise<void> {
     get synced() {
       return controllers.every((c) => c.synced);
     },
+    get problems() {
+      return controllers.flatMap((c) => c.problems);
+    },
   };
   let leading = !flags.leaderElect;
   const server = await startServer({
     host: flags.metricsHost,
     port: flags.metricsPort,
     metrics,
-    // A standby is ready to take over; a leader is ready once its caches are filled.
-    ready: () => (leading && !active.synced ? { ready: false, reason: "caches not synced yet" } : { ready: true }),
+    // A standby is ready to take over; a leader is ready once its caches are filled and kept current.
+    ready: () => {
+      if (!leading) return { ready: true };
+      const problems = active.problems;
+      if (problems.length) return { ready: false, reason: problems.join("; ") };
+      return active.synced ? { ready: true } : { ready: false, reason: "caches not synced yet" };
+    },
   });
   log(`serving on ${server.url}`);
 

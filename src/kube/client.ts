@@ -53,6 +53,18 @@ export const isConflict = (err: unknown) => err instanceof KubeError && err.stat
 export const isAlreadyExists = (err: unknown) => err instanceof KubeError && err.reason === "AlreadyExists";
 
 const PARTIAL_METADATA = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
+// Health endpoints (/readyz, /livez) answer plain text; everything else is JSON.
+function parseBody(text: string): Record<string, unknown> {
+  try {
+    return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+  } catch {
+    return { message: text };
+  }
+}
+
+/** The apiserver's Status answer as an error, e.g. 403 Forbidden "... cannot watch resource ...". */
+const statusError = (status: number, parsed: Record<string, unknown>, text: string) =>
+  new KubeError(status, String(parsed.reason ?? status), String(parsed.message ?? (text || `HTTP ${status}`)));
 
 interface ResourceInfo {
   name: string;
@@ -244,22 +256,15 @@ export class KubeClient {
       req.on("error", fail);
       req.end(payload);
     });
-    // Health endpoints (/readyz, /livez) answer plain text; everything else is JSON.
-    let parsed: Record<string, unknown>;
-    try {
-      parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-    } catch {
-      parsed = { message: text };
-    }
-    if (status >= 400) {
-      throw new KubeError(status, String(parsed.reason ?? status), String(parsed.message ?? (text || `HTTP ${status}`)));
-    }
+    const parsed = parseBody(text);
+    if (status >= 400) throw statusError(status, parsed, text);
     return parsed as T;
   }
 
   /** Streams a watch: calls `onEvent` for each event until the server ends the stream or `signal`
-   * aborts. Resolves when the stream ends; rejects on a transport or HTTP error. */
-  async watch(path: string, onEvent: (event: WatchEvent) => void, signal: AbortSignal): Promise<void> {
+   * aborts. Resolves when the stream ends; rejects on a transport or HTTP error (`onOpen` is told
+   * when the server accepted it). */
+  async watch(path: string, onEvent: (event: WatchEvent) => void, signal: AbortSignal, onOpen?: () => void): Promise<void> {
     const url = new URL(path, this.server);
     const idleMs = this.timeoutMs;
     if (idleMs) {
@@ -281,9 +286,10 @@ export class KubeClient {
         if ((res.statusCode ?? 0) >= 400) {
           let text = "";
           res.on("data", (c) => (text += c));
-          res.on("end", () => reject(new KubeError(res.statusCode ?? 0, "WatchFailed", text)));
+          res.on("end", () => reject(statusError(res.statusCode ?? 0, parseBody(text), text)));
           return;
         }
+        onOpen?.();
         let buffer = "";
         res.setEncoding("utf8");
         res.on("data", (chunk: string) => {

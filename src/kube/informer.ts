@@ -11,8 +11,9 @@ export interface InformerOptions<T> {
   namespace?: string;
   labelSelector?: string;
   onChange?: (type: ChangeType, obj: T) => void;
-  /** Told of each failed first list; start() keeps trying. */
-  onListError?: (err: unknown) => void;
+  /** Told of a failed list or watch (a 403 names the verb and the resource), once until it works
+   * again; the informer keeps trying. */
+  onError?: (err: unknown) => void;
   /** Every this long, list again and report every object as MODIFIED, changed or not (client-go's
    * resync): a change a silent watch missed shows up, and time-based decisions are looked at
    * again. Default 5 minutes; 0 turns it off. */
@@ -34,6 +35,7 @@ export class Informer<T extends KubeObject> {
   private readonly abort = new AbortController();
   private version = "";
   private synced = false;
+  private failure: string | undefined;
   private readonly client: KubeClient;
   private readonly opts: InformerOptions<T>;
 
@@ -44,6 +46,17 @@ export class Informer<T extends KubeObject> {
 
   get hasSynced(): boolean {
     return this.synced;
+  }
+
+  /** Why the cache may be stale: the last list or watch failed, until one succeeds again. */
+  get problem(): string | undefined {
+    return this.failure;
+  }
+
+  private failed(err: unknown): void {
+    const message = (err as Error).message;
+    if (message !== this.failure) this.opts.onError?.(err);
+    this.failure = message;
   }
 
   get(key: string): T | undefined {
@@ -79,7 +92,7 @@ export class Informer<T extends KubeObject> {
         break;
       } catch (err) {
         if (this.abort.signal.aborted) return;
-        this.opts.onListError?.(err);
+        this.failed(err);
         await sleep(backoff);
       }
     }
@@ -136,6 +149,7 @@ export class Informer<T extends KubeObject> {
       }
     }
     this.version = list.metadata.resourceVersion;
+    this.failure = undefined;
   }
 
   private handle(event: WatchEvent): "gone" | undefined {
@@ -170,12 +184,17 @@ export class Informer<T extends KubeObject> {
             gone ||= this.handle(e) === "gone";
           },
           this.abort.signal,
+          () => {
+            this.failure = undefined;
+          },
         );
         if (gone) await this.relist();
         backoff = 100;
       } catch (err) {
         if (this.abort.signal.aborted) return;
-        if ((err as { status?: number }).status === 410) await this.relist().catch(() => {});
+        // 410 Gone: the resourceVersion expired, as it does; anything else is worth telling.
+        if ((err as { status?: number }).status === 410) await this.relist().catch((e: unknown) => this.failed(e));
+        else this.failed(err);
         await sleep(backoff);
         backoff = Math.min(backoff * 2, 10_000);
       }

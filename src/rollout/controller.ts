@@ -91,7 +91,7 @@ export class RolloutController {
   constructor(client: KubeClient, opts: RolloutControllerOptions) {
     this.client = client;
     this.opts = opts;
-    const onListError = (err: unknown) => opts.log?.(`listing failed, retrying: ${(err as Error).message}`);
+    const onError = (err: unknown) => opts.log?.(`list/watch failed, retrying: ${(err as Error).message}`);
     const ns = opts.namespace;
     const enqueueOwner = (obj: ReplicaSetObject | AnalysisRunObject) => {
       const owner = controllerOf(obj);
@@ -100,7 +100,7 @@ export class RolloutController {
         this.enqueueWhere(obj.metadata.namespace, (r) => this.adopts(r, obj as ReplicaSetObject));
     };
     this.rollouts = new Informer(client, {
-      onListError,
+      onError,
       apiVersion: API_VERSION,
       kind: "Rollout",
       namespace: ns,
@@ -111,7 +111,7 @@ export class RolloutController {
       },
     });
     this.replicaSets = new Informer(client, {
-      onListError,
+      onError,
       apiVersion: "apps/v1",
       kind: "ReplicaSet",
       namespace: ns,
@@ -119,7 +119,7 @@ export class RolloutController {
       onChange: (_t, obj) => enqueueOwner(obj),
     });
     this.analysisRuns = new Informer(client, {
-      onListError,
+      onError,
       apiVersion: API_VERSION,
       kind: "AnalysisRun",
       namespace: ns,
@@ -127,7 +127,7 @@ export class RolloutController {
       onChange: (_t, obj) => enqueueOwner(obj),
     });
     this.services = new Informer(client, {
-      onListError,
+      onError,
       apiVersion: "v1",
       kind: "Service",
       namespace: ns,
@@ -135,7 +135,7 @@ export class RolloutController {
         this.enqueueWhere(svc.metadata.namespace, (r) => serviceNames(specOf(r)).includes(svc.metadata.name)),
     });
     this.deployments = new Informer(client, {
-      onListError,
+      onError,
       apiVersion: "apps/v1",
       kind: "Deployment",
       namespace: ns,
@@ -144,14 +144,14 @@ export class RolloutController {
     const onTemplate = (namespace: string | undefined, name: string) =>
       this.enqueueWhere(namespace, (r) => templateRefs(specOf(r)).some((t) => t.templateName === name));
     this.templates = new Informer(client, {
-      onListError,
+      onError,
       apiVersion: API_VERSION,
       kind: "AnalysisTemplate",
       namespace: ns,
       onChange: (_t, t) => onTemplate(t.metadata.namespace, t.metadata.name),
     });
     this.clusterTemplates = new Informer(client, {
-      onListError,
+      onError,
       apiVersion: API_VERSION,
       kind: "ClusterAnalysisTemplate",
       onChange: (_t, t) => onTemplate(undefined, t.metadata.name),
@@ -173,6 +173,11 @@ export class RolloutController {
   /** Ready once every cache is filled. */
   get synced(): boolean {
     return this.started && this.informers.every((i) => i.hasSynced);
+  }
+
+  /** Why a cache cannot be kept current (e.g. a list or watch refused), for readiness. */
+  get problems(): string[] {
+    return this.informers.flatMap((i) => i.problem ?? []);
   }
 
   get queueDepth(): number {

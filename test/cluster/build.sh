@@ -12,19 +12,25 @@
 #                          + symlinks etcd, kwok, kwokctl into the folders below
 #     etcd/<etcd-version>/ etcd
 #     kwok/<kwok-version>/ kwok kwokctl
+#     helm/<helm-version>/ helm             (only with `helm`: the chart's tests and gen:deploy)
 #
 # Binaries that already exist are skipped (a warm run does no Go work at all).
 # Each binary is written under a temporary name and renamed into place, so an
 # interrupted build never leaves a broken binary behind.
 #
-# Usage: test/cluster/build.sh [--print-dir]
+# Usage: test/cluster/build.sh [--print-dir | helm]
 #   --print-dir  print the k8s/<k8s-version> folder and exit (builds nothing)
-# The last line printed on success is that folder.
+#   helm         build only helm (HELM_VERSION below) and print the path of its binary
+# The last line printed on success is that folder (with `helm`: the helm binary).
 # Env: RAMP_CACHE_DIR (cache root), RAMP_BUILD_JOBS (go build -p, default nproc).
 set -euo pipefail
 
 KWOK_VERSION=v0.8.0
-MIN_GO_MINOR=26 # k8s.io/kubernetes v1.36, etcd v3.6.16 and kwok v0.8.0 all say `go 1.26.0`
+# The newest helm v3 on the module proxy (`go list -m -versions helm.sh/helm/v3`); its go.mod has no
+# replace directives, so `go install pkg@version` builds it with its own go.sum.
+HELM_VERSION=v3.22.0
+HELM_CLIENT_GO=v0.37.0 # k8s.io/client-go in helm's go.mod: the Kubernetes version helm assumes offline
+MIN_GO_MINOR=26 # k8s.io/kubernetes v1.36, etcd v3.6.16, kwok v0.8.0 and helm v3.22 all say `go 1.26.0`
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
@@ -44,11 +50,13 @@ cache_root="${RAMP_CACHE_DIR:-$HOME/.cache/ramp}"
 k8s_dir="$cache_root/k8s/$K8S_VERSION"
 etcd_dir="$cache_root/etcd/$ETCD_VERSION"
 kwok_dir="$cache_root/kwok/$KWOK_VERSION"
+helm_dir="$cache_root/helm/$HELM_VERSION"
 
 case "${1:-}" in
   --print-dir) echo "$k8s_dir"; exit 0 ;;
+  helm) [[ -x "$helm_dir/helm" ]] && { echo "$helm_dir/helm"; exit 0; } ;;
   "") ;;
-  *) echo "usage: $0 [--print-dir]" >&2; exit 64 ;;
+  *) echo "usage: $0 [--print-dir | helm]" >&2; exit 64 ;;
 esac
 
 # --- Go toolchain check --------------------------------------------------------
@@ -108,6 +116,26 @@ link() {
 }
 
 started=$SECONDS
+
+# --- helm (on its own) --------------------------------------------------------------
+if [[ "${1:-}" == helm ]]; then
+  echo "build.sh: building helm $HELM_VERSION" >&2
+  new_tmp "$helm_dir"
+  # Stamped as helm's Makefile does: its version, and the Kubernetes version of its client-go (+1
+  # major, as there) for `helm template` and `helm lint` without a cluster.
+  [[ "$HELM_CLIENT_GO" =~ ^v0\.([0-9]+)\. ]]
+  ldflags=(-s -w "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
+    "-X helm.sh/helm/v3/internal/version.metadata=" "-X helm.sh/helm/v3/internal/version.gitTreeState=clean")
+  for pkg in helm.sh/helm/v3/pkg/lint/rules helm.sh/helm/v3/pkg/chartutil; do
+    ldflags+=("-X $pkg.k8sVersionMajor=1" "-X $pkg.k8sVersionMinor=${BASH_REMATCH[1]}")
+  done
+  (cd "$here" && GOBIN="$tmp" go install "${common_flags[@]}" -ldflags="${ldflags[*]}" \
+    "helm.sh/helm/v3/cmd/helm@$HELM_VERSION")
+  mv -f "$tmp/helm" "$helm_dir/helm"
+  echo "build.sh: done in $((SECONDS - started))s" >&2
+  echo "$helm_dir/helm"
+  exit 0
+fi
 
 # --- Kubernetes ------------------------------------------------------------------
 mapfile -t todo < <(missing "$k8s_dir" kube-apiserver kube-controller-manager kube-scheduler)
