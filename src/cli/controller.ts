@@ -10,7 +10,7 @@ import { RolloutController } from "../rollout/controller.ts";
 import { ControllerMetrics } from "../server/metrics.ts";
 import { startServer } from "../server/server.ts";
 import { notifications } from "../webhooks/notifier.ts";
-import { type KubeFlags, kubeClient, kubeOptions } from "./kube-options.ts";
+import { DEFAULT_REQUEST_TIMEOUT, type KubeFlags, kubeClient, kubeOptions } from "./kube-options.ts";
 import { VERSION } from "./version.ts";
 
 interface ControllerFlags extends KubeFlags {
@@ -97,12 +97,17 @@ async function runController(flags: ControllerFlags): Promise<void> {
     version: VERSION,
     notificationsPending: () => notify?.dispatcher.pendingCount ?? 0,
   });
-  const client = kubeClient(flags, {
-    fieldManager: "ramp-controller",
-    qps: flags.qps,
-    burst: flags.burst,
-    onResponse: (verb, code) => metrics.apiRequest(verb, code),
-  });
+  const client = kubeClient(
+    flags,
+    {
+      fieldManager: "ramp-controller",
+      qps: flags.qps,
+      burst: flags.burst,
+      onResponse: (verb, code) => metrics.apiRequest(verb, code),
+    },
+    // A hung apiserver connection must fail and be retried, not stall a reconcile or a watch for ever.
+    DEFAULT_REQUEST_TIMEOUT,
+  );
   const outbound = new OutboundDoor(
     await outboundPolicy(
       { allow: flags.outboundAllow, deny: flags.outboundDeny, allowLoopback: flags.outboundAllowLoopback },
