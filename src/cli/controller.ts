@@ -120,6 +120,7 @@ async function runController(flags: ControllerFlags): Promise<void> {
     ...(flags.instanceId ? { instanceId: flags.instanceId } : {}),
     workers: flags.workers,
     log,
+    onWatchFailure: (kind: string) => metrics.watchFailure(kind),
   };
   if (flags.notifications) {
     const [cmNamespace, cmName] = flags.notificationsConfigmap.includes("/")
