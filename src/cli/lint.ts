@@ -4,7 +4,7 @@ import { readdirSync, readFileSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, type Pair, parseDocument, Scalar, type YAMLMap } from "yaml";
-import { ConditionError, compileCondition } from "../analysis/conditions.ts";
+import { compileCondition } from "../analysis/conditions.ts";
 import { type FieldPath, formatPath, type Problem, validateObject } from "../api/validate.ts";
 import { yaml11Difference } from "./yaml11.ts";
 
@@ -176,13 +176,8 @@ function conditionProblems(kind: string, doc: unknown): Problem[] {
     (["successCondition", "failureCondition"] as const).flatMap((field): Problem[] => {
       const text = (metric as Record<string, unknown> | null)?.[field];
       if (typeof text !== "string") return [];
-      try {
-        compileCondition(text);
-        return [];
-      } catch (err) {
-        const message = err instanceof ConditionError ? err.message : `does not compile: ${(err as Error).message}`;
-        return [{ path: ["spec", "metrics", i, field], message }];
-      }
+      const compiled = compileCondition(text);
+      return compiled.ok ? [] : [{ path: ["spec", "metrics", i, field], message: compiled.message }];
     }),
   );
 }

@@ -55,6 +55,7 @@ export const isConflict = (err: unknown) => err instanceof KubeError && err.stat
 export const isAlreadyExists = (err: unknown) => err instanceof KubeError && err.reason === "AlreadyExists";
 
 const PARTIAL_METADATA = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
+
 // Health endpoints (/readyz, /livez) answer plain text; everything else is JSON.
 function parseBody(text: string): Record<string, unknown> {
   try {

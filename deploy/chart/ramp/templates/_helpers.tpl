@@ -80,6 +80,9 @@ docs/install.md names the code behind each rule; test/rbac.test.ts removes each 
 - apiGroups: [gateway.networking.k8s.io]
   resources: [httproutes]
   verbs: [get, update]
+- apiGroups: [gateway.networking.k8s.io]
+  resources: [referencegrants]
+  verbs: [list]
 {{- end }}
 {{- if .Values.routers.istio }}
 - apiGroups: [networking.istio.io]
