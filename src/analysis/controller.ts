@@ -39,6 +39,8 @@ export interface AnalysisControllerOptions {
   outbound: OutboundDoor;
   now?: () => Date;
   log?: (line: string) => void;
+  /** Told of each failed watch, by kind (counted as ramp_watch_failures_total). */
+  onWatchFailure?: (kind: string) => void;
 }
 
 /** A run whose arguments cannot be resolved cannot measure anything: it ends in Error, saying why. */
@@ -54,9 +56,12 @@ export class AnalysisRunController {
   constructor(client: KubeClient, opts: AnalysisControllerOptions) {
     this.client = client;
     this.opts = opts;
-    const onError = (err: unknown) => opts.log?.(`list/watch failed, retrying: ${(err as Error).message}`);
+    const failed = {
+      onError: (err: unknown) => opts.log?.(`list/watch failed, retrying: ${(err as Error).message}`),
+      ...(opts.onWatchFailure ? { onWatchFailure: opts.onWatchFailure } : {}),
+    };
     this.runs = new Informer(client, {
-      onError,
+      ...failed,
       apiVersion: API_VERSION,
       kind: "AnalysisRun",
       namespace: opts.namespace,

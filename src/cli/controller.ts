@@ -13,7 +13,7 @@ import { RolloutController } from "../rollout/controller.ts";
 import { ControllerMetrics } from "../server/metrics.ts";
 import { startServer } from "../server/server.ts";
 import { notifications } from "../webhooks/notifier.ts";
-import { type KubeFlags, kubeClient, kubeOptions } from "./kube-options.ts";
+import { DEFAULT_REQUEST_TIMEOUT, type KubeFlags, kubeClient, kubeOptions } from "./kube-options.ts";
 import { VERSION } from "./version.ts";
 
 interface ControllerFlags extends KubeFlags {
@@ -127,12 +127,17 @@ async function runController(flags: ControllerFlags): Promise<void> {
     version: VERSION,
     notificationsPending: () => notify?.dispatcher.pendingCount ?? 0,
   });
-  const client = kubeClient(flags, {
-    fieldManager: "ramp-controller",
-    qps: flags.qps,
-    burst: flags.burst,
-    onResponse: (verb, code) => metrics.apiRequest(verb, code),
-  });
+  const client = kubeClient(
+    flags,
+    {
+      fieldManager: "ramp-controller",
+      qps: flags.qps,
+      burst: flags.burst,
+      onResponse: (verb, code) => metrics.apiRequest(verb, code),
+    },
+    // A hung apiserver connection must fail and be retried, not stall a reconcile or a watch for ever.
+    DEFAULT_REQUEST_TIMEOUT,
+  );
   const outbound = new OutboundDoor(
     await outboundPolicy(
       { allow: flags.outboundAllow, deny: flags.outboundDeny, allowLoopback: flags.outboundAllowLoopback },
@@ -145,6 +150,7 @@ async function runController(flags: ControllerFlags): Promise<void> {
     ...(flags.instanceId ? { instanceId: flags.instanceId } : {}),
     workers: flags.workers,
     log,
+    onWatchFailure: (kind: string) => metrics.watchFailure(kind),
   };
   if (flags.notifications) {
     const [cmNamespace, cmName] = flags.notificationsConfigmap.includes("/")

@@ -89,7 +89,7 @@ export function kubeOptions(
     .addOption(new Option("--as-group <group>", "act as this group (repeatable; with --as)").argParser(collect))
     .option(
       "--request-timeout <duration>",
-      `give up on an API call unanswered this long: 0 (no limit), 30s, 1m (default: ${DEFAULT_REQUEST_TIMEOUT} for commands, none for the controller)`,
+      `give up on an API call unanswered this long: 0 (no limit), 30s, 1m (default: ${DEFAULT_REQUEST_TIMEOUT})`,
     )
     .addOption(new Option("-v, --v <level>", "log level; 6 logs each API request to stderr").argParser(verbosity));
 }

@@ -7,8 +7,10 @@ import { request as plainRequest } from "node:http";
 import { request } from "node:https";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { KubeConfig } from "@kubernetes/client-node";
 import { configSource } from "./pod-defaults.ts";
+import { retryDelayMs } from "./retry-after.ts";
 
 export interface KubeObject {
   apiVersion: string;
@@ -240,6 +242,26 @@ export class KubeClient {
     const payload = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
     if (payload !== undefined) Object.assign(opts.headers ?? {}, { "content-type": contentType });
     const send = url.protocol === "https:" ? request : plainRequest;
+    const deadline = this.timeoutMs ? Date.now() + this.timeoutMs : Number.POSITIVE_INFINITY;
+    for (let retries = 0; ; retries++) {
+      const { status, text, retryAfter } = await this.send(send, method, url, opts, payload);
+      const wait = retryDelayMs(status, retryAfter, retries, deadline - Date.now());
+      if (wait === undefined) {
+        const parsed = parseBody(text);
+        if (status >= 400) throw statusError(status, parsed, text);
+        return parsed as T;
+      }
+      await sleep(wait);
+    }
+  }
+
+  private async send(
+    send: typeof request,
+    method: string,
+    url: URL,
+    opts: Parameters<typeof request>[1],
+    payload: string | undefined,
+  ): Promise<{ status: number; text: string; retryAfter: string | undefined }> {
     await this.limiter?.take();
     const started = Date.now();
     let reported = false;
@@ -247,7 +269,7 @@ export class KubeClient {
       if (!reported) this.onResponse?.(method, code, { url, ms: Date.now() - started });
       reported = true;
     };
-    const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+    return new Promise((resolve, reject) => {
       const fail = (err: Error) => {
         answered(0);
         reject(opts.signal?.aborted ? new KubeTimeoutError(method, url, this.timeoutMs ?? 0) : err);
@@ -258,14 +280,12 @@ export class KubeClient {
         let text = "";
         res.setEncoding("utf8");
         res.on("data", (c) => (text += c));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+        const retryAfter = res.headers["retry-after"];
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, text, retryAfter }));
       });
       req.on("error", fail);
       req.end(payload);
     });
-    const parsed = parseBody(text);
-    if (status >= 400) throw statusError(status, parsed, text);
-    return parsed as T;
   }
 
   /** Streams a watch: calls `onEvent` for each event until the server ends the stream or `signal`

@@ -14,6 +14,8 @@ export interface InformerOptions<T> {
   /** Told of a failed list or watch (a 403 names the verb and the resource), once until it works
    * again; the informer keeps trying. */
   onError?: (err: unknown) => void;
+  /** Told of every watch that failed and is restarted (each time, unlike onError), e.g. to count them. */
+  onWatchFailure?: (kind: string) => void;
   /** Every this long, list again and report every object as MODIFIED, changed or not (client-go's
    * resync): a change a silent watch missed shows up, and time-based decisions are looked at
    * again. Default 5 minutes; 0 turns it off. */
@@ -195,6 +197,7 @@ export class Informer<T extends KubeObject> {
         // 410 Gone: the resourceVersion expired, as it does; anything else is worth telling.
         if ((err as { status?: number }).status === 410) await this.relist().catch((e: unknown) => this.failed(e));
         else this.failed(err);
+        this.opts.onWatchFailure?.(this.opts.kind);
         await sleep(backoff);
         backoff = Math.min(backoff * 2, 10_000);
       }

@@ -55,6 +55,8 @@ export interface RolloutControllerOptions {
   outbound: OutboundDoor;
   now?: () => Date;
   log?: (line: string) => void;
+  /** Told of each failed watch, by kind (counted as ramp_watch_failures_total). */
+  onWatchFailure?: (kind: string) => void;
 }
 
 type EventAction = Extract<Action, { type: "event" }>;
@@ -91,7 +93,10 @@ export class RolloutController {
   constructor(client: KubeClient, opts: RolloutControllerOptions) {
     this.client = client;
     this.opts = opts;
-    const onError = (err: unknown) => opts.log?.(`list/watch failed, retrying: ${(err as Error).message}`);
+    const failed = {
+      onError: (err: unknown) => opts.log?.(`list/watch failed, retrying: ${(err as Error).message}`),
+      ...(opts.onWatchFailure ? { onWatchFailure: opts.onWatchFailure } : {}),
+    };
     const ns = opts.namespace;
     const enqueueOwner = (obj: ReplicaSetObject | AnalysisRunObject) => {
       const owner = controllerOf(obj);
@@ -100,7 +105,7 @@ export class RolloutController {
         this.enqueueWhere(obj.metadata.namespace, (r) => this.adopts(r, obj as ReplicaSetObject));
     };
     this.rollouts = new Informer(client, {
-      onError,
+      ...failed,
       apiVersion: API_VERSION,
       kind: "Rollout",
       namespace: ns,
@@ -111,7 +116,7 @@ export class RolloutController {
       },
     });
     this.replicaSets = new Informer(client, {
-      onError,
+      ...failed,
       apiVersion: "apps/v1",
       kind: "ReplicaSet",
       namespace: ns,
@@ -119,7 +124,7 @@ export class RolloutController {
       onChange: (_t, obj) => enqueueOwner(obj),
     });
     this.analysisRuns = new Informer(client, {
-      onError,
+      ...failed,
       apiVersion: API_VERSION,
       kind: "AnalysisRun",
       namespace: ns,
@@ -127,7 +132,7 @@ export class RolloutController {
       onChange: (_t, obj) => enqueueOwner(obj),
     });
     this.services = new Informer(client, {
-      onError,
+      ...failed,
       apiVersion: "v1",
       kind: "Service",
       namespace: ns,
@@ -135,7 +140,7 @@ export class RolloutController {
         this.enqueueWhere(svc.metadata.namespace, (r) => serviceNames(specOf(r)).includes(svc.metadata.name)),
     });
     this.deployments = new Informer(client, {
-      onError,
+      ...failed,
       apiVersion: "apps/v1",
       kind: "Deployment",
       namespace: ns,
@@ -144,14 +149,14 @@ export class RolloutController {
     const onTemplate = (namespace: string | undefined, name: string) =>
       this.enqueueWhere(namespace, (r) => templateRefs(specOf(r)).some((t) => t.templateName === name));
     this.templates = new Informer(client, {
-      onError,
+      ...failed,
       apiVersion: API_VERSION,
       kind: "AnalysisTemplate",
       namespace: ns,
       onChange: (_t, t) => onTemplate(t.metadata.namespace, t.metadata.name),
     });
     this.clusterTemplates = new Informer(client, {
-      onError,
+      ...failed,
       apiVersion: API_VERSION,
       kind: "ClusterAnalysisTemplate",
       onChange: (_t, t) => onTemplate(undefined, t.metadata.name),

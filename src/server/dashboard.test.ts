@@ -36,6 +36,7 @@ async function exposedSeries(): Promise<Map<string, Set<string>>> {
   const metrics = new ControllerMetrics({ queueDepth: () => 1, version: "test" });
   metrics.reconciled("done", 0.01);
   metrics.apiRequest("GET", 200);
+  metrics.watchFailure("Rollout");
   metrics.rollout("prod", "web", {
     phase: "Healthy",
     strategy: "canary",

@@ -131,6 +131,17 @@ describe("ControllerMetrics", () => {
     ]);
   });
 
+  it("counts watch failures by resource", async () => {
+    const metrics = new ControllerMetrics({ queueDepth: () => 0 });
+    metrics.watchFailure("Rollout");
+    metrics.watchFailure("Rollout");
+    metrics.watchFailure("ReplicaSet");
+    expect(await samples(metrics, "ramp_watch_failures_total")).toEqual([
+      { labels: { resource: "Rollout" }, value: 2 },
+      { labels: { resource: "ReplicaSet" }, value: 1 },
+    ]);
+  });
+
   it("reads the queue depth at scrape time", async () => {
     let depth = 3;
     const metrics = new ControllerMetrics({ queueDepth: () => depth });

@@ -49,6 +49,7 @@ export class ControllerMetrics implements ControllerObserver {
   private readonly reconcileDuration: Histogram;
   private readonly reconcileErrors: Counter;
   private readonly apiRequests: Counter<"verb" | "code">;
+  private readonly watchFailures: Counter<"resource">;
   private readonly rolloutInfo: Gauge<"namespace" | "name" | "strategy" | "phase">;
   private readonly rolloutStep: Gauge<"namespace" | "name">;
   private readonly canaryWeight: Gauge<"namespace" | "name">;
@@ -69,6 +70,13 @@ export class ControllerMetrics implements ControllerObserver {
     });
     // Zero from the start, so rate() works before the first reconcile of each outcome.
     for (const outcome of OUTCOMES) this.reconciles.inc({ outcome }, 0);
+    // Labelled by the kinds the controller itself watches: a fixed, small set.
+    this.watchFailures = new Counter({
+      name: "ramp_watch_failures_total",
+      help: "Watches that failed (refused, dropped, silent past the request timeout) and were restarted.",
+      labelNames: ["resource"],
+      registers,
+    });
     this.reconcileDuration = new Histogram({
       name: "ramp_reconcile_duration_seconds",
       help: "Time taken by one Rollout reconcile.",
@@ -198,6 +206,10 @@ export class ControllerMetrics implements ControllerObserver {
 
   notificationDeadLettered(destination: string): void {
     this.notificationsDeadLettered.inc({ destination });
+  }
+
+  watchFailure(kind: string): void {
+    this.watchFailures.inc({ resource: kind });
   }
 
   apiRequest(verb: string, code: number): void {
