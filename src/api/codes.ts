@@ -9,3 +9,13 @@ export const CODES = {
 } as const;
 
 export type Code = keyof typeof CODES;
+
+/** An error that carries a stable code, so callers turn it into data (a measurement, a condition)
+ * by its code rather than by its message; each subclass names the codes it may carry. */
+export class CodedError<C extends string = string> extends Error {
+  readonly code: C;
+  constructor(code: C, message: string) {
+    super(message);
+    this.code = code;
+  }
+}

@@ -2,7 +2,7 @@
 // ramp.dev/secret-access naming the use (analysis, notifications). Its metadata is read first, as
 // PartialObjectMetadata, so a Secret that has not opted in never sends its data to the controller.
 // `get` on Secrets is all the RBAC this needs: no list, no watch.
-import type { Code } from "../api/codes.ts";
+import { type Code, CodedError } from "../api/codes.ts";
 import { isNotFound, type KubeClient, type KubeObject } from "./client.ts";
 
 export const SECRET_ACCESS_LABEL = "ramp.dev/secret-access";
@@ -10,13 +10,8 @@ export type SecretUse = "analysis" | "notifications";
 
 export type SecretErrorCode = Extract<Code, "SECRET_NOT_FOUND" | "SECRET_NOT_OPTED_IN" | "SECRET_KEY_MISSING">;
 
-export class SecretAccessError extends Error {
-  readonly code: SecretErrorCode;
-  constructor(code: SecretErrorCode, message: string) {
-    super(message);
-    this.name = "SecretAccessError";
-    this.code = code;
-  }
+export class SecretAccessError extends CodedError<SecretErrorCode> {
+  override name = "SecretAccessError";
 }
 
 /** The label's value: one use, or several separated by commas (`analysis,notifications`). */

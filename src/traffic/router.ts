@@ -1,6 +1,7 @@
 // The seam between the Rollout controller and the routers a cluster already has. The planner says
 // what should be routed (DesiredTraffic); a router makes it so, idempotently, keeping fields that
 // other writers own. Adding a router touches its own folder and one line of registry.ts.
+import { CodedError } from "../api/codes.ts";
 import type { CanaryStep, RolloutSpec } from "../api/rollout.ts";
 import type { KubeClient } from "../kube/client.ts";
 
@@ -64,11 +65,6 @@ export type RouterErrorCode =
   | "CONFLICT"
   | "NOT_GRANTED";
 
-export class RouterError extends Error {
-  readonly code: RouterErrorCode;
-  constructor(code: RouterErrorCode, message: string) {
-    super(message);
-    this.name = "RouterError";
-    this.code = code;
-  }
+export class RouterError extends CodedError<RouterErrorCode> {
+  override name = "RouterError";
 }

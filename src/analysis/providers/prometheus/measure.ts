@@ -1,18 +1,14 @@
 // What the Prometheus-backed providers (prometheus, slo, judge) share: the address, argument
 // substitution, reading results as measured values, and turning every failure into an outcome.
+import { CodedError } from "../../../api/codes.ts";
 import { durationMs } from "../../../api/duration.ts";
 import { substitute } from "../../args.ts";
 import type { MeasureContext, MeasuredValue, ProviderOutcome } from "../../types.ts";
 import { type InstantResult, PrometheusClient, PrometheusError } from "./client.ts";
 
 /** A failure before or after the query (no address, a bad argument, an unreadable Secret). */
-export class MeasureError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = "MeasureError";
-    this.code = code;
-  }
+export class MeasureError extends CodedError {
+  override name = "MeasureError";
 }
 
 /** The failed outcome for anything a provider caught; `metadata` says what was being measured. */
