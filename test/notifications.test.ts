@@ -464,9 +464,9 @@ describe("notifications", () => {
     );
     expect(dead.map((x) => x.involvedObject?.name).sort()).toEqual(["h1", "h2", "h3"]);
     expect(dead[0]?.message).toMatch(
-      /notification "updated" \(key [0-9a-f]{32}\) to webhook:hang dropped after 2 attempts; last: no answer within 10s/,
+      /^DELIVERY_FAILED: notification "updated" \(key [0-9a-f]{32}\) to webhook:hang dropped after 2 attempts; last: no answer within 10s/,
     );
-    expect(await metric(controller, /ramp_notifications_dead_lettered_total\{destination="webhook:hang"\} (\d+)/)).toBe(3);
+    expect(await metric(controller, /ramp_notifications_dead_letter_total\{destination="webhook:hang",reason="DELIVERY_FAILED"\} (\d+)/)).toBe(3);
     expect(hang.received).toHaveLength(6);
   }, 180_000);
 });

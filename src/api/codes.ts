@@ -6,6 +6,11 @@ export const CODES = {
   SECRET_NOT_OPTED_IN: "the Secret lacks the ramp.dev/secret-access label for this use; its data was not read",
   SECRET_NOT_FOUND: "the Secret does not exist in the object's namespace",
   SECRET_KEY_MISSING: "the Secret has no such key",
+  // Why a notification was dead-lettered (the label of ramp_notifications_dead_letter_total).
+  DELIVERY_FAILED: "the receiver did not take the notification within delivery.maxAttempts attempts",
+  OUTBOX_FULL: "the namespace's outbox holds delivery.maxPending deliveries or 800,000 bytes; the notification did not fit",
+  OUTBOX_WRITE_FAILED:
+    "the namespace's outbox ConfigMap could not be written within the bounded retries (or before the controller stopped)",
 } as const;
 
 export type Code = keyof typeof CODES;

@@ -126,6 +126,7 @@ async function runController(flags: ControllerFlags): Promise<void> {
     queueDepth: () => controllers.reduce((sum, c) => sum + c.queueDepth, 0),
     version: VERSION,
     notificationsPending: () => notify?.dispatcher.pendingCount ?? 0,
+    notificationsUnwritten: () => notify?.notifier.unwrittenCount ?? 0,
   });
   const client = kubeClient(
     flags,
@@ -182,6 +183,7 @@ async function runController(flags: ControllerFlags): Promise<void> {
     },
     stop: async () => {
       await Promise.all(controllers.map((c) => c.stop()));
+      await notify?.notifier.stop();
       await notify?.dispatcher.stop();
     },
     get synced() {

@@ -37,6 +37,7 @@ async function exposedSeries(): Promise<Map<string, Set<string>>> {
   metrics.reconciled("done", 0.01);
   metrics.apiRequest("GET", 200);
   metrics.watchFailure("Rollout");
+  metrics.notificationDeadLettered("webhook:oncall", "DELIVERY_FAILED");
   metrics.rollout("prod", "web", {
     phase: "Healthy",
     strategy: "canary",

@@ -2,6 +2,7 @@
 // one), so tests and several controllers in one process don't collide. Per-rollout series are
 // removed when a Rollout changes phase or goes away, so label sets stay bounded by the live Rollouts.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { Code } from "../api/codes.ts";
 import type { ControllerObserver, ReconcileOutcome, RolloutGauge } from "../rollout/observer.ts";
 
 export interface ControllerMetricsOptions {
@@ -11,6 +12,8 @@ export interface ControllerMetricsOptions {
   version?: string;
   /** Notification deliveries waiting in the outboxes; read at each scrape. */
   notificationsPending?: () => number;
+  /** Notification deliveries held in memory while their outbox write is retried; read at each scrape. */
+  notificationsUnwritten?: () => number;
 }
 
 const OUTCOMES: ReconcileOutcome[] = ["done", "requeue", "error"];
@@ -56,7 +59,7 @@ export class ControllerMetrics implements ControllerObserver {
   private readonly rolloutReplicas: Gauge<"namespace" | "name" | "kind">;
   private readonly notificationsDelivered: Counter<"destination">;
   private readonly notificationAttemptsFailed: Counter<"destination">;
-  private readonly notificationsDeadLettered: Counter<"destination">;
+  private readonly notificationsDeadLettered: Counter<"destination" | "reason">;
   /** The ramp_rollout_info labels shown for each `namespace/name`, to remove them when they change. */
   private readonly infoShown = new Map<string, { namespace: string; name: string; strategy: string; phase: string }>();
 
@@ -140,9 +143,9 @@ export class ControllerMetrics implements ControllerObserver {
       registers,
     });
     this.notificationsDeadLettered = new Counter({
-      name: "ramp_notifications_dead_lettered_total",
-      help: "Notifications given up on (attempts exhausted or the outbox full), by destination.",
-      labelNames: ["destination"],
+      name: "ramp_notifications_dead_letter_total",
+      help: "Notifications given up on, by destination and reason (a code of the catalogue: DELIVERY_FAILED, OUTBOX_FULL, OUTBOX_WRITE_FAILED, DESTINATION_NOT_ALLOWED, SECRET_NOT_OPTED_IN).",
+      labelNames: ["destination", "reason"],
       registers,
     });
     new Gauge({
@@ -151,6 +154,14 @@ export class ControllerMetrics implements ControllerObserver {
       registers,
       collect() {
         this.set(opts.notificationsPending?.() ?? 0);
+      },
+    });
+    new Gauge({
+      name: "ramp_notifications_unwritten",
+      help: "Notification deliveries whose outbox write failed, held in memory until it is retried (or they are dead-lettered).",
+      registers,
+      collect() {
+        this.set(opts.notificationsUnwritten?.() ?? 0);
       },
     });
     new Gauge({ name: "ramp_build_info", help: "1, labelled with Ramp's version.", labelNames: ["version"], registers }).set(
@@ -204,8 +215,8 @@ export class ControllerMetrics implements ControllerObserver {
     this.notificationAttemptsFailed.inc({ destination });
   }
 
-  notificationDeadLettered(destination: string): void {
-    this.notificationsDeadLettered.inc({ destination });
+  notificationDeadLettered(destination: string, reason: Code): void {
+    this.notificationsDeadLettered.inc({ destination, reason });
   }
 
   watchFailure(kind: string): void {

@@ -19,12 +19,21 @@ describe("backoffMs", () => {
 });
 
 describe("afterFailure", () => {
+  const delivery = { exhausted: "DELIVERY_FAILED" } as const;
   it.each([
-    [1, { deadLetter: false, nextAttemptAt: 100_500 }],
-    [4, { deadLetter: false, nextAttemptAt: 104_000 }],
-    [5, { deadLetter: true }],
-    [6, { deadLetter: true }],
-  ])("after attempt %i of 5", (attempts, expected) => {
-    expect(afterFailure(attempts, S, 100_000, () => 0.5)).toEqual(expected);
+    ["a first failure", 1, delivery, { retryAt: 100_500 }],
+    ["the 4th of 5", 4, delivery, { retryAt: 104_000 }],
+    ["the last of 5", 5, delivery, { deadLetter: "DELIVERY_FAILED" }],
+    ["one past the last", 6, delivery, { deadLetter: "DELIVERY_FAILED" }],
+    ["an outbox write's last", 5, { exhausted: "OUTBOX_WRITE_FAILED" }, { deadLetter: "OUTBOX_WRITE_FAILED" }],
+    [
+      "a refusal, at the first",
+      1,
+      { ...delivery, refused: "DESTINATION_NOT_ALLOWED" },
+      { deadLetter: "DESTINATION_NOT_ALLOWED" },
+    ],
+    ["a refusal, at the last", 5, { ...delivery, refused: "SECRET_NOT_OPTED_IN" }, { deadLetter: "SECRET_NOT_OPTED_IN" }],
+  ] as const)("%s: attempt %i -> %o", (_what, attempts, codes, expected) => {
+    expect(afterFailure(attempts, S, 100_000, () => 0.5, codes)).toEqual(expected);
   });
 });

@@ -1,6 +1,7 @@
-// Pure: when to try a failed delivery again. Exponential with full jitter (a uniform delay up to
-// the exponential cap), so deliveries that failed together do not all retry together; after
-// maxAttempts the delivery is dead-lettered.
+// Pure: when to try a failed delivery (or outbox write) again. Exponential with full jitter (a
+// uniform delay up to the exponential cap), so what failed together does not all retry together;
+// after maxAttempts, or at once when retrying cannot help, it is dead-lettered with a code.
+import type { Code } from "../api/codes.ts";
 
 export interface BackoffSettings {
   maxAttempts: number;
@@ -14,10 +15,24 @@ export function backoffMs(failures: number, s: BackoffSettings, random: () => nu
   return Math.floor(random() * cap);
 }
 
-export type AfterFailure = { deadLetter: true } | { deadLetter: false; nextAttemptAt: number };
+export type AfterFailure = { deadLetter: Code } | { deadLetter?: undefined; retryAt: number };
+
+export interface FailureCodes {
+  /** The code once the attempts are used up. */
+  exhausted: Code;
+  /** Set when the failure is one retrying cannot cure (the outbound policy, a Secret's opt-in). */
+  refused?: Code | undefined;
+}
 
 /** What follows a failed attempt, given the attempts made so far (this one included). */
-export function afterFailure(attempts: number, s: BackoffSettings, now: number, random: () => number): AfterFailure {
-  if (attempts >= s.maxAttempts) return { deadLetter: true };
-  return { deadLetter: false, nextAttemptAt: now + backoffMs(attempts, s, random) };
+export function afterFailure(
+  attempts: number,
+  s: BackoffSettings,
+  now: number,
+  random: () => number,
+  codes: FailureCodes,
+): AfterFailure {
+  if (codes.refused) return { deadLetter: codes.refused };
+  if (attempts >= s.maxAttempts) return { deadLetter: codes.exhausted };
+  return { retryAt: now + backoffMs(attempts, s, random) };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DestinationNotAllowed } from "../net/outbound.ts";
-import { due, failureText, laneOf, nextDueAt, type Pending } from "./dispatcher.ts";
+import { due, failureText, laneOf, nextDueAt, type Pending, refusalCode } from "./dispatcher.ts";
 import type { NotificationPayload } from "./payload.ts";
 import { DestinationError } from "./settings.ts";
 
@@ -100,5 +100,18 @@ describe("failureText", () => {
     ],
   ])("%s", (_what, err, text) => {
     expect(failureText(err, 2500)).toBe(text);
+  });
+});
+
+describe("refusalCode", () => {
+  it.each([
+    ["the outbound policy", new DestinationNotAllowed("http://127.0.0.1:9", "built-in: loopback"), "DESTINATION_NOT_ALLOWED"],
+    ["a Secret not opted in", new DestinationError("SECRET_NOT_OPTED_IN", "s"), "SECRET_NOT_OPTED_IN"],
+    ["a missing Secret (may be created)", new DestinationError("SECRET_NOT_FOUND", "s"), undefined],
+    ["an unconfigured destination", new DestinationError("NOT_CONFIGURED", "d"), undefined],
+    ["a refused connection", Object.assign(new Error("x"), { code: "ECONNREFUSED" }), undefined],
+    ["not an error", "boom", undefined],
+  ])("%s -> %s", (_what, err, code) => {
+    expect(refusalCode(err)).toBe(code);
   });
 });

@@ -1,7 +1,9 @@
 // Delivers what the outbox holds, in the background: reconciles only enqueue, so a slow or dead
 // receiver never holds up a Rollout. Deliveries of one rollout to one destination go one at a
 // time, oldest first; a failure waits out its backoff (holding the ones behind it, to keep the
-// order) until it is dead-lettered with a Warning Event on the Rollout.
+// order) until it is dead-lettered: a Warning Event on the Rollout, a metric and a log line, each
+// with a code from the catalogue.
+import type { Code } from "../api/codes.ts";
 import { API_VERSION } from "../api/kinds.ts";
 import type { KubeClient } from "../kube/client.ts";
 import { eventObject } from "../kube/events.ts";
@@ -15,7 +17,7 @@ import type { DeliverySettings } from "./subscriptions.ts";
 export interface DeliveryObserver {
   notificationDelivered(destination: string): void;
   notificationAttemptFailed(destination: string): void;
-  notificationDeadLettered(destination: string): void;
+  notificationDeadLettered(destination: string, reason: Code): void;
 }
 
 export interface Pending {
@@ -55,9 +57,13 @@ export function nextDueAt(pending: Iterable<Pending>, busy: ReadonlySet<string>)
   return times.length ? Math.min(...times) : undefined;
 }
 
-/** Failures retrying cannot cure (the policy or a Secret's opt-in): dead-lettered at once, not retried for ever. */
-const isPermanent = (err: unknown) =>
-  err instanceof DestinationNotAllowed || (err instanceof DestinationError && err.code === "SECRET_NOT_OPTED_IN");
+/** The code of a failure retrying cannot cure (the policy, a Secret's opt-in): dead-lettered at
+ * once, not retried for ever. Undefined for any other failure. */
+export function refusalCode(err: unknown): Code | undefined {
+  if (err instanceof DestinationNotAllowed) return err.code;
+  if (err instanceof DestinationError && err.code === "SECRET_NOT_OPTED_IN") return err.code;
+  return undefined;
+}
 
 /** Why an attempt failed, for logs and the outbox: never the URL or anything read from a Secret. */
 export function failureText(err: unknown, timeoutMs: number): string {
@@ -192,7 +198,7 @@ export class Dispatcher {
     const { namespace, entry } = p;
     const attempt = entry.attempts + 1;
     let failure: string | undefined;
-    let permanent = false;
+    let refused: Code | undefined;
     try {
       const config = await this.opts.settings.current();
       const dest = config.destinations.get(entry.destination);
@@ -209,7 +215,7 @@ export class Dispatcher {
     } catch (err) {
       if (this.stopping.signal.aborted) return;
       failure = failureText(err, delivery.timeoutMs);
-      permanent = isPermanent(err);
+      refused = refusalCode(err);
     }
     const what = `${entry.payload.event} of ${namespace}/${entry.payload.rollout.name} to ${entry.destination}`;
     const key = `${namespace}/${entry.id}`;
@@ -220,18 +226,21 @@ export class Dispatcher {
       await this.write(() => this.opts.outbox.settle(namespace, entry.id, "delivered"));
       return;
     }
-    const next = afterFailure(attempt, delivery, Date.now(), this.opts.random ?? Math.random);
-    if (next.deadLetter || permanent) {
+    const next = afterFailure(attempt, delivery, Date.now(), this.opts.random ?? Math.random, {
+      exhausted: "DELIVERY_FAILED",
+      refused,
+    });
+    if (next.deadLetter) {
       this.pending.delete(key);
       await this.write(() => this.opts.outbox.settle(namespace, entry.id, "dead-lettered"));
-      await this.deadLetter(namespace, entry, `after ${attempt} attempts; last: ${failure}`);
+      await this.deadLetter(namespace, entry, next.deadLetter, `after ${attempt} attempts; last: ${failure}`);
       return;
     }
     this.opts.observer?.notificationAttemptFailed(entry.destination);
     const updated = {
       ...entry,
       attempts: attempt,
-      nextAttemptAt: new Date(next.nextAttemptAt).toISOString(),
+      nextAttemptAt: new Date(next.retryAt).toISOString(),
       lastError: failure,
     };
     this.pending.set(key, { namespace, entry: updated });
@@ -244,12 +253,15 @@ export class Dispatcher {
     await op().catch((err: unknown) => this.log(`outbox write failed: ${(err as Error).message}`));
   }
 
-  /** Gives up on a delivery: a Warning Event on the Rollout, and the metric. */
-  async deadLetter(namespace: string, entry: OutboxEntry, why: string): Promise<void> {
-    this.opts.observer?.notificationDeadLettered(entry.destination);
+  /** Gives up on a delivery, never silently: a Warning Event on the Rollout, the metric by code,
+   * and a log line with what identifies the payload (never the URL or a Secret's value). */
+  async deadLetter(namespace: string, entry: OutboxEntry, code: Code, why: string): Promise<void> {
+    this.opts.observer?.notificationDeadLettered(entry.destination, code);
     const r = entry.payload.rollout;
-    const message = `notification "${entry.payload.event}" (key ${entry.payload.idempotencyKey}) to ${entry.destination} dropped ${why}`;
-    this.log(`${namespace}/${r.name}: ${message}`);
+    const message = `${code}: notification "${entry.payload.event}" (key ${entry.payload.idempotencyKey}) to ${entry.destination} dropped ${why}`;
+    this.log(
+      `dead letter: rollout ${namespace}/${r.name} (uid ${r.uid}) revision ${entry.payload.revision.podTemplateHash}: ${message}`,
+    );
     const event = eventObject({
       involved: { apiVersion: API_VERSION, kind: "Rollout", name: r.name, namespace, uid: r.uid },
       reason: "NotificationDeadLettered",

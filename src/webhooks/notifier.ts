@@ -2,13 +2,17 @@
 // records them: the subscribed deliveries go into the namespace's outbox (a ConfigMap), then to the
 // dispatcher. A crash before the status is written re-plans the same events under the same keys,
 // which the outbox already holds: nothing is lost and nothing is added twice.
+// A write that fails never holds up the rollout: its deliveries wait here and the write is retried
+// with backoff on its own timer, then they are dead-lettered (OUTBOX_WRITE_FAILED), never dropped
+// silently.
 import type { AnalysisRunStatus } from "../api/analysis.ts";
 import { API_VERSION } from "../api/kinds.ts";
 import type { RolloutStatus } from "../api/rollout.ts";
-import { type KubeClient, KubeError, type KubeObject } from "../kube/client.ts";
+import type { KubeClient, KubeObject } from "../kube/client.ts";
 import type { OutboundDoor } from "../net/outbound.ts";
+import { afterFailure, type BackoffSettings } from "./backoff.ts";
 import { type DeliveryObserver, Dispatcher } from "./dispatcher.ts";
-import { deliveryId, Outbox, type OutboxEntry, outboxName } from "./outbox.ts";
+import { deliveryId, MAX_OUTBOX_BYTES, Outbox, type OutboxEntry, outboxName } from "./outbox.ts";
 import { analysisCause, analysisDetails, buildPayload, type PlannedEvent, type RolloutSnapshot } from "./payload.ts";
 import { NotificationSettings } from "./settings.ts";
 import { eventName, subscribers } from "./subscriptions.ts";
@@ -18,6 +22,7 @@ export interface NotifierOptions {
   settings: NotificationSettings;
   outbox: Outbox;
   dispatcher: Dispatcher;
+  log?: (line: string) => void;
 }
 
 let lastSeq = 0;
@@ -27,11 +32,26 @@ const nextSeq = () => {
   return lastSeq;
 };
 
-/** Refusals that retrying the reconcile cannot cure (no RBAC, an invalid or oversized object). */
-const permanent = (err: unknown) => err instanceof KubeError && [400, 403, 413, 422].includes(err.status);
+/** Retries of a failed outbox write: at most about 70 s (1+2+...+16+20+20), held in memory meanwhile.
+ * Every failure is retried, a refusal too (no RBAC, an admission policy): an admin may fix it. */
+export const OUTBOX_WRITE_RETRY: BackoffSettings = { maxAttempts: 8, initialBackoffMs: 1_000, maxBackoffMs: 20_000 };
+
+/** Deliveries of one namespace whose outbox write failed, in order, waiting for the next try. */
+interface Unwritten {
+  entries: OutboxEntry[];
+  /** Failed writes so far. */
+  failures: number;
+  retryAt: number;
+  /** A retry is under way: new deliveries join the queue behind it. */
+  writing: boolean;
+}
 
 export class Notifier {
   private readonly opts: NotifierOptions;
+  private readonly unwritten = new Map<string, Unwritten>();
+  private timer: NodeJS.Timeout | undefined;
+  private retrying: Promise<void> | undefined;
+  private stopped = false;
 
   constructor(opts: NotifierOptions) {
     this.opts = opts;
@@ -39,8 +59,8 @@ export class Notifier {
 
   /**
    * Enqueues the deliveries of `events`. `rollout` is the object as read (its status is where the
-   * transition started), `status` the one about to be written. Throws only on passing apiserver
-   * trouble, so the reconcile runs again; problems of config are logged and never block it.
+   * transition started), `status` the one about to be written. Never throws: problems of config are
+   * logged, and a failed outbox write is retried in the background.
    */
   async enqueue(rollout: RolloutSnapshot, status: RolloutStatus, events: PlannedEvent[], now: Date): Promise<void> {
     const config = await this.opts.settings.current();
@@ -69,21 +89,107 @@ export class Notifier {
       }
     }
     if (!entries.length) return;
-    const { outbox, dispatcher } = this.opts;
-    let added: OutboxEntry[];
-    let overflow: OutboxEntry[];
-    try {
-      ({ added, overflow } = await outbox.insert(namespace, entries, config.delivery.maxPending, now.getTime()));
-    } catch (err) {
-      if (!permanent(err)) throw err;
-      const why = `: the outbox ConfigMap ${namespace}/${outbox.name} could not be written (${(err as Error).message})`;
-      for (const e of entries) await dispatcher.deadLetter(namespace, e, why);
-      return;
-    }
+    const waiting = this.unwritten.get(namespace);
+    // Behind the deliveries already waiting for this outbox, so they stay in order.
+    if (waiting) waiting.entries.push(...entries);
+    else await this.insert(namespace, entries, now.getTime()).catch((err: unknown) => this.writeFailed(namespace, entries, err));
+  }
+
+  /** Writes deliveries into the outbox and hands them to the dispatcher; dead-letters what does not fit. */
+  private async insert(namespace: string, entries: OutboxEntry[], now = Date.now()): Promise<void> {
+    const { outbox, dispatcher, settings } = this.opts;
+    const { maxPending } = (await settings.current()).delivery;
+    const { added, overflow } = await outbox.insert(namespace, entries, maxPending, now);
     dispatcher.add(namespace, added);
     for (const e of overflow) {
-      await dispatcher.deadLetter(namespace, e, `: the outbox of ${namespace} is full (${config.delivery.maxPending} pending)`);
+      const why = `: the outbox ConfigMap ${namespace}/${outbox.name} is full (${maxPending} deliveries or ${MAX_OUTBOX_BYTES} bytes)`;
+      await dispatcher.deadLetter(namespace, e, "OUTBOX_FULL", why);
     }
+  }
+
+  /** Counts a failed write of the namespace's waiting deliveries (`entries` when none waited yet):
+   * retried later, or, with the attempts used up, each dead-lettered. */
+  private async writeFailed(namespace: string, entries: OutboxEntry[], err: unknown): Promise<void> {
+    const w = this.unwritten.get(namespace) ?? { entries, failures: 0, retryAt: 0, writing: false };
+    w.failures++;
+    const reason = (err as Error).message;
+    const next = afterFailure(w.failures, OUTBOX_WRITE_RETRY, Date.now(), Math.random, { exhausted: "OUTBOX_WRITE_FAILED" });
+    const where = `the outbox ConfigMap ${namespace}/${this.opts.outbox.name}`;
+    if (next.deadLetter) {
+      this.unwritten.delete(namespace);
+      await this.deadLetterAll(namespace, w.entries, `: writing ${where} failed ${w.failures} times; last: ${reason}`);
+      return;
+    }
+    w.retryAt = next.retryAt;
+    this.unwritten.set(namespace, w);
+    this.log(
+      `writing ${w.entries.length} deliveries to ${where} failed (attempt ${w.failures}: ${reason}); ` +
+        `next at ${new Date(w.retryAt).toISOString()}`,
+    );
+    this.schedule();
+  }
+
+  private async deadLetterAll(namespace: string, entries: OutboxEntry[], why: string): Promise<void> {
+    for (const e of entries) await this.opts.dispatcher.deadLetter(namespace, e, "OUTBOX_WRITE_FAILED", why);
+  }
+
+  /** Writes the namespace's waiting deliveries, and those that joined them meanwhile. */
+  private async retry(namespace: string): Promise<void> {
+    const w = this.unwritten.get(namespace);
+    if (!w || w.writing) return;
+    w.writing = true;
+    try {
+      while (w.entries.length) {
+        const batch = [...w.entries];
+        await this.insert(namespace, batch);
+        w.entries.splice(0, batch.length);
+      }
+      this.unwritten.delete(namespace);
+      this.log(`the outbox ConfigMap ${namespace}/${this.opts.outbox.name} written after ${w.failures} failed attempts`);
+    } catch (err) {
+      await this.writeFailed(namespace, w.entries, err);
+    } finally {
+      w.writing = false;
+    }
+  }
+
+  /** Sets the timer for the earliest retry due. */
+  private schedule(): void {
+    clearTimeout(this.timer);
+    if (this.stopped) return;
+    const due = [...this.unwritten.values()].filter((w) => !w.writing).map((w) => w.retryAt);
+    if (!due.length) return;
+    this.timer = setTimeout(
+      () => {
+        this.retrying = this.retryDue().finally(() => this.schedule());
+      },
+      Math.max(0, Math.min(...due) - Date.now()),
+    );
+  }
+
+  private async retryDue(): Promise<void> {
+    for (const [namespace, w] of this.unwritten) if (w.retryAt <= Date.now()) await this.retry(namespace);
+  }
+
+  /** Deliveries waiting for their outbox write, over all namespaces. */
+  get unwrittenCount(): number {
+    return [...this.unwritten.values()].reduce((n, w) => n + w.entries.length, 0);
+  }
+
+  /** On stopping (or losing the lead), what still waits for its write is dead-lettered: held only
+   * here, it would otherwise be lost without a word. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.retrying;
+    for (const [namespace, w] of this.unwritten) {
+      await this.deadLetterAll(namespace, w.entries, `: the controller stopped before the outbox could be written`);
+    }
+    this.unwritten.clear();
+  }
+
+  private log(line: string): void {
+    this.opts.log?.(`notifications: ${line}`);
   }
 
   /** The run's status, for the metric that decided it; none if it cannot be read now. */
@@ -131,5 +237,6 @@ export function notifications(client: KubeClient, opts: NotificationsOptions): {
     ...(opts.identity ? { identity: opts.identity } : {}),
     ...(opts.log ? { log: opts.log } : {}),
   });
-  return { notifier: new Notifier({ client, settings, outbox, dispatcher }), dispatcher };
+  const notifier = new Notifier({ client, settings, outbox, dispatcher, ...(opts.log ? { log: opts.log } : {}) });
+  return { notifier, dispatcher };
 }
