@@ -11,6 +11,7 @@ import { verify } from "../src/webhooks/signature.ts";
 import { eventually, kube, namespace } from "./helpers.ts";
 import {
   analysisTemplate,
+  type ControllerLaunch,
   type ControllerProcess,
   getRollout,
   rollout,
@@ -125,8 +126,11 @@ interface Env {
 }
 
 let env: Env | undefined;
+/** Cluster-scoped objects a test made (admission policies, webhooks), deleted after it. */
+const cleanup: { apiVersion: string; kind: string; name: string }[] = [];
 
 afterEach(async (ctx) => {
+  for (const o of cleanup.splice(0)) await kube().delete(o.apiVersion, o.kind, o.name);
   if (!env) return;
   if (ctx.task.result?.state === "fail") console.log(`controller log:\n${env.controller.output().slice(-6000)}`);
   await env.controller.stop();
@@ -135,7 +139,7 @@ afterEach(async (ctx) => {
 });
 
 /** A namespace with receivers, their Secret, the notifications ConfigMap, and a controller. */
-async function setup(prefix: string, delivery: Record<string, unknown>): Promise<Env> {
+async function setup(prefix: string, delivery: Record<string, unknown>, launch: ControllerLaunch = {}): Promise<Env> {
   const ns = await namespace(prefix);
   const [slack, hook, hang] = [new Receiver("slack"), new Receiver("webhook"), new Receiver("webhook")];
   for (const r of [slack, hook, hang]) await r.up();
@@ -166,7 +170,7 @@ async function setup(prefix: string, delivery: Record<string, unknown>): Promise
     data: { destinations: JSON.stringify(destinations), delivery: JSON.stringify(delivery) },
   });
   const args = ["--namespace", ns, "--leader-election-namespace", ns, "--no-analysis"];
-  const controller = await startController(args);
+  const controller = await startController(args, launch);
   env = { ns, slack, hook, hang, controller, args };
   return env;
 }
@@ -466,7 +470,197 @@ describe("notifications", () => {
     expect(dead[0]?.message).toMatch(
       /^DELIVERY_FAILED: notification "updated" \(key [0-9a-f]{32}\) to webhook:hang dropped after 2 attempts; last: no answer within 10s/,
     );
-    expect(await metric(controller, /ramp_notifications_dead_letter_total\{destination="webhook:hang",reason="DELIVERY_FAILED"\} (\d+)/)).toBe(3);
+    expect(
+      await metric(
+        controller,
+        /ramp_notifications_dead_letter_total\{destination="webhook:hang",reason="DELIVERY_FAILED"\} (\d+)/,
+      ),
+    ).toBe(3);
     expect(hang.received).toHaveLength(6);
+  }, 180_000);
+});
+
+const ADMISSION = "admissionregistration.k8s.io/v1";
+const CONFIGMAP_WRITES = { apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["configmaps"] };
+const inNamespace = (ns: string) => ({ matchLabels: { "kubernetes.io/metadata.name": ns } });
+
+/** Ways the apiserver itself refuses every write of the outbox ConfigMap in a namespace. */
+const REFUSERS = {
+  /** A ValidatingAdmissionPolicy, CEL run by the apiserver: 403/422, what a policy or RBAC says. */
+  policy: {
+    says: "test policy: no outbox here",
+    objects: (ns: string, name: string) => [
+      {
+        apiVersion: ADMISSION,
+        kind: "ValidatingAdmissionPolicy",
+        metadata: { name },
+        spec: {
+          failurePolicy: "Fail",
+          matchConstraints: { resourceRules: [CONFIGMAP_WRITES] },
+          validations: [{ expression: "object.metadata.name != 'ramp-outbox'", message: "test policy: no outbox here" }],
+        },
+      },
+      {
+        apiVersion: ADMISSION,
+        kind: "ValidatingAdmissionPolicyBinding",
+        metadata: { name },
+        spec: { policyName: name, validationActions: ["Deny"], matchResources: { namespaceSelector: inNamespace(ns) } },
+      },
+    ],
+  },
+  /** A validating webhook that is down (failurePolicy Fail): a 500, what a passing outage looks like. */
+  "webhook down": {
+    says: "failed calling webhook",
+    objects: (ns: string, name: string) => [
+      {
+        apiVersion: ADMISSION,
+        kind: "ValidatingWebhookConfiguration",
+        metadata: { name },
+        webhooks: [
+          {
+            name: "outbox.refuse.ramp.test",
+            // Port 1 on loopback: nothing listens, the connection is refused.
+            clientConfig: { url: "https://127.0.0.1:1/validate" },
+            rules: [CONFIGMAP_WRITES],
+            namespaceSelector: inNamespace(ns),
+            objectSelector: { matchLabels: { "ramp.dev/outbox": "ramp-outbox" } },
+            failurePolicy: "Fail",
+            sideEffects: "None",
+            admissionReviewVersions: ["v1"],
+            timeoutSeconds: 2,
+          },
+        ],
+      },
+    ],
+  },
+} as const;
+
+/** Makes the apiserver refuse the outbox of `ns`; resolves once it does. Returns what lifts the refusal. */
+async function refuseOutbox(ns: string, how: keyof typeof REFUSERS): Promise<() => Promise<void>> {
+  const { says, objects } = REFUSERS[how];
+  const made = objects(ns, `refuse-outbox-${ns}`);
+  for (const o of made) {
+    await kube().create(o);
+    // The binding (or webhook) first, then the policy.
+    cleanup.unshift({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name });
+  }
+  await eventually("the apiserver refuses the outbox", async () => {
+    const probe = {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "ramp-outbox", namespace: ns, labels: { "ramp.dev/outbox": "ramp-outbox" } },
+    };
+    const refused = await kube()
+      .create(probe)
+      .then(
+        () => false,
+        (err: unknown) => (err as Error).message.includes(says),
+      );
+    if (!refused) await kube().delete("v1", "ConfigMap", "ramp-outbox", ns);
+    return refused;
+  });
+  const last = made[made.length - 1] as (typeof made)[number];
+  return () => kube().delete(last.apiVersion, last.kind, last.metadata.name);
+}
+
+const deadLetters = async (ns: string) =>
+  (await kube().list<Obj>("v1", "Event", ns)).filter((x) => x.reason === "NotificationDeadLettered");
+
+describe("notification trouble never blocks a rollout", () => {
+  it.each(Object.keys(REFUSERS) as (keyof typeof REFUSERS)[])(
+    "an outbox the apiserver refuses (%s): the rollout completes; each event is dead-lettered with OUTBOX_WRITE_FAILED",
+    async (how) => {
+      const { ns, hook, controller } = await setup("refused", { initialBackoff: "200ms", maxBackoff: "1s" });
+      await refuseOutbox(ns, how);
+      const start = performance.now();
+      await fullRollout(ns, "web", { all: "webhook:oncall" });
+      const took = performance.now() - start;
+      const dead = await eventually(
+        "a dead letter for each event",
+        async () => {
+          const events = await deadLetters(ns);
+          return events.length >= FULL.length ? events : undefined;
+        },
+        // 8 write attempts with backoff up to 20 s take at most about 70 s after the last event.
+        150_000,
+      );
+      console.log(
+        `outbox refused (${how}): rollout through its steps in ${(took / 1000).toFixed(1)}s; ${dead.length} dead letters`,
+      );
+      expect(dead).toHaveLength(FULL.length);
+      for (const d of dead) {
+        expect(d.involvedObject?.name).toBe("web");
+        expect(d.message).toMatch(
+          /^OUTBOX_WRITE_FAILED: notification "[a-z-]+" \(key [0-9a-f]{32}\) to webhook:oncall dropped as writing the outbox ConfigMap \S+\/ramp-outbox failed 8 times; last: /,
+        );
+        expect(d.message).toContain(REFUSERS[how].says);
+      }
+      expect(
+        await metric(
+          controller,
+          /ramp_notifications_dead_letter_total\{destination="webhook:oncall",reason="OUTBOX_WRITE_FAILED"\} (\d+)/,
+        ),
+      ).toBe(FULL.length);
+      expect(await metric(controller, /ramp_notifications_unwritten (\d+)/)).toBe(0);
+      expect(controller.output()).toMatch(
+        new RegExp(`dead letter: rollout ${ns}/web \\(uid [0-9a-f-]{36}\\) revision \\w+: OUTBOX_WRITE_FAILED`),
+      );
+      expect(hook.received).toHaveLength(0);
+      expect(await outboxData(ns)).toEqual({});
+    },
+    240_000,
+  );
+
+  it("an outbox refused for a few seconds only: the write is retried, nothing is dead-lettered", async () => {
+    const { ns, hook, controller } = await setup("vap-brief", {});
+    const lift = await refuseOutbox(ns, "policy");
+    await createRollout(ns, "web", STEPS_FULL, { all: "webhook:oncall" });
+    await waitForRollout(ns, "web", "first revision healthy, the outbox refused", (s) => s.phase === "Healthy");
+    await eventually(
+      "a delivery waits for its write",
+      async () => (await metric(controller, /ramp_notifications_unwritten (\d+)/)) > 0,
+    );
+    await lift();
+    await eventually("the event delivered", async () => hook.events("web").length === 1, 60_000);
+    expect(hook.events("web")).toEqual(["updated"]);
+    expect(await metric(controller, /ramp_notifications_unwritten (\d+)/)).toBe(0);
+    expect(await deadLetters(ns)).toHaveLength(0);
+    expect(controller.output()).toMatch(
+      /writing 1 deliveries to the outbox ConfigMap \S+ failed \(attempt 1: .*test policy: no outbox here\)/,
+    );
+  }, 120_000);
+
+  it("a destination the outbound policy refuses (loopback, no --outbound-allow-loopback): nothing sent, each event dead-lettered once, the rollout completes", async () => {
+    const { ns, hook, controller } = await setup(
+      "denied",
+      { initialBackoff: "200ms", maxBackoff: "1s" },
+      { allowLoopback: false },
+    );
+    await fullRollout(ns, "web", { all: "webhook:oncall" });
+    const dead = await eventually("a dead letter for each event", async () => {
+      const events = await deadLetters(ns);
+      return events.length >= FULL.length ? events : undefined;
+    });
+    await eventually("the outbox settled", async () => pendingIn(await outboxData(ns)) === 0);
+    const settled = Object.values(await outboxData(ns)).map((v) => (JSON.parse(v) as { outcome?: string }).outcome);
+    expect(settled).toEqual(FULL.map(() => "dead-lettered"));
+    expect(dead).toHaveLength(FULL.length);
+    const origin = new URL(hook.url).origin;
+    for (const d of dead) {
+      expect(d.message).toContain(
+        `dropped after 1 attempts; last: DESTINATION_NOT_ALLOWED: ${origin} is not an allowed destination: built-in: loopback address`,
+      );
+      expect(d.message).toMatch(/^DESTINATION_NOT_ALLOWED: /);
+      expect(d.message).not.toContain(URL_TOKEN);
+    }
+    expect(hook.received).toHaveLength(0);
+    expect(
+      await metric(
+        controller,
+        /ramp_notifications_dead_letter_total\{destination="webhook:oncall",reason="DESTINATION_NOT_ALLOWED"\} (\d+)/,
+      ),
+    ).toBe(FULL.length);
+    expect(await metric(controller, /ramp_notification_attempts_failed_total\{destination="webhook:oncall"\} (\d+)/)).toBe(0);
+    expect(controller.output()).not.toContain(URL_TOKEN);
   }, 180_000);
 });

@@ -102,7 +102,7 @@ export class Notifier {
     const { added, overflow } = await outbox.insert(namespace, entries, maxPending, now);
     dispatcher.add(namespace, added);
     for (const e of overflow) {
-      const why = `: the outbox ConfigMap ${namespace}/${outbox.name} is full (${maxPending} deliveries or ${MAX_OUTBOX_BYTES} bytes)`;
+      const why = `as the outbox ConfigMap ${namespace}/${outbox.name} is full (${maxPending} deliveries or ${MAX_OUTBOX_BYTES} bytes)`;
       await dispatcher.deadLetter(namespace, e, "OUTBOX_FULL", why);
     }
   }
@@ -117,7 +117,7 @@ export class Notifier {
     const where = `the outbox ConfigMap ${namespace}/${this.opts.outbox.name}`;
     if (next.deadLetter) {
       this.unwritten.delete(namespace);
-      await this.deadLetterAll(namespace, w.entries, `: writing ${where} failed ${w.failures} times; last: ${reason}`);
+      await this.deadLetterAll(namespace, w.entries, `as writing ${where} failed ${w.failures} times; last: ${reason}`);
       return;
     }
     w.retryAt = next.retryAt;
@@ -183,7 +183,7 @@ export class Notifier {
     clearTimeout(this.timer);
     await this.retrying;
     for (const [namespace, w] of this.unwritten) {
-      await this.deadLetterAll(namespace, w.entries, `: the controller stopped before the outbox could be written`);
+      await this.deadLetterAll(namespace, w.entries, "as the controller stopped before the outbox could be written");
     }
     this.unwritten.clear();
   }
