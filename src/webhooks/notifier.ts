@@ -92,7 +92,7 @@ export class Notifier {
     const waiting = this.unwritten.get(namespace);
     // Behind the deliveries already waiting for this outbox, so they stay in order.
     if (waiting) waiting.entries.push(...entries);
-    else await this.insert(namespace, entries, now.getTime()).catch((err: unknown) => this.writeFailed(namespace, entries, err));
+    else await this.insert(namespace, entries, now.getTime()).catch((err: unknown) => this.writeFailed(namespace, err, entries));
   }
 
   /** Writes deliveries into the outbox and hands them to the dispatcher; dead-letters what does not fit. */
@@ -107,10 +107,12 @@ export class Notifier {
     }
   }
 
-  /** Counts a failed write of the namespace's waiting deliveries (`entries` when none waited yet):
-   * retried later, or, with the attempts used up, each dead-lettered. */
-  private async writeFailed(namespace: string, entries: OutboxEntry[], err: unknown): Promise<void> {
-    const w = this.unwritten.get(namespace) ?? { entries, failures: 0, retryAt: 0, writing: false };
+  /** Counts a failed write of the namespace's waiting deliveries, with `added` (a reconcile's, which
+   * failed on its first try, perhaps beside another's): retried later, or, with the attempts used
+   * up, each dead-lettered. */
+  private async writeFailed(namespace: string, err: unknown, added: OutboxEntry[] = []): Promise<void> {
+    const w = this.unwritten.get(namespace) ?? { entries: [], failures: 0, retryAt: 0, writing: false };
+    w.entries.push(...added);
     w.failures++;
     const reason = (err as Error).message;
     const next = afterFailure(w.failures, OUTBOX_WRITE_RETRY, Date.now(), Math.random, { exhausted: "OUTBOX_WRITE_FAILED" });
@@ -147,7 +149,7 @@ export class Notifier {
       this.unwritten.delete(namespace);
       this.log(`the outbox ConfigMap ${namespace}/${this.opts.outbox.name} written after ${w.failures} failed attempts`);
     } catch (err) {
-      await this.writeFailed(namespace, w.entries, err);
+      await this.writeFailed(namespace, err);
     } finally {
       w.writing = false;
     }
@@ -176,8 +178,8 @@ export class Notifier {
     return [...this.unwritten.values()].reduce((n, w) => n + w.entries.length, 0);
   }
 
-  /** On stopping (or losing the lead), what still waits for its write is dead-lettered: held only
-   * here, it would otherwise be lost without a word. */
+  /** On stopping, what still waits for its write is dead-lettered: held only here, it would
+   * otherwise be lost without a word. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
