@@ -251,6 +251,7 @@ async function runController(flags: ControllerFlags): Promise<void> {
       onStoppedLeading: () => {
         if (stopping.signal.aborted) return;
         logger.error("lost the lease; exiting");
+        notify?.notifier.abandon();
         process.exit(1);
       },
       onNewLeader: (identity) => {

@@ -253,15 +253,22 @@ export class Dispatcher {
     await op().catch((err: unknown) => this.log(`outbox write failed: ${(err as Error).message}`));
   }
 
-  /** Gives up on a delivery, never silently: a Warning Event on the Rollout, the metric by code,
-   * and a log line with what identifies the payload (never the URL or a Secret's value). */
-  async deadLetter(namespace: string, entry: OutboxEntry, code: Code, why: string): Promise<void> {
+  /** A dead letter's metric and log line, at once (for a process about to exit); returns the Event's message. */
+  countDeadLetter(namespace: string, entry: OutboxEntry, code: Code, why: string): string {
     this.opts.observer?.notificationDeadLettered(entry.destination, code);
     const r = entry.payload.rollout;
     const message = `${code}: notification "${entry.payload.event}" (key ${entry.payload.idempotencyKey}) to ${entry.destination} dropped ${why}`;
     this.log(
       `dead letter: rollout ${namespace}/${r.name} (uid ${r.uid}) revision ${entry.payload.revision.podTemplateHash}: ${message}`,
     );
+    return message;
+  }
+
+  /** Gives up on a delivery, never silently: a Warning Event on the Rollout, the metric by code,
+   * and a log line with what identifies the payload (never the URL or a Secret's value). */
+  async deadLetter(namespace: string, entry: OutboxEntry, code: Code, why: string): Promise<void> {
+    const message = this.countDeadLetter(namespace, entry, code, why);
+    const r = entry.payload.rollout;
     const event = eventObject({
       involved: { apiVersion: API_VERSION, kind: "Rollout", name: r.name, namespace, uid: r.uid },
       reason: "NotificationDeadLettered",

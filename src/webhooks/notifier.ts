@@ -190,6 +190,18 @@ export class Notifier {
     this.unwritten.clear();
   }
 
+  /** For a process exiting at once (a lost Lease): what waits for its write gets its log line and
+   * metric, without waiting for Events. */
+  abandon(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    const why = "as the controller lost its Lease before the outbox could be written";
+    for (const [namespace, w] of this.unwritten) {
+      for (const e of w.entries) this.opts.dispatcher.countDeadLetter(namespace, e, "OUTBOX_WRITE_FAILED", why);
+    }
+    this.unwritten.clear();
+  }
+
   private log(line: string): void {
     this.opts.log?.(`notifications: ${line}`);
   }
