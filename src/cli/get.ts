@@ -23,12 +23,22 @@ const POLL_MS = 1000;
 
 const ROLLOUT_SHORT_NAMES = kindByName("Rollout")?.shortNames ?? [];
 /** The names kubectl would accept for the Rollout resource (`kubectl get rro`). */
-export const KIND_NAMES = ["rollout", "rollouts", ...ROLLOUT_SHORT_NAMES, RESOURCE, "rollouts.ramp.dev", "rollouts.v1alpha1.ramp.dev"];
+export const KIND_NAMES = [
+  "rollout",
+  "rollouts",
+  ...ROLLOUT_SHORT_NAMES,
+  RESOURCE,
+  "rollouts.ramp.dev",
+  "rollouts.v1alpha1.ramp.dev",
+];
 
 /** `get X [Y]`: X a kind name (Y the Rollout, or none: all of them), or X the Rollout itself. */
 export function getArgs(first: string, second: string | undefined): { name?: string } {
   if (KIND_NAMES.includes(first.toLowerCase())) return second === undefined ? {} : { name: second };
-  if (second !== undefined) throw new Error(`the server doesn't have a resource type "${first}" (Ramp serves rollouts, ${ROLLOUT_SHORT_NAMES.join(", ")})`);
+  if (second !== undefined)
+    throw new Error(
+      `the server doesn't have a resource type "${first}" (Ramp serves rollouts, ${ROLLOUT_SHORT_NAMES.join(", ")})`,
+    );
   return { name: first };
 }
 

@@ -17,8 +17,8 @@ const NO_ROUTER: Record<string, string> = {
   apisix: "Apache APISIX",
 };
 const NO_PROVIDER: Record<string, string> = {
-  web: "web (HTTP) metrics",
-  job: "job metrics",
+  web: "web (HTTP)",
+  job: "job",
   datadog: "Datadog",
   newRelic: "New Relic",
   wavefront: "Wavefront",
@@ -27,7 +27,7 @@ const NO_PROVIDER: Record<string, string> = {
   graphite: "Graphite",
   influxdb: "InfluxDB",
   skywalking: "SkyWalking",
-  plugin: "metric plugins",
+  plugin: "plugin",
 };
 
 function analysisRefs(src: Fields): Json {
@@ -239,19 +239,30 @@ export function convertRollout(root: Fields): Json[] {
   return [{ apiVersion: API_VERSION, kind: "Rollout", metadata: convertMetadata(root), spec }];
 }
 
-function condition(m: Fields, key: string, out: Json): void {
-  if (!m.has(key)) return m.ignore([key]);
+/** The condition as CEL; false when it cannot be translated (reported), which leaves the metric out. */
+function condition(m: Fields, key: string, out: Json): boolean {
+  if (!m.has(key)) {
+    m.ignore([key]);
+    return true;
+  }
   const text = m.value[key];
   const t = typeof text === "string" ? argoConditionToCel(text) : { ok: false as const, why: "not a string" };
-  if (!t.ok) return m.drop(key, `${JSON.stringify(text)}: ${t.why}`);
+  if (!t.ok) {
+    m.drop(key, `${JSON.stringify(text)}: ${t.why}; the metric "${String(m.value.name)}" is left out`);
+    return false;
+  }
   m.get(key);
   out[key] = t.cel;
   m.moved(key, [...m.to, key]);
+  return true;
 }
 
 function prometheus(src: Fields): Json {
   const out: Json = {};
-  src.copy(out, ["address", "query", "timeout", "headers"]);
+  const templated = String(src.value.address ?? "").includes("{{");
+  if (templated)
+    src.drop("address", "Ramp's address is a URL without arguments; without it the controller's --prometheus-url is used");
+  src.copy(out, [...(templated ? [] : ["address"]), "query", "timeout", "headers"]);
   src.drop("insecure", "Ramp always verifies TLS; give the controller the CA instead");
   src.drop("authentication", "Ramp authenticates with auth.bearerToken or auth.basic from Secrets");
   src.drop("rangeQuery", "Ramp's range is {window, step} relative to the measurement; set provider.prometheus.range");
@@ -263,7 +274,7 @@ function metric(m: Fields): Json | undefined {
   const provider = m.child("provider");
   const other = Object.keys(provider?.value ?? {}).find((k) => k !== "prometheus");
   if (!provider || other || !provider.has("prometheus")) {
-    const why = other ? `Ramp has no ${NO_PROVIDER[other] ?? `${other} provider`} yet` : "no prometheus provider";
+    const why = other ? `Ramp has no ${NO_PROVIDER[other] ?? other} provider yet` : "no prometheus provider";
     m.ignore(Object.keys(m.value));
     m.drop("provider", `${why}: the metric "${String(m.value.name)}" is left out`);
     return undefined;
@@ -272,8 +283,12 @@ function metric(m: Fields): Json | undefined {
   m.copy(out, ["name", "interval", "initialDelay", "dryRun"]);
   for (const key of ["count", "failureLimit", "inconclusiveLimit", "consecutiveErrorLimit", "consecutiveSuccessLimit"])
     integer(m, key, out);
-  condition(m, "successCondition", out);
-  condition(m, "failureCondition", out);
+  const translated = [condition(m, "successCondition", out), condition(m, "failureCondition", out)];
+  if (translated.includes(false)) {
+    m.ignore(Object.keys(m.value));
+    m.done();
+    return undefined;
+  }
   // Argo counts a measurement with no condition as successful; Ramp wants the condition written.
   if (out.successCondition === undefined && out.failureCondition === undefined) out.successCondition = "true";
   out.provider = { prometheus: prometheus(provider.child("prometheus", [...m.to, "provider", "prometheus"]) as Fields) };

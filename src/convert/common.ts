@@ -6,7 +6,11 @@ export { API_VERSION };
 
 /** Set by the apiserver or by the other controller: meaningless in a new manifest, dropped quietly. */
 const SERVER_METADATA = ["uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "selfLink"];
-const SERVER_ANNOTATIONS = [/^kubectl\.kubernetes\.io\/last-applied-configuration$/, /^rollout\.argoproj\.io\//, /^flagger\.app\//];
+const SERVER_ANNOTATIONS = [
+  /^kubectl\.kubernetes\.io\/last-applied-configuration$/,
+  /^rollout\.argoproj\.io\//,
+  /^flagger\.app\//,
+];
 
 /** The metadata of a converted object: name, namespace, labels and the annotations that still mean something. */
 export function convertMetadata(src: Fields, extraAnnotations: Record<string, string> = {}): Json {
@@ -37,10 +41,16 @@ export function convertMetadata(src: Fields, extraAnnotations: Record<string, st
 
 /** An integer field that Argo allows as a string (`"3"`, or a `{{args.x}}` Ramp cannot take). */
 export function integer(src: Fields, key: string, out: Json, outKey = key): void {
-  if (!src.has(key)) return src.ignore([key]);
+  if (!src.has(key)) {
+    src.ignore([key]);
+    return;
+  }
   const v = src.value[key];
   const n = typeof v === "number" ? v : typeof v === "string" && /^\d+$/.test(v) ? Number(v) : undefined;
-  if (n === undefined || !Number.isInteger(n)) return src.drop(key, `${JSON.stringify(v)}: Ramp takes an integer here`);
+  if (n === undefined || !Number.isInteger(n)) {
+    src.drop(key, `${JSON.stringify(v)}: Ramp takes an integer here`);
+    return;
+  }
   src.get(key);
   out[outKey] = n;
   src.moved(key, [...src.to, outKey]);

@@ -2,7 +2,18 @@
 // together, so a Canary finds its Deployment, MetricTemplates and AlertProviders wherever they are in
 // the input. Objects of other kinds pass through as written; comments are carried to the fields
 // they were on where the field was mapped.
-import { Document, isMap, isScalar, isSeq, LineCounter, type Node, type Pair, parseAllDocuments, stringify, type YAMLMap } from "yaml";
+import {
+  Document,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  type Pair,
+  parseAllDocuments,
+  stringify,
+  type YAMLMap,
+} from "yaml";
 import { API_VERSION } from "../api/kinds.ts";
 import { type FieldPath, formatPath, validateObject } from "../api/validate.ts";
 import { ARGO_API_VERSION, ARGO_KINDS, convertAnalysis, convertRollout } from "./argo.ts";
@@ -75,8 +86,7 @@ function parse(inputs: Input[], findings: Finding[]): Parsed[] {
     const lines = new LineCounter();
     for (const source of parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true })) {
       const start = lines.linePos(source.range[0]).line;
-      const fail = (line: number, message: string) =>
-        findings.push({ file, line, object: "", path: [], kind: "error", message });
+      const fail = (line: number, message: string) => findings.push({ file, line, object: "", path: [], kind: "error", message });
       if (source.errors.length) {
         for (const e of source.errors) fail(lines.linePos(e.pos[0]).line, `YAML: ${e.message.split("\n")[0]}`);
         continue;
@@ -240,7 +250,7 @@ export function convertFiles(inputs: Input[]): Conversion {
     }
     const texts = outputs.get(p.file) as string[];
     if (!objects) {
-      texts.push(String(p.source)); // another kind: as written, comments and all
+      texts.push(String(p.source).replace(/^---[^\n]*\n/, "")); // another kind: as written, comments and all
       continue;
     }
     const docs = objects.map((o) => new Document(o));

@@ -5,7 +5,7 @@
 // thresholds and MetricTemplate queries are written into it.
 import { durationMs, formatDuration } from "../api/duration.ts";
 import { API_VERSION, convertMetadata, objectName, objectNamespace } from "./common.ts";
-import type { Fields, Json } from "./fields.ts";
+import { type Fields, type Json, report } from "./fields.ts";
 
 export const FLAGGER_API_VERSION = "flagger.app/v1beta1";
 export const FLAGGER_KINDS = ["Canary", "MetricTemplate", "AlertProvider"];
@@ -66,7 +66,8 @@ export function convertAlertProvider(root: Fields, destinations: Json): AlertPro
   secret?.done();
   spec.done();
   if (typeof secretName !== "string") return { ok: false };
-  const slack = (destinations.slack ??= {}) as Json;
+  destinations.slack ??= {};
+  const slack = destinations.slack as Json;
   slack[name] = { urlFrom: { secretKeyRef: { name: secretName, key: "address" } } };
   root.note(
     "spec",
@@ -189,14 +190,7 @@ function fillQuery(query: string, vars: Record<string, string>): { ok: true; que
   return unknown ? { ok: false, unknown } : { ok: true, query: filled };
 }
 
-function metrics(
-  a: Fields,
-  names: Names,
-  provider: string,
-  ingress: string | undefined,
-  inv: Inventory,
-  decide: Json,
-): Json[] {
+function metrics(a: Fields, names: Names, provider: string, ingress: string | undefined, inv: Inventory, decide: Json): Json[] {
   const sloSource = provider === "istio" ? "istio" : provider === "nginx" ? "nginx" : "http";
   return a.items("metrics").flatMap((m): Json[] => {
     const name = String(m.get("name") ?? "");
@@ -207,7 +201,10 @@ function metrics(
     const base = { name, ...decide };
     if (name === "request-success-rate" || name === "request-duration") {
       const success = name === "request-success-rate";
-      range?.drop(success ? "max" : "min", success ? "a success rate has only a lower bound" : "a latency has only an upper bound");
+      range?.drop(
+        success ? "max" : "min",
+        success ? "a success rate has only a lower bound" : "a latency has only an upper bound",
+      );
       range?.done();
       const bound = success ? min : max;
       if (typeof bound !== "number") {
@@ -258,7 +255,7 @@ function metrics(
       interval: typeof window === "string" ? window : "1m",
       ...(ingress ? { ingress } : {}),
     };
-    for (const [k, v] of Object.entries(variables?.value ?? {})) vars[`variables.${k}`] = String(variables?.get(k));
+    for (const k of Object.keys(variables?.value ?? {})) vars[`variables.${k}`] = String(variables?.get(k));
     const filled = fillQuery(template.query, vars);
     if (!filled.ok) {
       m.drop(ref ? "templateRef" : "query", `the query uses {{ ${filled.unknown} }}, which this Canary does not set`);
@@ -293,9 +290,18 @@ function gates(a: Fields, threshold: number, interval: string, mode: Mode): Reco
       w.drop("type", `${type} webhook: ${notGate ?? "an unknown webhook type"}`);
       continue;
     }
-    if (mode !== "canary" && (type === "rollout" || type === "confirm-traffic-increase")) {
+    const stepless =
+      mode === "bluegreen"
+        ? type === "rollout" || type === "confirm-traffic-increase"
+        : mode === "ab" && type === "confirm-traffic-increase";
+    if (stepless) {
       w.ignore(Object.keys(w.value));
-      w.drop("type", `${type} webhook: ${mode === "ab" ? "an A/B test has no weight steps" : "blue-green has no steps"}`);
+      report(
+        w.doc,
+        "dropped",
+        w.path,
+        `${type} webhook: ${mode === "ab" ? "an A/B test has no weight steps" : "blue-green has no steps"}`,
+      );
       continue;
     }
     const gate: Json = { name: w.get("name"), url: w.get("url") };
@@ -308,7 +314,8 @@ function gates(a: Fields, threshold: number, interval: string, mode: Mode): Reco
     w.drop("metadata", "Ramp's gates send a fixed payload (rollout, namespace, revision, step, gate)");
     w.drop("muteAlert", "Ramp's notifications do not know gates");
     w.done();
-    (byType[type] ??= []).push(gate);
+    byType[type] ??= [];
+    byType[type].push(gate);
   }
   return byType;
 }
@@ -323,12 +330,25 @@ function weights(a: Fields): number[] {
   return out;
 }
 
-function headerMatches(a: Fields): Json[][] {
+/** Flagger's match blocks (any of them), each headers that must all match. NGINX's canary Ingress
+ * matches one header and no cookie, so there only the first header is kept. */
+function headerMatches(a: Fields, nginx: boolean): Json[][] {
+  let kept = 0;
   return a.items("match").map((block) => {
     const headers = block.child("headers");
     const out = Object.keys(headers?.value ?? {}).flatMap((h): Json[] => {
+      if (nginx && (h.toLowerCase() === "cookie" || kept > 0)) {
+        headers?.drop(
+          h,
+          h.toLowerCase() === "cookie"
+            ? "Ramp's NGINX router matches a header, not a cookie"
+            : "Ramp's NGINX router matches one header",
+        );
+        return [];
+      }
       const v = headers?.child(h);
       if (!v) return [];
+      kept++;
       const value: Json = {};
       v.copy(value, ["exact", "prefix", "regex"]);
       v.drop("suffix", "Ramp matches headers exactly, by prefix or by regex");
@@ -379,17 +399,26 @@ export function convertCanary(root: Fields, inv: Inventory): Json[] {
   const threshold = Number(a.get("threshold") ?? 1);
   const iterations = Number(a.get("iterations") ?? 0);
   const matchCount = Array.isArray(a.value.match) ? a.value.match.length : 0;
-  const mode: Mode = a.has("stepWeight") || a.has("stepWeights") ? "canary" : iterations && matchCount ? "ab" : iterations ? "bluegreen" : "canary";
-  const providerName = String(spec.get("provider") ?? "kubernetes").split(":")[0] as string;
+  const mode: Mode =
+    a.has("stepWeight") || a.has("stepWeights")
+      ? "canary"
+      : iterations && matchCount
+        ? "ab"
+        : iterations
+          ? "bluegreen"
+          : "canary";
+  // Flagger falls back to its -mesh-provider flag, istio by default.
+  if (!spec.has("provider")) spec.note("targetRef", "no provider: assumed istio, Flagger's default mesh provider");
+  const providerName = String(spec.get("provider") ?? "istio").split(":")[0] as string;
   const ingress = spec.value.ingressRef ? String((spec.value.ingressRef as Json).name) : undefined;
 
   const extra: Json[] = [];
   const routing = mode === "bluegreen" ? undefined : router(providerName, names, service, spec, extra);
   if (mode === "bluegreen" && providerName !== "kubernetes") {
-    spec.note("provider", `blue-green switches the Service ${apex}'s selector; no ${providerName} route is needed`);
+    spec.note("provider", `blue-green switches the selector of the Service ${apex}; no ${providerName} route is needed`);
     spec.ignore(["ingressRef"]);
   }
-  service?.drop("gateways", "used only by the generated VirtualService");
+  if (providerName !== "istio" || mode === "bluegreen") service?.drop("gateways", "Istio gateways go on a VirtualService");
   for (const key of ["trafficPolicy", "match", "rewrite", "retries", "headers", "corsPolicy", "timeout", "mirror"])
     service?.drop(key, "set it on the route (VirtualService or HTTPRoute) Ramp weights; Ramp leaves other fields alone");
   for (const key of ["apex", "primary", "canary"]) service?.drop(key, "set labels and annotations on the generated Services");
@@ -404,9 +433,13 @@ export function convertCanary(root: Fields, inv: Inventory): Json[] {
   };
   const templateMetrics = metrics(a, names, providerName, ingress, inv, decide);
   const gatesByType = gates(a, threshold, interval, mode);
-  const gate = (type: string) => gatesByType[type] ?? [];
+  // Copies: one webhook may become a gate at several steps.
+  const gate = (type: string) => (gatesByType[type] ?? []).map((g) => structuredClone(g));
   const analysisRef = templateMetrics.length
-    ? { templates: [{ templateName: name }], args: [{ name: "namespace", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } }] }
+    ? {
+        templates: [{ templateName: name }],
+        args: [{ name: "namespace", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } }],
+      }
     : undefined;
 
   const strategy: Json = {};
@@ -426,11 +459,14 @@ export function convertCanary(root: Fields, inv: Inventory): Json[] {
     if (mode === "ab") {
       if (!routing) a.drop("match", "header routes need a router (istio, gatewayapi or nginx)");
       else
-        headerMatches(a).forEach((match, i) => {
-          const route = `ab-${i + 1}`;
-          managedRoutes.push({ name: route });
-          steps.push({ setHeaderRoute: { name: route, match } });
-        });
+        headerMatches(a, providerName === "nginx")
+          .filter((match) => match.length)
+          .forEach((match, i) => {
+            const route = `ab-${i + 1}`;
+            managedRoutes.push({ name: route });
+            steps.push({ setHeaderRoute: { name: route, match } });
+          });
+      steps.push(...gate("rollout").map((g) => ({ gate: g })));
       steps.push({ pause: { duration: formatDuration(durationMs(interval) * iterations) } });
     } else
       weights(a).forEach((w, i) => {
@@ -439,7 +475,10 @@ export function convertCanary(root: Fields, inv: Inventory): Json[] {
       });
     steps.push(...gate("confirm-promotion").map((g) => ({ gate: g })));
     if (steps.length > MAX_STEPS) {
-      a.drop("stepWeight", `${steps.length} steps; Ramp allows ${MAX_STEPS}: raise stepWeight (steps past ${MAX_STEPS} left out)`);
+      a.drop(
+        "stepWeight",
+        `${steps.length} steps; Ramp allows ${MAX_STEPS}: raise stepWeight (steps past ${MAX_STEPS} left out)`,
+      );
       steps.length = MAX_STEPS;
     }
     strategy.canary = {
@@ -518,7 +557,7 @@ function alerts(a: Fields, namespace: string, inv: Inventory): Record<string, st
       );
       continue;
     }
-    for (const e of events) (byEvent[e] ??= []).push(provider.destination);
+    for (const e of events) byEvent[e] = [...(byEvent[e] ?? []), provider.destination];
     alert.done();
   }
   return Object.fromEntries(
