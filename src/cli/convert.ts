@@ -5,7 +5,7 @@ import { basename, dirname, join, relative } from "node:path";
 import type { Command } from "commander";
 import { convertFiles, type Input } from "../convert/convert.ts";
 import { exitCodeOf, formatFinding, sortFindings } from "../convert/report.ts";
-import { readInput } from "./lint.ts";
+import { readInput, withFileInputs } from "./lint.ts";
 
 /** Each YAML file to read, with the name its output gets under -o DIR. */
 function files(inputs: string[]): { path: string; name: string }[] {
@@ -20,16 +20,11 @@ function files(inputs: string[]): { path: string; name: string }[] {
 }
 
 export function registerConvert(program: Command): void {
-  program
-    .command("convert")
-    .description("convert Argo Rollouts and Flagger manifests to Ramp's; report every field not converted")
-    .argument("[files...]", "YAML files or folders; - reads standard input")
-    .option(
-      "-f, --filename <file>",
-      "a YAML file or folder, as kubectl's -f; repeatable; - reads standard input",
-      (value: string, previous: string[]) => [...previous, value],
-      [] as string[],
-    )
+  withFileInputs(
+    program
+      .command("convert")
+      .description("convert Argo Rollouts and Flagger manifests to Ramp's; report every field not converted"),
+  )
     .option("-o, --output-dir <dir>", "write one file per input here instead of to standard output")
     .option("--strict", "write nothing when anything would be dropped")
     .addHelpText(

@@ -128,6 +128,12 @@ function trafficRouting(src: Fields): Json | undefined {
   return Object.keys(out).some((k) => k !== "managedRoutes") ? out : undefined;
 }
 
+const OWN_LABELS = "Ramp labels pods with ramp.dev/pod-template-hash only";
+const SCALE_DOWN = "Ramp scales every old ReplicaSet down after scaleDownDelaySeconds";
+const AFFINITY = "set affinity in the pod template";
+/** Strategy fields both kinds share. */
+const STRATEGY_COPIES = ["scaleDownDelaySeconds", "abortScaleDownDelaySeconds"];
+
 const STEP_COPIES = ["setWeight", "setCanaryScale", "setHeaderRoute", "setMirrorRoute"];
 
 function canaryStep(step: Fields): Json | undefined {
@@ -149,15 +155,7 @@ function canaryStep(step: Fields): Json | undefined {
 
 function canary(src: Fields): Json {
   const out: Json = {};
-  src.copy(out, [
-    "stableService",
-    "canaryService",
-    "maxSurge",
-    "maxUnavailable",
-    "scaleDownDelaySeconds",
-    "abortScaleDownDelaySeconds",
-    "dynamicStableScale",
-  ]);
+  src.copy(out, ["stableService", "canaryService", "maxSurge", "maxUnavailable", "dynamicStableScale", ...STRATEGY_COPIES]);
   const routing = src.child("trafficRouting");
   if (routing) {
     const r = trafficRouting(routing);
@@ -167,12 +165,14 @@ function canary(src: Fields): Json {
   if (analysis) out.analysis = analysisRefs(analysis);
   const steps = src.items("steps").flatMap((s) => canaryStep(s) ?? []);
   if (steps.length) out.steps = steps;
-  src.drop("canaryMetadata", "Ramp labels pods with ramp.dev/pod-template-hash only");
-  src.drop("stableMetadata", "Ramp labels pods with ramp.dev/pod-template-hash only");
-  src.drop("scaleDownDelayRevisionLimit", "Ramp scales every old ReplicaSet down after scaleDownDelaySeconds");
-  src.drop("minPodsPerReplicaSet", "Ramp sizes the canary from the weight and setCanaryScale");
-  src.drop("antiAffinity", "set affinity in the pod template");
-  src.drop("pingPong", "Ramp has no ping-pong Services; it switches stableService's selector");
+  src.dropEach({
+    canaryMetadata: OWN_LABELS,
+    stableMetadata: OWN_LABELS,
+    scaleDownDelayRevisionLimit: SCALE_DOWN,
+    minPodsPerReplicaSet: "Ramp sizes the canary from the weight and setCanaryScale",
+    antiAffinity: AFFINITY,
+    pingPong: "Ramp has no ping-pong Services; it switches stableService's selector",
+  });
   src.done();
   return out;
 }
@@ -185,17 +185,18 @@ function blueGreen(src: Fields): Json {
     "previewReplicaCount",
     "autoPromotionEnabled",
     "autoPromotionSeconds",
-    "scaleDownDelaySeconds",
-    "abortScaleDownDelaySeconds",
+    ...STRATEGY_COPIES,
   ]);
   for (const key of ["prePromotionAnalysis", "postPromotionAnalysis"]) {
     const a = src.child(key);
     if (a) out[key] = analysisRefs(a);
   }
-  src.drop("previewMetadata", "Ramp labels pods with ramp.dev/pod-template-hash only");
-  src.drop("activeMetadata", "Ramp labels pods with ramp.dev/pod-template-hash only");
-  src.drop("scaleDownDelayRevisionLimit", "Ramp scales every old ReplicaSet down after scaleDownDelaySeconds");
-  src.drop("antiAffinity", "set affinity in the pod template");
+  src.dropEach({
+    previewMetadata: OWN_LABELS,
+    activeMetadata: OWN_LABELS,
+    scaleDownDelayRevisionLimit: SCALE_DOWN,
+    antiAffinity: AFFINITY,
+  });
   src.done();
   return out;
 }

@@ -99,6 +99,11 @@ export class Fields {
     if (this.has(key)) report(this.doc, "dropped", [...this.path, key], why);
   }
 
+  /** Drops each of these fields that is present, with its reason. */
+  dropEach(reasons: Record<string, string>): void {
+    for (const [key, why] of Object.entries(reasons)) this.drop(key, why);
+  }
+
   note(key: string, message: string): void {
     report(this.doc, "note", key ? [...this.path, key] : this.path, message);
   }

@@ -490,12 +490,14 @@ export function convertCanary(root: Fields, inv: Inventory): Json[] {
     };
   }
   a.ignore(["interval", "threshold", "iterations", "stepWeight", "stepWeights", "maxWeight"]);
-  a.drop("stepWeightPromotion", "Ramp promotes at once after the last step");
-  a.drop("mirror", "Ramp mirrors with a setMirrorRoute step on a canary, not during blue-green");
-  a.drop("mirrorWeight", "Ramp mirrors with a setMirrorRoute step");
-  a.drop("primaryReadyThreshold", "Ramp waits for every pod to be ready");
-  a.drop("canaryReadyThreshold", "Ramp waits for every pod to be ready");
-  a.drop("sessionAffinity", "Ramp has no cookie session affinity");
+  a.dropEach({
+    stepWeightPromotion: "Ramp promotes at once after the last step",
+    mirror: "Ramp mirrors with a setMirrorRoute step on a canary, not during blue-green",
+    mirrorWeight: "Ramp mirrors with a setMirrorRoute step",
+    primaryReadyThreshold: "Ramp waits for every pod to be ready",
+    canaryReadyThreshold: "Ramp waits for every pod to be ready",
+    sessionAffinity: "Ramp has no cookie session affinity",
+  });
 
   const annotations = alerts(a, namespace, inv);
   if (Object.keys(annotations).length) metadata.annotations = { ...(metadata.annotations as Json), ...annotations };
