@@ -46,6 +46,13 @@ describe("convertFiles", () => {
     ["YAML that does not parse", "a: [1, 2\n", 3],
     ["a document that is not an object", "- 1\n- 2\n", 3],
     ["another kind, passed through", "apiVersion: v1\nkind: Service\nmetadata: {name: s}\n", 0],
+    ["an empty document", "---\n", 0],
+    ["nesting deeper than 64 levels", `${"[".repeat(100)}${"]".repeat(100)}\n`, 3],
+    [
+      "an alias bomb",
+      "a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n",
+      3,
+    ],
   ])("%s: exit %i", (_, text, code) => expect(convert(text).code).toBe(code));
 
   it("keeps comments on the fields they were on", () => {

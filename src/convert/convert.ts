@@ -48,8 +48,23 @@ export interface Conversion {
   findings: Finding[];
 }
 
-/** yaml's guard against alias bombs, as in `ramp lint`. */
+/** yaml's guard against alias bombs, and the deepest nesting read, as in `ramp lint`. */
 const MAX_ALIAS_COUNT = 100;
+const MAX_DEPTH = 64;
+
+/** How deep a document nests, counted without recursion (hostile input must not overflow the stack). */
+function depthOf(root: Node | null): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[root, 0]];
+  while (stack.length) {
+    const [node, depth] = stack.pop() as [unknown, number];
+    deepest = Math.max(deepest, depth);
+    if (depth > MAX_DEPTH) break;
+    if (isMap(node)) for (const pair of node.items) stack.push([pair.value, depth + 1]);
+    else if (isSeq(node)) for (const item of node.items) stack.push([item, depth + 1]);
+  }
+  return deepest;
+}
 
 interface Parsed {
   file: string;
@@ -92,6 +107,10 @@ function parse(inputs: Input[], findings: Finding[]): Parsed[] {
         continue;
       }
       if (source.contents === null) continue;
+      if (depthOf(source.contents) > MAX_DEPTH) {
+        fail(start, `YAML: nested deeper than ${MAX_DEPTH} levels`);
+        continue;
+      }
       let value: unknown;
       try {
         value = source.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
@@ -99,6 +118,7 @@ function parse(inputs: Input[], findings: Finding[]): Parsed[] {
         fail(start, `YAML: ${(err as Error).message}`);
         continue;
       }
+      if (value === null || value === undefined) continue; // an empty document
       if (!isRecord(value)) {
         fail(start, "not a Kubernetes object");
         continue;
