@@ -3,7 +3,7 @@
 // are copied; the rest are dropped with why (routers, providers and steps Ramp does not have).
 import { argoConditionToCel } from "./cel.ts";
 import { API_VERSION, convertMetadata, integer } from "./common.ts";
-import type { Fields, Json } from "./fields.ts";
+import { type Fields, type Json, report } from "./fields.ts";
 
 export const ARGO_API_VERSION = "argoproj.io/v1alpha1";
 export const ARGO_KINDS = ["Rollout", "AnalysisTemplate", "ClusterAnalysisTemplate", "AnalysisRun"];
@@ -38,19 +38,21 @@ function analysisRefs(src: Fields): Json {
     t.done();
     return ref;
   });
-  const args = src.items("args").map((a) => {
+  const passed = src.items("args").map((a) => {
     const arg: Json = {};
     a.copy(arg, ["name", "value"]);
     const from = a.child("valueFrom");
     if (from) {
       const valueFrom: Json = {};
       from.copy(valueFrom, ["podTemplateHashValue", "fieldRef"]);
-      from.done("Ramp's rollout arguments take podTemplateHashValue or fieldRef");
+      from.done("Ramp's rollout arguments take podTemplateHashValue or fieldRef; the template can read a Secret itself");
       if (Object.keys(valueFrom).length) arg.valueFrom = valueFrom;
     }
     a.done();
     return arg;
   });
+  // An argument whose only source was dropped is left out (reported above), not written empty.
+  const args = passed.filter((arg) => arg.value !== undefined || arg.valueFrom !== undefined);
   if (args.length) out.args = args;
   src.copy(out, ["dryRun", "startingStep"]);
   src.drop("measurementRetention", "set measurementRetention in the AnalysisTemplate");
@@ -122,10 +124,12 @@ function trafficRouting(src: Fields): Json | undefined {
   }
   for (const [key, name] of Object.entries(NO_ROUTER))
     src.drop(key, `Ramp has no ${name} router; without a router weights are approximated by replica counts`);
-  src.copy(out, ["managedRoutes"]);
   src.drop("maxTrafficWeight", "Ramp weights are percentages (0-100)");
+  const routed = Object.keys(out).length > 0;
+  if (routed) src.copy(out, ["managedRoutes"]);
+  else src.drop("managedRoutes", "header and mirror routes need a traffic router");
   src.done();
-  return Object.keys(out).some((k) => k !== "managedRoutes") ? out : undefined;
+  return routed ? out : undefined;
 }
 
 const OWN_LABELS = "Ramp labels pods with ramp.dev/pod-template-hash only";
@@ -163,7 +167,14 @@ function canary(src: Fields): Json {
   }
   const analysis = src.child("analysis");
   if (analysis) out.analysis = analysisRefs(analysis);
-  const steps = src.items("steps").flatMap((s) => canaryStep(s) ?? []);
+  const steps = src.items("steps").flatMap((s) => {
+    if (!out.trafficRouting && (s.has("setHeaderRoute") || s.has("setMirrorRoute"))) {
+      s.ignore(Object.keys(s.value));
+      report(s.doc, "dropped", s.path, "header and mirror routes need a traffic router");
+      return [];
+    }
+    return canaryStep(s) ?? [];
+  });
   if (steps.length) out.steps = steps;
   src.dropEach({
     canaryMetadata: OWN_LABELS,

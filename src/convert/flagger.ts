@@ -490,6 +490,7 @@ export function convertCanary(root: Fields, inv: Inventory): Json[] {
     };
   }
   a.ignore(["interval", "threshold", "iterations", "stepWeight", "stepWeights", "maxWeight"]);
+  if (mode !== "ab") a.drop("match", "Ramp weights every request; an A/B test (iterations with match) routes by header");
   a.dropEach({
     stepWeightPromotion: "Ramp promotes at once after the last step",
     mirror: "Ramp mirrors with a setMirrorRoute step on a canary, not during blue-green",
