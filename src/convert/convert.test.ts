@@ -47,6 +47,11 @@ describe("convertFiles", () => {
     ["a document that is not an object", "- 1\n- 2\n", 3],
     ["another kind, passed through", "apiVersion: v1\nkind: Service\nmetadata: {name: s}\n", 0],
     ["an empty document", "---\n", 0],
+    [
+      "a Flagger interval that is not a duration",
+      "apiVersion: flagger.app/v1beta1\nkind: Canary\nmetadata: {name: x}\nspec:\n  targetRef: {name: x}\n  analysis: {interval: soon, iterations: 3, match: [{headers: {a: {exact: b}}}]}\n",
+      3,
+    ],
     ["nesting deeper than 64 levels", `${"[".repeat(100)}${"]".repeat(100)}\n`, 3],
     [
       "an alias bomb",

@@ -259,14 +259,20 @@ export function convertFiles(inputs: Input[]): Conversion {
     if (!objects && (argo || flagger)) {
       const root = rootOf(p);
       const kind = String(p.value.kind);
-      if (argo && ARGO_KINDS.includes(kind)) objects = kind === "Rollout" ? convertRollout(root) : convertAnalysis(root, kind);
-      else if (flagger && FLAGGER_KINDS.includes(kind)) objects = convertCanary(root, inventory);
-      else {
-        root.ignore(Object.keys(p.value));
-        report(p.doc, "dropped", [], `Ramp has no ${kind}`);
+      try {
+        if (argo && ARGO_KINDS.includes(kind)) objects = kind === "Rollout" ? convertRollout(root) : convertAnalysis(root, kind);
+        else if (flagger && FLAGGER_KINDS.includes(kind)) objects = convertCanary(root, inventory);
+        else {
+          root.ignore(Object.keys(p.value));
+          report(p.doc, "dropped", [], `Ramp has no ${kind}`);
+          objects = [];
+        }
+        root.done();
+      } catch (err) {
+        // Input no converter expected (a duration that does not parse, ...): this document fails, not the run.
+        report(p.doc, "error", [], `cannot convert: ${(err as Error).message}`);
         objects = [];
       }
-      root.done();
     }
     const texts = outputs.get(p.file) as string[];
     if (!objects) {
