@@ -122,7 +122,7 @@ describe("ramp CLI on Rollouts", { timeout: 180_000 }, () => {
     const yaml = await run("list", "-o", "yaml");
     expect(yaml.stdout).toContain("kind: RolloutList");
 
-    const byKind = await run("get", "ro", "view", "-o", "name");
+    const byKind = await run("get", "rro", "view", "-o", "name");
     expect(byKind.stdout.trim(), byKind.stderr).toBe("rollout.ramp.dev/view");
     const listed = await run("get", "rollouts", "-o", "wide", "--no-headers");
     expect(listed.stdout).toMatch(/^view\s+Canary\s+Paused\s+1\/4\s+\S+\s+0\/2\s+\d+s\s+view:1\s/m);

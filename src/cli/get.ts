@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Command } from "commander";
 import { durationFlag } from "../api/duration.ts";
-import { API_VERSION } from "../api/kinds.ts";
+import { API_VERSION, kindByName } from "../api/kinds.ts";
 import { type LiveRollout, settled } from "../rollout/operations.ts";
 import { ExitError } from "./errors.ts";
 import { kubeOptions } from "./kube-options.ts";
@@ -21,13 +21,24 @@ interface GetFlags extends ListFlags {
 
 const POLL_MS = 1000;
 
-/** The names kubectl would accept for the Rollout resource (`kubectl get ro`). */
-export const KIND_NAMES = ["rollout", "rollouts", "ro", RESOURCE, "rollouts.ramp.dev", "rollouts.v1alpha1.ramp.dev"];
+const ROLLOUT_SHORT_NAMES = kindByName("Rollout")?.shortNames ?? [];
+/** The names kubectl would accept for the Rollout resource (`kubectl get rro`). */
+export const KIND_NAMES = [
+  "rollout",
+  "rollouts",
+  ...ROLLOUT_SHORT_NAMES,
+  RESOURCE,
+  "rollouts.ramp.dev",
+  "rollouts.v1alpha1.ramp.dev",
+];
 
 /** `get X [Y]`: X a kind name (Y the Rollout, or none: all of them), or X the Rollout itself. */
 export function getArgs(first: string, second: string | undefined): { name?: string } {
   if (KIND_NAMES.includes(first.toLowerCase())) return second === undefined ? {} : { name: second };
-  if (second !== undefined) throw new Error(`the server doesn't have a resource type "${first}" (Ramp serves rollouts, ro)`);
+  if (second !== undefined)
+    throw new Error(
+      `the server doesn't have a resource type "${first}" (Ramp serves rollouts, ${ROLLOUT_SHORT_NAMES.join(", ")})`,
+    );
   return { name: first };
 }
 

@@ -300,36 +300,39 @@ export function readInput(file: string): { text: string } | { error: string } {
   }
 }
 
-export function registerLint(program: Command): void {
-  program
-    .command("lint")
-    .description("check Ramp manifests offline with the same schemas and rules as the cluster")
+/** Files as arguments or with kubectl's repeatable -f, as `lint` and `convert` take them. */
+export const withFileInputs = (command: Command): Command =>
+  command
     .argument("[files...]", "YAML files or folders; - reads standard input")
     .option(
       "-f, --filename <file>",
       "a YAML file or folder, as kubectl's -f; repeatable; - reads standard input",
       (value: string, previous: string[]) => [...previous, value],
       [] as string[],
-    )
-    .action((positional: string[], options: { filename: string[] }) => {
-      const inputs = [...options.filename, ...positional];
-      if (inputs.length === 0) {
-        console.error("error: ramp lint needs a file, a folder or - (as arguments or with -f)");
-        process.exitCode = 2;
-        return;
+    );
+
+export function registerLint(program: Command): void {
+  withFileInputs(
+    program.command("lint").description("check Ramp manifests offline with the same schemas and rules as the cluster"),
+  ).action((positional: string[], options: { filename: string[] }) => {
+    const inputs = [...options.filename, ...positional];
+    if (inputs.length === 0) {
+      console.error("error: ramp lint needs a file, a folder or - (as arguments or with -f)");
+      process.exitCode = 2;
+      return;
+    }
+    let exitCode = 0;
+    for (const file of expandInputs(inputs)) {
+      const input = readInput(file);
+      if ("error" in input) {
+        console.log(`${file}: cannot read: ${input.error}`);
+        exitCode = 1;
+        continue;
       }
-      let exitCode = 0;
-      for (const file of expandInputs(inputs)) {
-        const input = readInput(file);
-        if ("error" in input) {
-          console.log(`${file}: cannot read: ${input.error}`);
-          exitCode = 1;
-          continue;
-        }
-        const findings = lintText(input.text, file === "-" ? "<stdin>" : file);
-        for (const f of findings) console.log(formatFinding(f));
-        exitCode = Math.max(exitCode, exitCodeOf(findings));
-      }
-      process.exitCode = exitCode;
-    });
+      const findings = lintText(input.text, file === "-" ? "<stdin>" : file);
+      for (const f of findings) console.log(formatFinding(f));
+      exitCode = Math.max(exitCode, exitCodeOf(findings));
+    }
+    process.exitCode = exitCode;
+  });
 }

@@ -24,6 +24,7 @@ const COMMANDS: [string[], () => Promise<Register>][] = [
   [["undo"], async () => (await import("./undo.ts")).registerUndo],
   [["set"], async () => (await import("./set-image.ts")).registerSetImage],
   [["lint"], async () => (await import("./lint.ts")).registerLint],
+  [["convert"], async () => (await import("./convert.ts")).registerConvert],
   [["analyze"], async () => (await import("./analyze.ts")).registerAnalyze],
   [["controller"], async () => (await import("./controller.ts")).registerController],
   [["demo"], async () => (await import("./demo.ts")).registerDemo],
