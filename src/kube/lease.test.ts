@@ -208,6 +208,17 @@ async function until(check: () => boolean, timeoutMs = 2_000): Promise<void> {
   }
 }
 
+/** An elector that leads on a fake apiserver; `stop` ends its run. */
+async function leadingElector() {
+  const api = fakeApiserver();
+  const cb = callbacks();
+  const elector = new LeaderElector(api.client, FAST);
+  const stop = new AbortController();
+  const run = elector.run(cb.callbacks, stop.signal);
+  await until(() => elector.isLeader);
+  return { api, cb, elector, stop, run };
+}
+
 describe("LeaderElector", () => {
   it.each([
     { change: { identity: "" }, message: "identity must not be empty" },
@@ -240,12 +251,7 @@ describe("LeaderElector", () => {
   );
 
   it("a renewal that hangs is given up after one attempt's time and tried again: it keeps leading", async () => {
-    const api = fakeApiserver();
-    const cb = callbacks();
-    const elector = new LeaderElector(api.client, FAST);
-    const stop = new AbortController();
-    const run = elector.run(cb.callbacks, stop.signal);
-    await until(() => elector.isLeader);
+    const { api, cb, elector, stop, run } = await leadingElector();
     const writes = api.state.writes;
     api.state.mode = "hang once";
     // Waiting out the hung call (the deadline's worth) would leave no time to renew before the deadline.
@@ -287,12 +293,7 @@ describe("LeaderElector", () => {
   });
 
   it("on abort stops leading but keeps the Lease; release() then hands it over with an empty holder", async () => {
-    const api = fakeApiserver();
-    const cb = callbacks();
-    const elector = new LeaderElector(api.client, FAST);
-    const stop = new AbortController();
-    const run = elector.run(cb.callbacks, stop.signal);
-    await until(() => elector.isLeader);
+    const { api, cb, elector, stop, run } = await leadingElector();
     stop.abort();
     await run;
     expect(elector.isLeader).toBe(false);
