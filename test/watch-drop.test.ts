@@ -52,6 +52,8 @@ describe("a silently dropped apiserver connection", () => {
     const ns = await namespace("wdrop");
     proxy = await freezingProxy(cluster().apiserverUrl);
     const idleS = 5;
+    // The Lease keeps its default timing (15 s, 10 s, 2 s): a renewal caught by the freeze has to be
+    // given up and tried again within the renew deadline, not cost the Lease.
     controller = await startController(
       [
         ...["--namespace", ns, "--leader-election-namespace", ns, "--identity", "watchdrop-a", "--no-analysis"],
@@ -132,14 +134,17 @@ describe("a silently dropped apiserver connection", () => {
     console.log(`not ready ${unready}s after the freeze, exited ${exited}s after it (renew deadline ${renewDeadlineS}s)`);
     expect(code).toBe(1);
     const leasePath = `${proxy.url}/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/ramp-controller`;
-    expect(output).toContain(`Lease ${ns}/ramp-controller: GET ${leasePath}: no answer within ${timeoutS}s; retrying`);
+    // Tried again and again until the deadline, each attempt ending in the request timeout.
+    const leaseTimeouts = output.split(`Lease ${ns}/ramp-controller: GET ${leasePath}: no answer within ${timeoutS}s; retrying`);
+    expect(leaseTimeouts.length - 1).toBeGreaterThanOrEqual(2);
     expect(output).toMatch(new RegExp(`reconcile ${ns}/web failed \\(retry in \\d+ms\\): .*: no answer within ${timeoutS}s`));
     expect(output).toContain(`Lease ${ns}/ramp-controller: lost; not renewed within ${renewDeadlineS * 1000}ms`);
     expect(output).toContain("lost the lease; exiting");
     // Not renewed once frozen (a renewal already sent may land just after), and given up at the deadline.
     const renewTime = Date.parse((await lease(ns)).spec.renewTime ?? "");
     expect(renewTime).toBeLessThan(frozenAt + 1_000);
-    expect(exited).toBeGreaterThanOrEqual(renewDeadlineS - 2);
+    // The deadline runs from the last renewal, a retry period (and a slow attempt) before the freeze.
+    expect(exited).toBeGreaterThanOrEqual(renewDeadlineS / 2);
     expect(exited).toBeLessThan(renewDeadlineS + 15);
 
     // The connection comes back: a fresh process, same identity, takes the Lease at once and finishes.
