@@ -228,7 +228,8 @@ async function runController(flags: ControllerFlags): Promise<void> {
     retryPeriodMs: durationFlag("--retry-period", flags.retryPeriod),
   };
   // The Lease's requests end within one attempt, so a renewal caught on a dead connection is tried
-  // again within the renew deadline (the 30 s default request timeout is longer than all of it).
+  // again within the renew deadline (the 30 s default request timeout is longer than all of it); its
+  // own client has its own rate limit too, so a burst of reconciles cannot hold a renewal back.
   const requestMs = requestTimeoutMs(flags.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT);
   const attemptMs = leaseAttemptTimeoutMs(timing);
   const leaseClient = kubeClient(flags, {
