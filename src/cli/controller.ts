@@ -5,7 +5,7 @@ import { hostname } from "node:os";
 import { type Command, Option } from "commander";
 import { AnalysisRunController } from "../analysis/controller.ts";
 import { durationFlag } from "../api/duration.ts";
-import { LeaderElector } from "../kube/lease.ts";
+import { LeaderElector, leaseAttemptTimeoutMs } from "../kube/lease.ts";
 import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "../kube/log.ts";
 import { leaseNamespace, SERVICE_ACCOUNT_NAMESPACE_FILE } from "../kube/pod-defaults.ts";
 import { OutboundDoor, outboundPolicy } from "../net/outbound.ts";
@@ -13,7 +13,7 @@ import { RolloutController } from "../rollout/controller.ts";
 import { ControllerMetrics } from "../server/metrics.ts";
 import { startServer } from "../server/server.ts";
 import { notifications } from "../webhooks/notifier.ts";
-import { DEFAULT_REQUEST_TIMEOUT, type KubeFlags, kubeClient, kubeOptions } from "./kube-options.ts";
+import { DEFAULT_REQUEST_TIMEOUT, type KubeFlags, kubeClient, kubeOptions, requestTimeoutMs } from "./kube-options.ts";
 import { VERSION } from "./version.ts";
 
 interface ControllerFlags extends KubeFlags {
@@ -128,17 +128,14 @@ async function runController(flags: ControllerFlags): Promise<void> {
     notificationsPending: () => notify?.dispatcher.pendingCount ?? 0,
     notificationsUnwritten: () => notify?.notifier.unwrittenCount ?? 0,
   });
-  const client = kubeClient(
-    flags,
-    {
-      fieldManager: "ramp-controller",
-      qps: flags.qps,
-      burst: flags.burst,
-      onResponse: (verb, code) => metrics.apiRequest(verb, code),
-    },
-    // A hung apiserver connection must fail and be retried, not stall a reconcile or a watch for ever.
-    DEFAULT_REQUEST_TIMEOUT,
-  );
+  const clientOptions = {
+    fieldManager: "ramp-controller",
+    qps: flags.qps,
+    burst: flags.burst,
+    onResponse: (verb: string, code: number) => metrics.apiRequest(verb, code),
+  };
+  // A hung apiserver connection must fail and be retried, not stall a reconcile or a watch for ever.
+  const client = kubeClient(flags, clientOptions, DEFAULT_REQUEST_TIMEOUT);
   const outbound = new OutboundDoor(
     await outboundPolicy(
       { allow: flags.outboundAllow, deny: flags.outboundDeny, allowLoopback: flags.outboundAllowLoopback },
@@ -227,13 +224,25 @@ async function runController(flags: ControllerFlags): Promise<void> {
     await active.start();
     return;
   }
-  elector = new LeaderElector(client, {
-    namespace: namespaceOfLease,
-    name: flags.instanceId ? `ramp-controller-${flags.instanceId}` : "ramp-controller",
-    identity: flags.identity,
+  const timing = {
     leaseDurationMs: durationFlag("--lease-duration", flags.leaseDuration),
     renewDeadlineMs: durationFlag("--renew-deadline", flags.renewDeadline),
     retryPeriodMs: durationFlag("--retry-period", flags.retryPeriod),
+  };
+  // The Lease's requests end within one attempt, so a renewal caught on a dead connection is tried
+  // again within the renew deadline (the 30 s default request timeout is longer than all of it); its
+  // own client has its own rate limit too, so a burst of reconciles cannot hold a renewal back.
+  const requestMs = requestTimeoutMs(flags.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT);
+  const attemptMs = leaseAttemptTimeoutMs(timing);
+  const leaseClient = kubeClient(flags, {
+    ...clientOptions,
+    requestTimeoutMs: requestMs ? Math.min(requestMs, attemptMs) : attemptMs,
+  });
+  elector = new LeaderElector(leaseClient, {
+    namespace: namespaceOfLease,
+    name: flags.instanceId ? `ramp-controller-${flags.instanceId}` : "ramp-controller",
+    identity: flags.identity,
+    ...timing,
     log,
   });
   await elector.run(

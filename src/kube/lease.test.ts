@@ -1,7 +1,15 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { type KubeClient, KubeError, type KubeObject } from "./client.ts";
-import { decideLease, LeaderElector, type LeaderElectorOptions, type Lease, type LeaseSpec, microTime } from "./lease.ts";
+import {
+  decideLease,
+  LeaderElector,
+  type LeaderElectorOptions,
+  type Lease,
+  type LeaseSpec,
+  leaseAttemptTimeoutMs,
+  microTime,
+} from "./lease.ts";
 
 const NOW = new Date("2026-01-02T03:04:05.678Z");
 const ago = (ms: number) => new Date(NOW.getTime() - ms);
@@ -116,14 +124,30 @@ describe("decideLease", () => {
   });
 });
 
+describe("leaseAttemptTimeoutMs", () => {
+  it.each([
+    { renewDeadlineMs: 10_000, retryPeriodMs: 2_000, attemptMs: 4_000 },
+    { renewDeadlineMs: 15_000, retryPeriodMs: 1_000, attemptMs: 7_000 },
+    { renewDeadlineMs: 250, retryPeriodMs: 30, attemptMs: 110 },
+  ])(
+    "renew deadline $renewDeadlineMs ms, retry period $retryPeriodMs ms: $attemptMs ms an attempt, so a second one fits",
+    ({ renewDeadlineMs, retryPeriodMs, attemptMs }) => {
+      expect(leaseAttemptTimeoutMs({ renewDeadlineMs, retryPeriodMs })).toBe(attemptMs);
+      expect(retryPeriodMs + 2 * attemptMs).toBeLessThanOrEqual(renewDeadlineMs);
+    },
+  );
+});
+
 /** An in-memory Lease store with the apiserver's resourceVersion checks; `mode` makes calls fail or hang. */
 function fakeApiserver() {
   let stored: Lease | undefined;
   let version = 0;
-  const state = { mode: "ok" as "ok" | "error" | "hang", writes: 0 };
+  const state = { mode: "ok" as "ok" | "error" | "hang" | "hang once", writes: 0 };
   const gate = async () => {
     if (state.mode === "error") throw new KubeError(503, "ServiceUnavailable", "the apiserver is down");
-    if (state.mode === "hang") await new Promise(() => {});
+    if (state.mode === "hang once") state.mode = "ok";
+    else if (state.mode !== "hang") return;
+    await new Promise(() => {});
   };
   const save = (obj: KubeObject) => {
     state.writes++;
@@ -184,6 +208,17 @@ async function until(check: () => boolean, timeoutMs = 2_000): Promise<void> {
   }
 }
 
+/** An elector that leads on a fake apiserver; `stop` ends its run. */
+async function leadingElector() {
+  const api = fakeApiserver();
+  const cb = callbacks();
+  const elector = new LeaderElector(api.client, FAST);
+  const stop = new AbortController();
+  const run = elector.run(cb.callbacks, stop.signal);
+  await until(() => elector.isLeader);
+  return { api, cb, elector, stop, run };
+}
+
 describe("LeaderElector", () => {
   it.each([
     { change: { identity: "" }, message: "identity must not be empty" },
@@ -214,6 +249,18 @@ describe("LeaderElector", () => {
       expect(cb.events).toEqual(["leader me", "started", "stopped"]);
     },
   );
+
+  it("a renewal that hangs is given up after one attempt's time and tried again: it keeps leading", async () => {
+    const { api, cb, elector, stop, run } = await leadingElector();
+    const writes = api.state.writes;
+    api.state.mode = "hang once";
+    // Waiting out the hung call (the deadline's worth) would leave no time to renew before the deadline.
+    await until(() => api.state.writes >= writes + 3);
+    expect(elector.isLeader).toBe(true);
+    expect(cb.events).toEqual(["leader me", "started"]);
+    stop.abort();
+    await run;
+  });
 
   it("retries transient errors while standing by, and leads once the apiserver answers", async () => {
     const api = fakeApiserver();
@@ -246,12 +293,7 @@ describe("LeaderElector", () => {
   });
 
   it("on abort stops leading but keeps the Lease; release() then hands it over with an empty holder", async () => {
-    const api = fakeApiserver();
-    const cb = callbacks();
-    const elector = new LeaderElector(api.client, FAST);
-    const stop = new AbortController();
-    const run = elector.run(cb.callbacks, stop.signal);
-    await until(() => elector.isLeader);
+    const { api, cb, elector, stop, run } = await leadingElector();
     stop.abort();
     await run;
     expect(elector.isLeader).toBe(false);

@@ -62,6 +62,15 @@ export function decideLease({ lease, identity, now, leaseDurationMs, observedAt 
   return { action: "acquire", spec: { ...ours, leaseTransitions: transitions + 1 }, leader: identity };
 }
 
+/** How long one attempt (a read and a write) may take before it is given up and tried again: half
+ * of what the renew deadline leaves after a retry period, so that a request caught on a dead
+ * connection costs one attempt, not the Lease. Give the elector's client this request timeout too,
+ * so that the abandoned request is ended rather than left open. */
+export const leaseAttemptTimeoutMs = ({ renewDeadlineMs, retryPeriodMs }: LeaseTiming): number =>
+  Math.max(1, Math.floor((renewDeadlineMs - retryPeriodMs) / 2));
+
+export type LeaseTiming = Pick<LeaderElectorOptions, "renewDeadlineMs" | "retryPeriodMs">;
+
 export interface LeaderElectorOptions {
   namespace: string;
   name: string;
@@ -101,6 +110,7 @@ export class LeaderElector {
   private readonly opts: LeaderElectorOptions;
   private readonly now: () => Date;
   private readonly where: string;
+  private readonly attemptMs: number;
   private readonly released = new AbortController();
   private leading = false;
   /** When the last successful write was *started*: the apiserver holds it from after that moment,
@@ -133,6 +143,7 @@ export class LeaderElector {
     this.opts = opts;
     this.now = opts.now ?? (() => new Date());
     this.where = `Lease ${opts.namespace}/${opts.name}`;
+    this.attemptMs = leaseAttemptTimeoutMs(opts);
   }
 
   /** Leading, and renewed within the renew deadline. */
@@ -192,16 +203,16 @@ export class LeaderElector {
     this.log(`${this.where}: could not release it after repeated conflicts (it expires on its own)`);
   }
 
-  /** Tries every retry period until this replica holds the Lease (true) or `stop` aborts (false). */
+  /** Tries every retry period, each attempt bounded, until this replica holds the Lease (true) or
+   * `stop` aborts (false). */
   private async acquire(callbacks: LeaderCallbacks, stop: AbortSignal): Promise<boolean> {
     while (!stop.aborted) {
       const started = this.now().getTime();
-      // A request that hangs is given up after the renew deadline, as for a renewal.
-      if ((await settle(this.attempt(callbacks, stop), this.opts.renewDeadlineMs, stop)) === "won" && !stop.aborted) {
+      if ((await settle(this.attempt(callbacks, stop), this.attemptMs, stop)) === "won" && !stop.aborted) {
         this.renewedAt = started;
         return true;
       }
-      await pause(this.opts.retryPeriodMs, stop);
+      await pause(this.untilNextAttempt(started), stop);
     }
     return false;
   }
@@ -209,13 +220,14 @@ export class LeaderElector {
   /** Renews every retry period; returns when `stop` aborts, another holder is seen, or no renewal
    * succeeded within the renew deadline. */
   private async renew(callbacks: LeaderCallbacks, stop: AbortSignal): Promise<void> {
-    for (;;) {
-      await pause(this.opts.retryPeriodMs, stop);
+    for (let wait = this.opts.retryPeriodMs; ; ) {
+      await pause(wait, stop);
       if (stop.aborted) return;
       const started = this.now().getTime();
       const left = this.renewedAt + this.opts.renewDeadlineMs - started;
-      const result = left > 0 ? await settle(this.attempt(callbacks, stop), left, stop) : undefined;
+      const result = left > 0 ? await settle(this.attempt(callbacks, stop), Math.min(left, this.attemptMs), stop) : undefined;
       if (stop.aborted) return;
+      wait = this.untilNextAttempt(started);
       if (result === "won") {
         this.renewedAt = started;
       } else if (result === "held") {
@@ -227,6 +239,11 @@ export class LeaderElector {
         return;
       }
     }
+  }
+
+  /** Attempts start a retry period apart: after one that was given up, that time has passed already. */
+  private untilNextAttempt(started: number): number {
+    return Math.max(0, started + this.opts.retryPeriodMs - this.now().getTime());
   }
 
   /** One read and, unless another replica holds the Lease, one guarded write. */
