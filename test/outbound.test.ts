@@ -175,6 +175,60 @@ describe("outbound policy: loopback allowed, 127.0.0.2 denied; Secrets opt in", 
     expect(prometheus.urls).toEqual([]);
   });
 
+  it("a ClusterAnalysisTemplate gets no tenant Secret it was not granted: its secretKeyRef resolves in the Rollout's namespace, unread without the label", async () => {
+    // The same name opted in elsewhere (the platform team's namespace) must not stand in for it.
+    const platform = await namespace("platform");
+    const stringData = { token: "platform-s3cret" };
+    const labels = { "ramp.dev/secret-access": "analysis" };
+    await kube().create({
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "shared-token", namespace: platform, labels },
+      stringData,
+    });
+    await kube().create({ apiVersion: "v1", kind: "Secret", metadata: { name: "shared-token", namespace: ns }, stringData });
+    const template = `tenant-secret-${ns}`;
+    await kube().create({
+      apiVersion: "ramp.dev/v1alpha1",
+      kind: "ClusterAnalysisTemplate",
+      metadata: { name: template },
+      spec: {
+        args: [{ name: "token", valueFrom: { secretKeyRef: { name: "shared-token", key: "token" } } }],
+        metrics: [
+          {
+            name: "m",
+            successCondition: "result == 1.0",
+            consecutiveErrorLimit: 0,
+            provider: { prometheus: { address: prometheus.url(), query: 'vector(1) unless on() up{t="{{args.token}}"}' } },
+          },
+        ],
+      },
+    });
+    try {
+      const before = prometheus.urls.length;
+      const analysis = { templates: [{ templateName: template, clusterScope: true }] };
+      await kube().create(
+        rollout(ns, "cluster-template", {
+          replicas: 1,
+          strategy: { canary: { maxSurge: 1, maxUnavailable: 0, steps: [{ setWeight: 50 }, { analysis }] } },
+        }),
+      );
+      await waitForRollout(ns, "cluster-template", "first revision healthy", (s) => s.phase === "Healthy");
+      await setImage(ns, "cluster-template", "cluster-template:2");
+      const status = await eventually("the step's run ends", async () => {
+        const runs = await kube().list<Run>("ramp.dev/v1alpha1", "AnalysisRun", ns);
+        const run = runs.find((r) => r.metadata.name?.startsWith("cluster-template-"));
+        return run?.status?.phase && !["Pending", "Running"].includes(run.status.phase) ? run.status : undefined;
+      });
+      expect(status.phase).toBe("Error");
+      expect(status.message).toMatch(new RegExp(`SECRET_NOT_OPTED_IN: Secret ${ns}/shared-token has not opted in to analysis`));
+      expect(prometheus.urls.slice(before)).toEqual([]);
+      expect(JSON.stringify(status)).not.toContain("platform-s3cret");
+    } finally {
+      await kube().delete("ramp.dev/v1alpha1", "ClusterAnalysisTemplate", template);
+    }
+  }, 120_000);
+
   it("an opted-in Secret is read, reaches Prometheus, and is masked in the status in its trimmed form", async () => {
     await kube().create(
       analysisRun(ns, "opted", { address: prometheus.url(), query: 'vector(1) unless on() up{token="{{args.token}}"}' }, [

@@ -24,20 +24,22 @@ import {
   plan,
 } from "@bufbuild/cel";
 import { MAX_CONDITION_LENGTH } from "../api/analysis.ts";
+import { type Code, CodedError } from "../api/codes.ts";
 
 type Expr = ReturnType<typeof parse>["expr"];
 
-export type ConditionErrorCode = "BAD_CONDITION" | "CONDITION_ERROR" | "CONDITION_NOT_BOOL" | "CONDITION_BUDGET_EXCEEDED";
+export type ConditionErrorCode = Extract<
+  Code,
+  "BAD_CONDITION" | "CONDITION_ERROR" | "CONDITION_NOT_BOOL" | "CONDITION_BUDGET_EXCEEDED"
+>;
 
 /** A condition that does not compile (BAD_CONDITION), fails while evaluating, gives no bool, or runs
  * past its cost budget or time limit (CONDITION_BUDGET_EXCEEDED). */
-export class ConditionError extends Error {
-  readonly code: ConditionErrorCode;
+export class ConditionError extends CodedError<ConditionErrorCode> {
+  override name = "ConditionError";
   readonly condition: string;
   constructor(code: ConditionErrorCode, condition: string, message: string) {
-    super(message);
-    this.name = "ConditionError";
-    this.code = code;
+    super(code, message);
     this.condition = condition;
   }
 }

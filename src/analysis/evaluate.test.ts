@@ -6,6 +6,7 @@ import {
   analysisRunSpec,
   type Metric,
 } from "../api/analysis.ts";
+import type { Code } from "../api/codes.ts";
 import {
   advanceRun,
   applyMeasurement,
@@ -46,7 +47,11 @@ const ok = (
   value,
   ...extra,
 });
-const fail = (code = "PROMETHEUS_UNREACHABLE", message = "connection refused"): ProviderOutcome => ({ ok: false, code, message });
+const fail = (code: Code = "PROMETHEUS_UNREACHABLE", message = "connection refused"): ProviderOutcome => ({
+  ok: false,
+  code,
+  message,
+});
 
 describe("measurementFrom", () => {
   it.each<[string, MetricInput, ProviderOutcome, Partial<Measurement>]>([
@@ -131,8 +136,14 @@ describe("measurementFrom", () => {
 
   it("stamps the time and copies the provider's metadata", () => {
     const metadata = { query: "up" };
-    const m = measurementFrom(metric(), { ok: false, code: "X", message: "y", metadata }, at(5));
-    expect(m).toEqual({ phase: "Error", message: "X: y", startedAt: iso(5), finishedAt: iso(5), metadata: { query: "up" } });
+    const m = measurementFrom(metric(), { ok: false, code: "PROVIDER_ERROR", message: "y", metadata }, at(5));
+    expect(m).toEqual({
+      phase: "Error",
+      message: "PROVIDER_ERROR: y",
+      startedAt: iso(5),
+      finishedAt: iso(5),
+      metadata: { query: "up" },
+    });
     expect(m.metadata).not.toBe(metadata);
   });
 

@@ -1,6 +1,8 @@
 // The seam between metric providers (I/O: Prometheus, the slo shorthand, the judge) and the pure
 // evaluation of measurements, limits and phases. A provider never throws: every failure is data.
+
 import type { AnalysisPhase, Metric } from "../api/analysis.ts";
+import type { Code } from "../api/codes.ts";
 import type { OutboundDoor } from "../net/outbound.ts";
 
 /** What one query gave: one number, several (one per series, or the points of a range), or nothing. */
@@ -19,7 +21,7 @@ export type ProviderOutcome =
   | {
       ok: false;
       /** Stable machine-readable code, e.g. PROMETHEUS_UNREACHABLE, PROMETHEUS_BAD_QUERY, PROMETHEUS_TIMEOUT. */
-      code: string;
+      code: Code;
       message: string;
       metadata?: Record<string, string>;
     };

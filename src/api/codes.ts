@@ -1,11 +1,42 @@
 // The catalogue of stable codes Ramp writes where a tenant reads why something could not be done
-// (a measurement's or a gate's Error, a dead-lettered notification). Scripts and alerts match on
-// them, so a code is never renamed; docs/security.md explains each.
+// (a measurement's or a gate's Error, a condition, a router's refusal, a dead-lettered notification).
+// Scripts and alerts match on them, so a code is never renamed; docs/security.md lists each.
 export const CODES = {
+  // The outbound door and Secrets.
   DESTINATION_NOT_ALLOWED: "the controller's outbound policy refused the URL; nothing was sent",
   SECRET_NOT_OPTED_IN: "the Secret lacks the ramp.dev/secret-access label for this use; its data was not read",
   SECRET_NOT_FOUND: "the Secret does not exist in the object's namespace",
   SECRET_KEY_MISSING: "the Secret has no such key",
+  SECRET_UNREADABLE: "the Secret could not be read (no cluster access, or the apiserver failed)",
+  // successCondition / failureCondition.
+  BAD_CONDITION: "the condition does not compile, or uses an unknown name or function",
+  CONDITION_ERROR: "the condition failed while it was evaluated",
+  CONDITION_NOT_BOOL: "the condition gave something other than true or false",
+  CONDITION_BUDGET_EXCEEDED: "the condition ran past its cost budget or its time limit and was stopped",
+  // Measurements.
+  NO_PROVIDER: "the metric names no provider Ramp knows",
+  PROVIDER_MISMATCH: "the measurement was handed to a provider the metric does not name",
+  PROVIDER_ERROR: "the provider failed in a way it did not classify",
+  BAD_ARGUMENT: "an argument could not be substituted into the query",
+  JUDGE_BAD_SPEC: "the judge provider's queries or settings cannot be compared",
+  JUDGE_BAD_COUNTS: "the judge provider's counts are not usable numbers",
+  // Prometheus.
+  PROMETHEUS_NO_ADDRESS: "neither the metric nor the controller names a Prometheus address",
+  PROMETHEUS_UNREACHABLE: "Prometheus could not be reached",
+  PROMETHEUS_TIMEOUT: "Prometheus did not answer within the metric's timeout",
+  PROMETHEUS_ABORTED: "the query was cancelled (the run ended or the controller stopped)",
+  PROMETHEUS_BAD_QUERY: "Prometheus refused the query",
+  PROMETHEUS_HTTP_ERROR: "Prometheus (or a proxy in front of it) answered with an HTTP error",
+  PROMETHEUS_BAD_RESPONSE: "Prometheus's answer was not one Ramp can read",
+  PROMETHEUS_NON_NUMERIC: "a sample's value is not a number",
+  // Traffic routers.
+  NOT_FOUND: "the route, service or other object the router needs does not exist",
+  NOT_SERVED: "the cluster does not serve the router's API (its CRDs are not installed)",
+  NO_BACKENDS: "the route has no backends Ramp can weight",
+  UNSUPPORTED: "the step asks for something this router cannot express",
+  NOT_OWNED: "the object Ramp would generate exists and belongs to someone else",
+  CONFLICT: "the object kept changing under every attempt to write it",
+  NOT_GRANTED: "the object is in another namespace and no ReferenceGrant there allows it",
   // Why a notification was dead-lettered (the label of ramp_notifications_dead_letter_total).
   DELIVERY_FAILED: "the receiver did not take the notification within delivery.maxAttempts attempts",
   OUTBOX_FULL: "the namespace's outbox holds delivery.maxPending deliveries or 800,000 bytes; the notification did not fit",

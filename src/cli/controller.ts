@@ -25,9 +25,10 @@ interface ControllerFlags extends KubeFlags {
   metricsPort: number;
   leaderElect: boolean;
   leaderElectionNamespace?: string;
-  leaseDuration: string;
-  renewDeadline: string;
-  retryPeriod: string;
+  /** Milliseconds: read by the strict duration parser when the flags are parsed, before anything starts. */
+  leaseDuration: number;
+  renewDeadline: number;
+  retryPeriod: number;
   identity: string;
   analysis: boolean;
   prometheusUrl?: string;
@@ -41,6 +42,9 @@ interface ControllerFlags extends KubeFlags {
 }
 
 const collect = (v: string, all: string[]) => [...all, v];
+
+/** A duration flag's parser: a bad value (`10x5m`, `1d`, `30`) stops the command before it starts. */
+const duration = (flag: string) => (v: string) => durationFlag(flag, v);
 
 const int = (v: string) => {
   const n = Number.parseInt(v, 10);
@@ -66,9 +70,14 @@ export function registerController(program: Command): void {
       "--leader-election-namespace <ns>",
       "namespace of the Lease (default: POD_NAMESPACE, RAMP_NAMESPACE, the pod's ServiceAccount namespace, else default)",
     )
-    .option("--lease-duration <d>", "how long a leader's Lease holds without renewal", "15s")
-    .option("--renew-deadline <d>", "how long the leader tries to renew before it stops leading", "10s")
-    .option("--retry-period <d>", "time between Lease attempts", "2s")
+    .option("--lease-duration <d>", "how long a leader's Lease holds without renewal", duration("--lease-duration"), 15_000)
+    .option(
+      "--renew-deadline <d>",
+      "how long the leader tries to renew before it stops leading",
+      duration("--renew-deadline"),
+      10_000,
+    )
+    .option("--retry-period <d>", "time between Lease attempts", duration("--retry-period"), 2_000)
     .option("--identity <id>", "this replica's name in the Lease", `${hostname()}_${process.pid}`)
     .option("--prometheus-url <url>", "Prometheus for metrics that name no address", process.env.RAMP_PROMETHEUS_URL)
     .option("--no-analysis", "leave AnalysisRuns to another controller (or to a test that sets their phase)")
@@ -225,9 +234,9 @@ async function runController(flags: ControllerFlags): Promise<void> {
     return;
   }
   const timing = {
-    leaseDurationMs: durationFlag("--lease-duration", flags.leaseDuration),
-    renewDeadlineMs: durationFlag("--renew-deadline", flags.renewDeadline),
-    retryPeriodMs: durationFlag("--retry-period", flags.retryPeriod),
+    leaseDurationMs: flags.leaseDuration,
+    renewDeadlineMs: flags.renewDeadline,
+    retryPeriodMs: flags.retryPeriod,
   };
   // The Lease's requests end within one attempt, so a renewal caught on a dead connection is tried
   // again within the renew deadline (the 30 s default request timeout is longer than all of it); its

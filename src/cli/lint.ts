@@ -3,7 +3,23 @@
 import { readdirSync, readFileSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, type Pair, parseDocument, Scalar, type YAMLMap } from "yaml";
+import {
+  Composer,
+  CST,
+  type Document,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  Lexer,
+  LineCounter,
+  type Node,
+  type Pair,
+  Parser,
+  Scalar,
+  type YAMLMap,
+  YAMLParseError,
+} from "yaml";
 import { compileCondition } from "../analysis/conditions.ts";
 import { type FieldPath, formatPath, type Problem, validateObject } from "../api/validate.ts";
 import { yaml11Difference } from "./yaml11.ts";
@@ -26,15 +42,18 @@ export const formatFinding = (f: Finding): string =>
 /** 1 when any finding is an error, else 0. */
 export const exitCodeOf = (findings: Finding[]): number => (findings.some((f) => f.severity === "error") ? 1 : 0);
 
-/** Limits applied before parsing, so big input is refused fast. The apiserver refuses request
- * bodies over 3 MiB (MaxRequestBodyBytes), so no larger document can be applied. */
-export const MAX_DOCUMENT_BYTES = 3 * 1024 * 1024;
-/** A file this big is refused unread: no stream of 3 MiB documents needs more. */
+/** Limits applied before parsing, so big input is refused fast. etcd refuses requests over 1.5 MiB
+ * (its default --max-request-bytes; the apiserver's own body limit is 3 MiB), so no larger object
+ * can be stored. The YAML composer copies a quoted scalar a character at a time: 2 MiB took 1.5 s
+ * at load 10. */
+export const MAX_DOCUMENT_BYTES = 1.5 * 1024 * 1024;
+/** A file this big is refused unread: no stream of 1.5 MiB documents needs more. */
 export const MAX_FILE_BYTES = 64 * 1024 * 1024;
-/** Lines plus flow-collection commas: a bound on a document's entries that is counted without
- * parsing. The YAML parser takes tens of microseconds per entry, so 200k keys (2.6 MB, under the
- * apiserver's limit) take seconds; no Ramp object comes near this many. */
-export const MAX_DOCUMENT_ENTRIES = 20_000;
+/** Lexical tokens per document, counted as the lexer yields them, before the parser (which costs
+ * ~5-20 µs per token, several times the lexer) sees any: parsing stops being the slow part however
+ * the input is built (20k keys took 8 s at load 10). The largest example has 448 tokens (44 lines),
+ * so this is ~2,000 lines of `key: value`. */
+export const MAX_DOCUMENT_TOKENS = 20_000;
 /** Deeper nesting than any Ramp object has; it would only make the parsers recurse. */
 export const MAX_DEPTH = 64;
 /** yaml's guard against alias bombs (billion laughs): aliases may expand to this many nodes. */
@@ -64,26 +83,58 @@ export function splitDocuments(text: string): { text: string; line: number }[] {
   return docs;
 }
 
-/** Deepest nesting of flow collections, counted without parsing (brackets in strings count too:
- * an overestimate is fine for a limit no real manifest comes near). */
-function flowDepth(text: string): number {
-  let depth = 0;
-  let max = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 91 || c === 123) max = Math.max(max, ++depth);
-    else if ((c === 93 || c === 125) && depth > 0) depth--;
+/** A document's lexical tokens, or why it is refused: more than MAX_DOCUMENT_TOKENS, or nested
+ * deeper than MAX_DEPTH (the composer recurses: 1,700 levels of indentation overflowed its stack).
+ * One pass, the lexer stopped at the limit. Depth counts open flow collections, the block
+ * indentation levels still open, and the `-` and `?` indicators on the current line: never less than
+ * the real depth, at most about twice it. */
+function boundedTokens(text: string): { tokens: string[] } | { refused: string } {
+  const tokens: string[] = [];
+  const indents: number[] = [];
+  let flow = 0;
+  let compact = 0;
+  let lineIndent = 0;
+  let lineStart = true;
+  for (const token of new Lexer().lex(text)) {
+    if (tokens.push(token) > MAX_DOCUMENT_TOKENS)
+      return { refused: `document has more than ${MAX_DOCUMENT_TOKENS} YAML tokens; ramp lint checks at most that many` };
+    const type = CST.tokenType(token);
+    if (type === "newline") {
+      [lineStart, lineIndent, compact] = [true, 0, 0];
+      continue;
+    }
+    if (type === "space" || type === "comment") {
+      if (lineStart && type === "space") lineIndent = token.length;
+      continue;
+    }
+    if (lineStart && flow === 0) {
+      while ((indents.at(-1) ?? -1) >= lineIndent) indents.pop();
+      indents.push(lineIndent);
+    }
+    lineStart = false;
+    if (type === "flow-map-start" || type === "flow-seq-start") flow++;
+    else if ((type === "flow-map-end" || type === "flow-seq-end") && flow > 0) flow--;
+    else if ((type === "seq-item-ind" || type === "explicit-key-ind") && flow === 0) compact++;
+    if (flow + indents.length + compact > MAX_DEPTH) return { refused: `YAML: nested deeper than ${MAX_DEPTH} levels` };
   }
-  return max;
+  return { tokens };
 }
 
-function entryCount(text: string): number {
-  let n = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 10 || c === 44) n++;
+/** parseDocument's work, from tokens already lexed (and counted), so the text is lexed once. */
+function composeDocument(tokens: string[], length: number, lineCounter: LineCounter): Document.Parsed {
+  const parser = new Parser(lineCounter.addNewLine);
+  function* parsed() {
+    lineCounter.addNewLine(0);
+    for (const token of tokens) yield* parser.next(token);
+    yield* parser.end();
   }
-  return n;
+  const docs = [...new Composer({ uniqueKeys: false }).compose(parsed(), true, length)];
+  const [doc, ...more] = docs as [Document.Parsed, ...Document.Parsed[]];
+  for (const extra of more.slice(0, 1))
+    doc.errors.push(
+      new YAMLParseError([extra.range[0], extra.range[1]], "MULTIPLE_DOCS", "more than one document between --- lines"),
+    );
+  return doc;
 }
 
 interface Walked {
@@ -196,14 +247,10 @@ function lintDocument(text: string, file: string, firstLine: number): Finding[] 
   });
   const bytes = Buffer.byteLength(text);
   if (bytes > MAX_DOCUMENT_BYTES)
-    return [problem(firstLine, `document is ${bytes} bytes; the apiserver refuses more than ${MAX_DOCUMENT_BYTES} (3 MiB)`)];
-  const entries = entryCount(text);
-  if (entries > MAX_DOCUMENT_ENTRIES)
-    return [
-      problem(firstLine, `document has ${entries} lines and flow entries; ramp lint checks at most ${MAX_DOCUMENT_ENTRIES}`),
-    ];
-  if (flowDepth(text) > MAX_DEPTH) return [problem(firstLine, `YAML: nested deeper than ${MAX_DEPTH} levels`)];
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
+    return [problem(firstLine, `document is ${bytes} bytes; etcd refuses objects over ${MAX_DOCUMENT_BYTES} (1.5 MiB)`)];
+  const lexed = boundedTokens(text);
+  if ("refused" in lexed) return [problem(firstLine, lexed.refused)];
+  const doc = composeDocument(lexed.tokens, text.length, lineCounter);
   if (doc.errors.length) return doc.errors.map((e) => problem(lineOf(e.pos[0]), `YAML: ${e.message.split("\n")[0]}`));
   if (doc.contents === null) return []; // an empty document, as after a trailing ---
   const { nodes, depth } = walk(doc.contents);

@@ -1,7 +1,7 @@
 // The seam between the Rollout controller and the routers a cluster already has. The planner says
 // what should be routed (DesiredTraffic); a router makes it so, idempotently, keeping fields that
 // other writers own. Adding a router touches its own folder and one line of registry.ts.
-import { CodedError } from "../api/codes.ts";
+import { type Code, CodedError } from "../api/codes.ts";
 import type { CanaryStep, RolloutSpec } from "../api/rollout.ts";
 import type { KubeClient } from "../kube/client.ts";
 
@@ -56,14 +56,10 @@ export type RouterFactory = (ctx: RouterContext) => TrafficRouter;
  * - NOT_OWNED: the object Ramp would generate exists and belongs to someone else.
  * - CONFLICT: the object kept changing under every attempt to write it.
  * - NOT_GRANTED: the object is in another namespace, and nothing there allows the Rollout to touch it. */
-export type RouterErrorCode =
-  | "NOT_FOUND"
-  | "NOT_SERVED"
-  | "NO_BACKENDS"
-  | "UNSUPPORTED"
-  | "NOT_OWNED"
-  | "CONFLICT"
-  | "NOT_GRANTED";
+export type RouterErrorCode = Extract<
+  Code,
+  "NOT_FOUND" | "NOT_SERVED" | "NO_BACKENDS" | "UNSUPPORTED" | "NOT_OWNED" | "CONFLICT" | "NOT_GRANTED"
+>;
 
 export class RouterError extends CodedError<RouterErrorCode> {
   override name = "RouterError";

@@ -14,9 +14,11 @@
 // request, the socket opens to a checked address (the door's lookup), no proxy from the
 // environment, no redirects followed.
 import { PrometheusDriver, type QueryResult } from "prometheus-query";
+import { type Code, CodedError } from "../../../api/codes.ts";
 import { DESTINATION_NOT_ALLOWED, DestinationNotAllowed, type OutboundDoor } from "../../../net/outbound.ts";
 
-export type PrometheusErrorCode =
+export type PrometheusErrorCode = Extract<
+  Code,
   | "PROMETHEUS_UNREACHABLE"
   | "PROMETHEUS_TIMEOUT"
   | "PROMETHEUS_ABORTED"
@@ -24,16 +26,15 @@ export type PrometheusErrorCode =
   | "PROMETHEUS_HTTP_ERROR"
   | "PROMETHEUS_BAD_RESPONSE"
   | "PROMETHEUS_NON_NUMERIC"
-  | typeof DESTINATION_NOT_ALLOWED;
+  | typeof DESTINATION_NOT_ALLOWED
+>;
 
-export class PrometheusError extends Error {
-  readonly code: PrometheusErrorCode;
+export class PrometheusError extends CodedError<PrometheusErrorCode> {
+  override name = "PrometheusError";
   /** The HTTP status when Prometheus (or a proxy) answered. */
   readonly status: number | undefined;
   constructor(code: PrometheusErrorCode, message: string, status?: number) {
-    super(message);
-    this.name = "PrometheusError";
-    this.code = code;
+    super(code, message);
     this.status = status;
   }
 }

@@ -1,13 +1,13 @@
 // What the Prometheus-backed providers (prometheus, slo, judge) share: the address, argument
 // substitution, reading results as measured values, and turning every failure into an outcome.
-import { CodedError } from "../../../api/codes.ts";
+import { type Code, CodedError } from "../../../api/codes.ts";
 import { durationMs } from "../../../api/duration.ts";
 import { substitute } from "../../args.ts";
 import type { MeasureContext, MeasuredValue, ProviderOutcome } from "../../types.ts";
 import { type InstantResult, PrometheusClient, PrometheusError } from "./client.ts";
 
 /** A failure before or after the query (no address, a bad argument, an unreadable Secret). */
-export class MeasureError extends CodedError {
+export class MeasureError extends CodedError<Code> {
   override name = "MeasureError";
 }
 
