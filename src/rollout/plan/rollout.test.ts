@@ -195,6 +195,11 @@ describe("planRollout: what every strategy shares", () => {
       o: { replicaSets: [rs("v1", 4, 3)], revisions: [saved("a", 1), saved("v1", 3), saved("b", 2)] },
       actions: [{ type: "deleteRevision", name: "web-a" }],
     },
+    {
+      name: "an unusable saved template of the current revision goes, to be saved again from the spec",
+      o: { revisions: [saved("v1", 1, "is not a pod template (data.spec: required)")] },
+      actions: [{ type: "deleteRevision", name: "web-v1" }],
+    },
   ])("revision history: $name", ({ o, actions }) => {
     expect(nonEvents(planRollout(observe(o)).actions)).toEqual(actions);
   });

@@ -220,7 +220,10 @@ function trimHistory(o: Observed, status: RolloutStatus, planned: Action[], d: D
   for (const r of idle.slice(o.spec.revisionHistoryLimit)) d.actions.push({ type: "deleteReplicaSet", name: r.name });
 
   for (const hash of keep) {
-    if (!hash || o.revisions.some((r) => r.hash === hash)) continue;
+    const saved = o.revisions.find((r) => r.hash === hash);
+    // An unusable copy of the spec's template goes, and is saved again once its deletion is seen.
+    if (saved?.problem !== undefined && hash === o.templateHash) d.actions.push({ type: "deleteRevision", name: saved.name });
+    if (!hash || saved) continue;
     const created = planned.find((a) => a.type === "createReplicaSet" && a.hash === hash && a.fromRevision === undefined);
     // The current template is the spec's; another revision's is only in its ReplicaSet.
     const revision =
