@@ -16,6 +16,9 @@ import {
   waitForRollout,
 } from "./rollouts.ts";
 
+/** Each wait's deadline: generous, other engineers' tests share the 2 cores. */
+const LONG = 120_000;
+
 type Route = KubeObject & { spec: { rules: { backendRefs?: { name: string; weight?: number }[] }[] } };
 
 /** The HTTPRoute's weight on each backend. */
@@ -32,7 +35,7 @@ async function recreated(ns: string, deleted: ReplicaSetObject): Promise<Replica
       const again = (await replicaSets(ns)).find((r) => r.metadata.name === deleted.metadata.name);
       return again && again.metadata.uid !== deleted.metadata.uid ? again : undefined;
     },
-    60_000,
+    LONG,
   );
 }
 
@@ -84,7 +87,7 @@ describe("no stuck states", () => {
           steps: [{ setWeight: 20 }, { pause: {} }],
         };
         await kube().create(rollout(ns, "mid", { replicas: 4, strategy: { canary } }));
-        const first = await waitForRollout(ns, "mid", "healthy", (s) => s.phase === "Healthy" && s.availableReplicas === 4);
+        const first = await waitForRollout(ns, "mid", "healthy", (s) => s.phase === "Healthy" && s.availableReplicas === 4, LONG);
         const stableHash = first.stableRS as string;
         await setImage(ns, "mid", "mid:2");
         const paused = await waitForRollout(
@@ -92,6 +95,7 @@ describe("no stuck states", () => {
           "mid",
           "paused at 20%",
           (s) => s.phase === "Paused" && s.currentStepIndex === 1 && s.canary?.weights?.canary.weight === 20,
+          LONG,
         );
         const canaryHash = paused.currentPodHash as string;
         const weights = { "mid-stable": 80, "mid-canary": 20 };
@@ -121,7 +125,7 @@ describe("no stuck states", () => {
           "mid",
           "paused at 20% with the stable pods available again",
           (s) => s.phase === "Paused" && s.availableReplicas === 5 && !s.conditions?.some((x) => x.type === "ReplicaFailure"),
-          60_000,
+          LONG,
         );
         expect([whole.currentStepIndex, whole.stableRS, whole.canary?.weights?.canary.weight]).toEqual([1, stableHash, 20]);
         expect(await routeWeights(ns, "mid")).toEqual(weights);
@@ -133,12 +137,13 @@ describe("no stuck states", () => {
           "mid",
           "healthy at revision 2",
           (s) => s.phase === "Healthy" && s.stableRS === canaryHash && s.availableReplicas === 4,
+          LONG,
         );
         expect(await routeWeights(ns, "mid")).toEqual({ "mid-stable": 100, "mid-canary": 0 });
       } finally {
         await c.stop();
       }
     },
-    180_000,
+    6 * LONG,
   );
 });
