@@ -271,6 +271,7 @@ const INFORMED = [
   "analysistemplates",
   "clusteranalysistemplates",
   "replicasets",
+  "controllerrevisions",
   "deployments",
   "services",
 ];
@@ -283,6 +284,7 @@ const RULES: Scenario[] = [
   ["analysistemplates", "ramp.dev"],
   ["clusteranalysistemplates", "ramp.dev"],
   ["replicasets", "apps"],
+  ["controllerrevisions", "apps"],
   ["deployments", "apps"],
   ["services", ""],
   ["pods", ""],

@@ -51,7 +51,7 @@ const container = z.looseObject({
 
 /** A PodTemplateSpec exactly as in a Deployment. Only what Ramp reads is checked here; the
  * apiserver validates the rest when the controller creates the ReplicaSet (see docs/api.md). */
-const podTemplate = z
+export const podTemplate = z
   .looseObject({
     metadata: z
       .looseObject({

@@ -173,7 +173,7 @@ const T0 = new Date("2026-11-22T10:00:00Z");
 /** Observed states an accepted Rollout is planned in: just created, and mid-rollout with a stable
  * ReplicaSet and a new template. */
 function observedStates(spec: ReturnType<typeof rolloutSpec.parse>): Observed[] {
-  const base = { name: "fuzz", generation: 2, spec, analysisRuns: [], services: {}, now: T0 };
+  const base = { name: "fuzz", generation: 2, spec, analysisRuns: [], services: {}, now: T0, revisions: [] };
   const replicas = Math.min(spec.replicas, 1000);
   const rs = (hash: string, n: number, revision: number) => ({
     name: `fuzz-${hash}`,
@@ -191,6 +191,14 @@ function observedStates(spec: ReturnType<typeof rolloutSpec.parse>): Observed[] 
       status: { currentPodHash: "new", stableRS: "old", currentStepIndex: 1 },
       templateHash: "new",
       replicaSets: [rs("old", replicas, 1), rs("new", 1, 2)],
+    },
+    {
+      // Mid-update with the stable ReplicaSet deleted and its template saved.
+      ...base,
+      status: { currentPodHash: "new", stableRS: "old", currentStepIndex: 1 },
+      templateHash: "new",
+      replicaSets: [rs("new", 1, 2)],
+      revisions: [{ name: "fuzz-old", hash: "old", revision: 1 }],
     },
   ];
 }

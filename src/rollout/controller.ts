@@ -3,7 +3,7 @@
 // the Rollout's status and its objects' labels and annotations, so a restarted controller carries on.
 import { type AnalysisTemplate, analysisTemplateSpec } from "../api/analysis.ts";
 import { API_VERSION } from "../api/kinds.ts";
-import { type GateState, type RolloutSpec, type RolloutStatus, rolloutSpec } from "../api/rollout.ts";
+import { type GateState, podTemplate, type RolloutSpec, type RolloutStatus, rolloutSpec } from "../api/rollout.ts";
 import { isAlreadyExists, isConflict, isNotFound, type KubeClient, KubeError, type KubeObject } from "../kube/client.ts";
 import { eventObject } from "../kube/events.ts";
 import { Informer, objectKey } from "../kube/informer.ts";
@@ -14,12 +14,14 @@ import { RouterError } from "../traffic/router.ts";
 import { analysisRunFor, type FoundTemplate } from "./analysis-runs.ts";
 import {
   type AnalysisRunObject,
+  type ControllerRevisionObject,
   controllerOf,
   type DeploymentObject,
   INSTANCE_ID_LABEL,
   type Meta,
   observeAnalysisRun,
   observeReplicaSet,
+  observeRevision,
   ownerReference,
   POD_TEMPLATE_HASH_LABEL,
   type PodObject,
@@ -28,9 +30,11 @@ import {
   ROLLOUT_LABEL,
   type RolloutObject,
   replicaSetFor,
+  revisionFor,
   SCALE_DOWN_AT_ANNOTATION,
   type ServiceObject,
   selectorMatches,
+  templateToSave,
 } from "./objects.ts";
 import type { ControllerObserver } from "./observer.ts";
 import { canonicalJson, podTemplateHash } from "./plan/hash.ts";
@@ -82,6 +86,7 @@ export class RolloutController {
   private readonly queue = new WorkQueue({ baseDelayMs: 10, maxDelayMs: 60_000 });
   readonly rollouts: Informer<RolloutObject>;
   private readonly replicaSets: Informer<ReplicaSetObject>;
+  private readonly revisions: Informer<ControllerRevisionObject>;
   private readonly services: Informer<ServiceObject>;
   private readonly analysisRuns: Informer<AnalysisRunObject>;
   private readonly deployments: Informer<DeploymentObject>;
@@ -98,7 +103,7 @@ export class RolloutController {
       ...(opts.onWatchFailure ? { onWatchFailure: opts.onWatchFailure } : {}),
     };
     const ns = opts.namespace;
-    const enqueueOwner = (obj: ReplicaSetObject | AnalysisRunObject) => {
+    const enqueueOwner = (obj: ReplicaSetObject | AnalysisRunObject | ControllerRevisionObject) => {
       const owner = controllerOf(obj);
       if (owner?.kind === "Rollout") this.queue.add(`${obj.metadata.namespace}/${owner.name}`);
       else if (!owner && obj.kind === "ReplicaSet")
@@ -121,6 +126,15 @@ export class RolloutController {
       kind: "ReplicaSet",
       namespace: ns,
       labelSelector: POD_TEMPLATE_HASH_LABEL,
+      onChange: (_t, obj) => enqueueOwner(obj),
+    });
+    // The saved pod templates: a deleted one is saved again, a deleted stable ReplicaSet made from one.
+    this.revisions = new Informer(client, {
+      ...failed,
+      apiVersion: "apps/v1",
+      kind: "ControllerRevision",
+      namespace: ns,
+      labelSelector: ROLLOUT_LABEL,
       onChange: (_t, obj) => enqueueOwner(obj),
     });
     this.analysisRuns = new Informer(client, {
@@ -167,6 +181,7 @@ export class RolloutController {
     return [
       this.rollouts,
       this.replicaSets,
+      this.revisions,
       this.services,
       this.analysisRuns,
       this.deployments,
@@ -361,6 +376,11 @@ export class RolloutController {
       spec,
       templateHash,
       replicaSets: owned.map(observeReplicaSet).filter((r) => r.hash),
+      revisions: this.revisions
+        .list()
+        .filter((cr) => cr.metadata.namespace === namespace && controllerOf(cr)?.uid === rollout.metadata.uid)
+        .map((cr) => observeRevision(cr, spec.selector))
+        .filter((r) => r.hash),
       analysisRuns,
       services,
       ...(deployment ? { deployment } : {}),
@@ -409,10 +429,11 @@ export class RolloutController {
     for (const action of plan.actions) {
       switch (action.type) {
         case "createReplicaSet": {
-          if (!template) break;
+          const source = action.fromRevision ? this.savedTemplate(namespace, action.fromRevision) : template;
+          if (!source) break;
           const rs = replicaSetFor(
             rollout,
-            template,
+            source,
             spec.selector,
             action.hash,
             action.revision,
@@ -444,6 +465,24 @@ export class RolloutController {
           break;
         case "deleteReplicaSet":
           await this.client.delete("apps/v1", "ReplicaSet", action.name, namespace);
+          break;
+        case "saveRevision":
+          await this.keepHistory(rollout, `save the template of revision ${action.hash}`, async () => {
+            const source =
+              action.hash === observed.templateHash ? template : this.ownedReplicaSet(rollout, action.hash)?.spec.template;
+            if (!source) return;
+            const saved = revisionFor(rollout, templateToSave(source), action.hash, action.revision);
+            try {
+              this.revisions.remember(await this.client.create(saved));
+            } catch (err) {
+              if (!isAlreadyExists(err)) throw err;
+            }
+          });
+          break;
+        case "deleteRevision":
+          await this.keepHistory(rollout, `delete the old ControllerRevision ${action.name}`, () =>
+            this.client.delete("apps/v1", "ControllerRevision", action.name, namespace),
+          );
           break;
         case "setServiceSelector":
           try {
@@ -512,6 +551,35 @@ export class RolloutController {
         // Nothing else wakes us when a Gateway gets round to accepting the change.
         if (verified === false) plan.requeueAfterMs = Math.min(plan.requeueAfterMs ?? VERIFY_RETRY_MS, VERIFY_RETRY_MS);
       }
+    }
+  }
+
+  /** The template a ControllerRevision of the Rollout holds, when it is still a pod template. */
+  private savedTemplate(namespace: string, name: string): PodTemplate | undefined {
+    const parsed = podTemplate.safeParse(this.revisions.get(`${namespace}/${name}`)?.data);
+    return parsed.success ? (parsed.data as PodTemplate) : undefined;
+  }
+
+  private ownedReplicaSet(rollout: RolloutObject, hash: string): ReplicaSetObject | undefined {
+    return this.replicaSets
+      .list()
+      .find(
+        (rs) =>
+          rs.metadata.namespace === rollout.metadata.namespace &&
+          rs.metadata.labels?.[POD_TEMPLATE_HASH_LABEL] === hash &&
+          controllerOf(rs)?.uid === rollout.metadata.uid,
+      );
+  }
+
+  /** Revision history is a safety net, never a reason to hold a rollout up: a write of it that fails
+   * is logged and recorded as a Warning Event, and tried again on the next reconcile. */
+  private async keepHistory(rollout: RolloutObject, what: string, write: () => Promise<unknown>): Promise<void> {
+    try {
+      await write();
+    } catch (err) {
+      const message = `could not ${what}: ${(err as Error).message}`;
+      this.log(`rollout ${objectKey(rollout)}: ${message}`);
+      await this.recordEvents(rollout, [{ type: "event", reason: "RevisionHistoryFailed", message, warning: true }]);
     }
   }
 

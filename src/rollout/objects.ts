@@ -2,10 +2,10 @@
 // labels and annotations that tie them to their Rollout. Pure: no I/O.
 import type { AnalysisRunSpec, AnalysisRunStatus } from "../api/analysis.ts";
 import { API_VERSION } from "../api/kinds.ts";
-import type { Rollout } from "../api/rollout.ts";
+import { podTemplate, type Rollout } from "../api/rollout.ts";
 import type { KubeObject } from "../kube/client.ts";
 import { POD_TEMPLATE_HASH_LABEL } from "./plan/hash.ts";
-import type { AnalysisRole, ObservedAnalysisRun, ObservedReplicaSet } from "./plan/types.ts";
+import type { AnalysisRole, ObservedAnalysisRun, ObservedReplicaSet, ObservedRevision } from "./plan/types.ts";
 
 export { POD_TEMPLATE_HASH_LABEL };
 export const REVISION_ANNOTATION = "ramp.dev/revision";
@@ -64,6 +64,14 @@ export interface DeploymentObject extends KubeObject {
 
 export interface PodObject extends KubeObject {
   metadata: Meta;
+}
+
+/** apps/v1 ControllerRevision, as StatefulSets and DaemonSets keep their history: here `data` is one
+ * revision's pod template. */
+export interface ControllerRevisionObject extends KubeObject {
+  metadata: Meta;
+  data?: unknown;
+  revision: number;
 }
 
 export type RolloutObject = KubeObject & { metadata: Meta; spec: unknown; status?: unknown };
@@ -161,4 +169,50 @@ export function replicaSetFor(
       template: { ...template, metadata: { ...(template.metadata ?? {}), labels } },
     },
   };
+}
+
+/** The ControllerRevision that keeps one revision's pod template (`<rollout>-<hash>`, like its ReplicaSet). */
+export function revisionFor(
+  rollout: RolloutObject,
+  template: PodTemplate,
+  hash: string,
+  revision: number,
+): ControllerRevisionObject {
+  return {
+    apiVersion: "apps/v1",
+    kind: "ControllerRevision",
+    metadata: {
+      name: `${rollout.metadata.name}-${hash}`,
+      namespace: rollout.metadata.namespace,
+      labels: { [ROLLOUT_LABEL]: rollout.metadata.name, [POD_TEMPLATE_HASH_LABEL]: hash },
+      ownerReferences: [ownerReference(rollout)],
+    },
+    data: template,
+    revision,
+  };
+}
+
+/** A saved template as the planner sees it; anyone who may write ControllerRevisions in the namespace
+ * may have changed it, so its data must still be a pod template that the Rollout's selector matches. */
+export function observeRevision(cr: ControllerRevisionObject, selector: Parameters<typeof selectorMatches>[0]): ObservedRevision {
+  const seen = {
+    name: cr.metadata.name,
+    hash: cr.metadata.labels?.[POD_TEMPLATE_HASH_LABEL] ?? "",
+    revision: Number(cr.revision) || 0,
+  };
+  const template = podTemplate.safeParse(cr.data);
+  if (!template.success) {
+    const issue = template.error.issues[0];
+    return { ...seen, problem: `is not a pod template (data.${issue?.path.join(".") ?? ""}: ${issue?.message ?? "invalid"})` };
+  }
+  if (!selectorMatches(selector, template.data.metadata?.labels ?? {}))
+    return { ...seen, problem: "has labels the Rollout's selector does not match" };
+  return seen;
+}
+
+/** A revision's template as saved, without the hash label a ReplicaSet's copy carries. */
+export function templateToSave(template: PodTemplate): PodTemplate {
+  const copy = structuredClone(template);
+  if (copy.metadata?.labels) delete copy.metadata.labels[POD_TEMPLATE_HASH_LABEL];
+  return copy;
 }

@@ -19,6 +19,8 @@ const TITLES: Record<EventName, string> = {
   "analysis-error": "analysis error",
   "progress-deadline-exceeded": "progress deadline exceeded",
   "invalid-spec": "invalid spec",
+  "stable-replicaset-recreated": "stable ReplicaSet recreated",
+  "stable-replicaset-lost": "stable ReplicaSet lost",
 };
 
 const EMOJI: Partial<Record<EventName, string>> = {
@@ -30,6 +32,8 @@ const EMOJI: Partial<Record<EventName, string>> = {
   "analysis-error": ":x:",
   "progress-deadline-exceeded": ":hourglass:",
   "invalid-spec": ":warning:",
+  "stable-replicaset-recreated": ":warning:",
+  "stable-replicaset-lost": ":rotating_light:",
 };
 
 // Slack's limits: header text 150 characters, section text 3000, a field 2000.

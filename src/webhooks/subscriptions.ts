@@ -23,6 +23,8 @@ export const EVENTS = {
   AnalysisRunError: "analysis-error",
   ProgressDeadlineExceeded: "progress-deadline-exceeded",
   InvalidSpec: "invalid-spec",
+  StableReplicaSetRecreated: "stable-replicaset-recreated",
+  StableReplicaSetLost: "stable-replicaset-lost",
 } as const;
 
 export type EventName = (typeof EVENTS)[keyof typeof EVENTS];

@@ -76,6 +76,7 @@ const observe = (o: Partial<Observed> & Pick<Observed, "replicaSets" | "status">
   name: "web",
   generation: 1,
   analysisRuns: [],
+  revisions: [],
   services: { [ACTIVE]: "old", [PREVIEW]: "new" },
   spec: spec(),
   templateHash: "new",
@@ -89,6 +90,22 @@ const select = (service: string, hash: string): Action => ({ type: "setServiceSe
 const scale = (hash: string, replicas: number): Action => ({ type: "scaleReplicaSet", name: `web-${hash}`, replicas });
 
 describe("planBlueGreen: one decision at a time", () => {
+  it.each([
+    {
+      name: "its template saved: recreated at full size beside the preview",
+      revisions: [{ name: "web-old", hash: "old", revision: 1 }],
+      create: true,
+    },
+    { name: "no template saved: nothing can be made", revisions: [], create: false },
+  ])("stable ReplicaSet deleted while previewing, $name", ({ revisions, create }) => {
+    const plan = planBlueGreen(observe({ status: previewing, replicaSets: [rs("new", 2)], revisions }));
+    const made: Action[] = create
+      ? [{ type: "createReplicaSet", hash: "old", revision: 1, replicas: 4, fromRevision: "web-old" }]
+      : [];
+    expect(changes(plan)).toEqual(made);
+    expect(events(plan).includes("StableReplicaSetRecreated")).toBe(create);
+  });
+
   it.each<{
     name: string;
     observed: Observed;

@@ -3,10 +3,19 @@
 // promoted it grows to full size and the active Service switches to it at once. Stable changes only
 // after that (and after post-promotion analysis), and the old pods go after a delay.
 import type { GateStep, RolloutStatus } from "../../api/rollout.ts";
-import { NEW_REPLICA_SET } from "./canary.ts";
-import { abortCause, Decisions, driveAnalysis, driveGate, observedCounts, terminateUnwanted } from "./common.ts";
+import {
+  abortCause,
+  Decisions,
+  driveAnalysis,
+  driveGate,
+  NEW_REPLICA_SET,
+  observedCounts,
+  replicaSetsOf,
+  scaleReplicaSets,
+  terminateUnwanted,
+} from "./common.ts";
 import { rollingStep } from "./replicas.ts";
-import type { Observed, ObservedReplicaSet, Plan, RolloutAnalysis } from "./types.ts";
+import type { Observed, Plan, RolloutAnalysis } from "./types.ts";
 
 const BLUE_GREEN_PAUSE = "BlueGreenPause";
 const INCONCLUSIVE = "InconclusiveAnalysisRun";
@@ -72,8 +81,8 @@ export function planBlueGreen(o: Observed): Plan {
   }
 
   const stableHash = status.stableRS ?? hash;
-  const newRS = o.replicaSets.find((r) => r.hash === hash);
-  const stableRS = o.replicaSets.find((r) => r.hash === stableHash && r !== newRS);
+  const sets = replicaSetsOf(o, stableHash);
+  const { newRS, stableRS, counted } = sets;
   let completed = stableHash === hash;
   // Promoted: decided (the checkpoint), already switched, or stable.
   let promoted = completed || status.blueGreen?.scaleUpPreviewCheckPoint === true || status.blueGreen?.activeSelector === hash;
@@ -240,22 +249,11 @@ export function planBlueGreen(o: Observed): Plan {
   const servingRS = o.replicaSets.find((r) => r.hash === o.services[bg.activeService] && r.hash !== activeSelector);
   if (servingRS) targets[servingRS.name] = Math.max(targets[servingRS.name] ?? 0, servingRS.replicas);
 
-  const counted: ObservedReplicaSet[] = [
-    newRS ?? { name: NEW_REPLICA_SET, hash, revision: 0, replicas: 0, current: 0, ready: 0, available: 0 },
-    ...o.replicaSets.filter((r) => r !== newRS),
-  ];
   // Blue-green runs both sides at full size: the surge is whatever the targets need, and nothing
   // available goes while fewer than `replicas` would be left.
   const needed = counted.reduce((n, r) => n + (targets[r.name] ?? 0), 0);
   const next = rollingStep(counted, targets, { replicas, maxSurge: Math.max(0, needed - replicas), maxUnavailable: 0 });
-  if (!newRS) {
-    const revision = Math.max(0, ...o.replicaSets.map((r) => r.revision)) + 1;
-    d.actions.push({ type: "createReplicaSet", hash, revision, replicas: next[NEW_REPLICA_SET] ?? 0 });
-  }
-  for (const r of o.replicaSets) {
-    const n = next[r.name] ?? r.replicas;
-    if (n !== r.replicas) d.actions.push({ type: "scaleReplicaSet", name: r.name, replicas: n });
-  }
+  scaleReplicaSets(o, d, sets, next);
 
   const healthy = completed && (newRS?.available ?? 0) >= replicas;
   const paused = o.spec.paused || (status.pauseConditions?.length ?? 0) > 0;

@@ -56,6 +56,7 @@ const observe = (o: Partial<Observed> & Pick<Observed, "replicaSets" | "status">
   name: "web",
   generation: 1,
   analysisRuns: [],
+  revisions: [],
   services: {},
   spec: spec(STEPS),
   templateHash: "new",
@@ -67,16 +68,65 @@ const events = (p: Plan) => p.actions.filter((a) => a.type === "event").map((a) 
 const scaling = (p: Plan) => p.actions.filter((a) => a.type !== "event");
 
 describe("planCanary: one decision at a time", () => {
-  it.each([
-    { name: "mid-update, stable ReplicaSet deleted", replicaSets: [rs("new", 2, { revision: 2 })], gone: true },
+  // Mid-update (canary at 20%: 2 new pods of 10) with the stable ReplicaSet deleted.
+  const SAVED_OLD = { name: "web-old", hash: "old", revision: 1 };
+  const recreate = (replicas: number): Action => ({
+    type: "createReplicaSet",
+    hash: "old",
+    revision: 1,
+    replicas,
+    fromRevision: "web-old",
+  });
+  it.each<{ name: string; observed: Partial<Observed>; actions: Action[]; events: string[] }>([
     {
-      name: "mid-update, stable ReplicaSet there",
-      replicaSets: [rs("old", 10, { revision: 1 }), rs("new", 2, { revision: 2 })],
-      gone: false,
+      name: "its template saved: recreated at what the weight leaves it, within maxSurge",
+      observed: { revisions: [SAVED_OLD] },
+      actions: [recreate(8)],
+      events: ["StableReplicaSetRecreated"],
     },
-  ])("$name: the message says whether it can be recreated", ({ replicaSets, gone }) => {
-    const plan = planCanary(observe({ replicaSets, status: midRollout }));
-    expect(plan.status.message?.includes("web-old is gone and cannot be recreated")).toBe(gone);
+    {
+      name: "behind a router: recreated with every pod (stable keeps them all)",
+      observed: {
+        spec: spec(STEPS, {}, { trafficRouting: { gatewayAPI: { httpRoute: "web" } } }),
+        revisions: [SAVED_OLD],
+      },
+      actions: [recreate(10)],
+      events: ["StableReplicaSetRecreated"],
+    },
+    {
+      name: "aborted: recreated at full size for the traffic coming back",
+      observed: { status: { ...midRollout, abort: true, abortedAt: T0.toISOString() }, revisions: [SAVED_OLD] },
+      actions: [recreate(10)],
+      events: ["StableReplicaSetRecreated"],
+    },
+    {
+      name: "promoting without a router: no stable pods are wanted, so none is made",
+      observed: { status: { ...midRollout, promoteFull: true }, revisions: [SAVED_OLD] },
+      actions: [{ type: "scaleReplicaSet", name: "web-new", replicas: 10 }],
+      events: [],
+    },
+    {
+      name: "no template saved: nothing can be made",
+      observed: { revisions: [] },
+      actions: [],
+      events: ["StepCompleted", "RolloutPaused"], // with no stable ReplicaSet to wait for, the steps walk on
+    },
+    {
+      name: "its saved template unusable: nothing is made from it",
+      observed: { revisions: [{ ...SAVED_OLD, problem: "is not a pod template" }] },
+      actions: [],
+      events: ["StepCompleted", "RolloutPaused"], // with no stable ReplicaSet to wait for, the steps walk on
+    },
+    {
+      name: "another revision's template saved, not the stable one's",
+      observed: { revisions: [{ name: "web-older", hash: "older", revision: 0 }] },
+      actions: [],
+      events: ["StepCompleted", "RolloutPaused"], // with no stable ReplicaSet to wait for, the steps walk on
+    },
+  ])("stable ReplicaSet deleted mid-update, $name", ({ observed, actions, events: reasons }) => {
+    const plan = planCanary(observe({ status: midRollout, replicaSets: [rs("new", 2)], ...observed }));
+    expect(scaling(plan)).toEqual(actions);
+    expect(events(plan)).toEqual(reasons);
   });
 
   it.each<{

@@ -5,11 +5,19 @@
 import { durationMs } from "../../api/duration.ts";
 import type { CanaryStep, RolloutStatus } from "../../api/rollout.ts";
 import type { DesiredTraffic, HeaderRoute, MirrorRoute } from "../../traffic/router.ts";
-import { abortCause, Decisions, driveAnalysis, driveGate, observedCounts, terminateUnwanted } from "./common.ts";
+import {
+  abortCause,
+  Decisions,
+  driveAnalysis,
+  driveGate,
+  NEW_REPLICA_SET,
+  observedCounts,
+  replicaSetsOf,
+  scaleReplicaSets,
+  terminateUnwanted,
+} from "./common.ts";
 import { canaryTargets, rollingLimits, rollingStep } from "./replicas.ts";
 import type { Observed, ObservedReplicaSet, Plan } from "./types.ts";
-
-export const NEW_REPLICA_SET = "(new)";
 
 /** The weight in force at a step: the last setWeight at or before it. */
 export function weightAt(steps: CanaryStep[], index: number): number {
@@ -95,8 +103,8 @@ export function planCanary(o: Observed): Plan {
     );
   }
 
-  const newRS = o.replicaSets.find((r) => r.hash === o.templateHash);
-  const stableRS = o.replicaSets.find((r) => r.hash === status.stableRS && r !== newRS);
+  const sets = replicaSetsOf(o, status.stableRS);
+  const { newRS, stableRS, counted } = sets;
   const newName = newRS?.name ?? NEW_REPLICA_SET;
   const rolling = rollingLimits(replicas, canary.maxSurge, canary.maxUnavailable);
   // Behind a router the stable ReplicaSet keeps every pod while the canary grows beside it (as in Argo
@@ -113,11 +121,6 @@ export function planCanary(o: Observed): Plan {
   // Old ReplicaSets keep their pods until their scale-down time (set when they stopped being stable).
   const held = (r: ObservedReplicaSet) => r !== newRS && r.scaleDownAt !== undefined && ms(r.scaleDownAt) > now;
   for (const r of o.replicaSets.filter(held)) d.requeueIn(ms(r.scaleDownAt as string) - now);
-
-  const counted = [
-    newRS ?? { name: NEW_REPLICA_SET, hash: o.templateHash, revision: 0, replicas: 0, current: 0, ready: 0, available: 0 },
-    ...o.replicaSets.filter((r) => r !== newRS),
-  ];
 
   /** Each ReplicaSet's goal for the status as it stands, and the weight that goes with it. */
   const goals = (): { weight: number; targets: Record<string, number> } => {
@@ -236,15 +239,7 @@ export function planCanary(o: Observed): Plan {
 
   // Scale towards the goals of the step the walk ended on.
   const { weight, targets } = goals();
-  const next = rollingStep(counted, targets, limits);
-  if (!newRS) {
-    const revision = Math.max(0, ...o.replicaSets.map((r) => r.revision)) + 1;
-    d.actions.push({ type: "createReplicaSet", hash: o.templateHash, revision, replicas: next[NEW_REPLICA_SET] ?? 0 });
-  }
-  for (const r of o.replicaSets) {
-    const n = next[r.name] ?? r.replicas;
-    if (n !== r.replicas) d.actions.push({ type: "scaleReplicaSet", name: r.name, replicas: n });
-  }
+  scaleReplicaSets(o, d, sets, rollingStep(counted, targets, limits));
   const atTargets = atGoals(targets);
 
   // Promotion completes once the new pods are all available; old stable pods go after the delay.
@@ -319,17 +314,11 @@ function withCounts(status: RolloutStatus, o: Observed, weight: number, atTarget
           ? `scaling revision ${o.templateHash} to ${o.spec.replicas}`
           : `step ${Math.min(index + 1, steps.length)} of ${steps.length}: canary at ${weight}%${atTargets ? "" : ", scaling"}`;
   const stable = status.stableRS === o.templateHash;
-  // The stable revision's template lives only in its ReplicaSet (the spec holds the new one), so a
-  // deleted stable ReplicaSet cannot be made again mid-update: say so rather than wait in silence.
-  const stableGone =
-    !stable && status.stableRS !== undefined && !o.replicaSets.some((r) => r.hash === status.stableRS)
-      ? `; the stable ReplicaSet ${o.name}-${status.stableRS} is gone and cannot be recreated (its pod template is not in the spec): promote to finish on revision ${o.templateHash}, or undo`
-      : "";
   return {
     ...status,
     ...observedCounts(o),
     phase,
-    message: message + stableGone,
+    message,
     canary: {
       ...status.canary,
       weights: {

@@ -3,7 +3,16 @@
 import { durationMs } from "../../api/duration.ts";
 import type { GateState, GateStep, RolloutStatus } from "../../api/rollout.ts";
 import type { DesiredTraffic } from "../../traffic/router.ts";
-import type { Action, AnalysisRole, Observed, ObservedAnalysisRun, Plan, RolloutAnalysis } from "./types.ts";
+import type {
+  Action,
+  AnalysisRole,
+  Observed,
+  ObservedAnalysisRun,
+  ObservedReplicaSet,
+  ObservedRevision,
+  Plan,
+  RolloutAnalysis,
+} from "./types.ts";
 
 export type Condition = NonNullable<RolloutStatus["conditions"]>[number];
 export type ConditionType = Condition["type"];
@@ -47,6 +56,74 @@ export class Decisions {
       ...(traffic ? { traffic } : {}),
       ...(this.requeue.length ? { requeueAfterMs: Math.min(...this.requeue) } : {}),
     };
+  }
+}
+
+/** Placeholders in replica targets for the ReplicaSets a plan creates. */
+export const NEW_REPLICA_SET = "(new)";
+export const STABLE_REPLICA_SET = "(stable)";
+
+const placeholder = (name: string, hash: string, revision: number): ObservedReplicaSet => ({
+  name,
+  hash,
+  revision,
+  replicas: 0,
+  current: 0,
+  ready: 0,
+  available: 0,
+});
+
+/** The saved template of a revision, when there is one that can be used. */
+export const savedRevision = (o: Observed, hash: string): ObservedRevision | undefined =>
+  o.revisions.find((r) => r.hash === hash && r.problem === undefined);
+
+export interface ReplicaSets {
+  /** The current template's ReplicaSet, once it exists. */
+  newRS: ObservedReplicaSet | undefined;
+  /** The stable revision's, when it is another one than the new: as observed, or a placeholder when
+   * it was deleted and its template was saved, so the plan makes it again. */
+  stableRS: ObservedReplicaSet | undefined;
+  /** What the replica maths counts: the new one first (a placeholder until it exists), then the others. */
+  counted: ObservedReplicaSet[];
+}
+
+export function replicaSetsOf(o: Observed, stableHash: string | undefined): ReplicaSets {
+  const newRS = o.replicaSets.find((r) => r.hash === o.templateHash);
+  const observedStable = o.replicaSets.find((r) => r.hash === stableHash && r !== newRS);
+  const saved = stableHash !== undefined && stableHash !== o.templateHash ? savedRevision(o, stableHash) : undefined;
+  const lostStable = !observedStable && saved ? placeholder(STABLE_REPLICA_SET, saved.hash, saved.revision) : undefined;
+  return {
+    newRS,
+    stableRS: observedStable ?? lostStable,
+    counted: [
+      newRS ?? placeholder(NEW_REPLICA_SET, o.templateHash, 0),
+      ...o.replicaSets.filter((r) => r !== newRS),
+      ...(lostStable ? [lostStable] : []),
+    ],
+  };
+}
+
+/** Creates what `sets` holds placeholders for (a deleted stable ReplicaSet only when the plan wants
+ * pods on it) and scales the observed ReplicaSets to `next`. */
+export function scaleReplicaSets(o: Observed, d: Decisions, sets: ReplicaSets, next: Record<string, number>): void {
+  if (!sets.newRS) {
+    const revision = Math.max(0, ...o.replicaSets.map((r) => r.revision), ...o.revisions.map((r) => r.revision)) + 1;
+    d.actions.push({ type: "createReplicaSet", hash: o.templateHash, revision, replicas: next[NEW_REPLICA_SET] ?? 0 });
+  }
+  const lost = sets.stableRS?.name === STABLE_REPLICA_SET ? sets.stableRS : undefined;
+  const saved = lost && savedRevision(o, lost.hash);
+  const replicas = next[STABLE_REPLICA_SET] ?? 0;
+  if (lost && saved && replicas > 0) {
+    d.actions.push({ type: "createReplicaSet", hash: lost.hash, revision: lost.revision, replicas, fromRevision: saved.name });
+    d.event(
+      "StableReplicaSetRecreated",
+      `the stable ReplicaSet ${o.name}-${lost.hash} was deleted; recreating it with ${replicas} replicas from ControllerRevision ${saved.name}`,
+      true,
+    );
+  }
+  for (const r of o.replicaSets) {
+    const n = next[r.name] ?? r.replicas;
+    if (n !== r.replicas) d.actions.push({ type: "scaleReplicaSet", name: r.name, replicas: n });
   }
 }
 

@@ -96,6 +96,7 @@ const observed = fc
       templateHash: "new",
       replicaSets: fresh ? [] : [replicaSet("old", stable, { scaleDownAt: at }), replicaSet("new", canary)],
       analysisRuns: [],
+      revisions: [],
       services: {},
       now,
     };

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { type RolloutStatus, rolloutSpec } from "../../api/rollout.ts";
 import { replicaSet } from "./fixtures.ts";
 import { planRollout, trafficErrorStatus } from "./rollout.ts";
-import type { Action, Observed, ObservedReplicaSet } from "./types.ts";
+import type { Action, Observed, ObservedReplicaSet, ObservedRevision } from "./types.ts";
 
 const T0 = new Date("2026-11-22T10:00:00Z");
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
@@ -22,6 +22,21 @@ const spec = (extra: Record<string, unknown> = {}) =>
 const rs = (hash: string, replicas: number, revision: number, extra: Partial<ObservedReplicaSet> = {}) =>
   replicaSet(hash, replicas, { revision, ...extra });
 
+/** The ControllerRevision that holds a revision's template. */
+const saved = (hash: string, revision: number, problem?: string): ObservedRevision => ({
+  name: `web-${hash}`,
+  hash,
+  revision,
+  ...(problem ? { problem } : {}),
+});
+
+const recreatedCondition = {
+  type: "ReplicaFailure" as const,
+  status: "True" as const,
+  reason: "StableReplicaSetRecreated",
+  lastTransitionTime: T0.toISOString(),
+};
+
 const stable: RolloutStatus = { currentPodHash: "v1", stableRS: "v1", currentStepIndex: 2 };
 const observe = (o: Partial<Observed>): Observed => ({
   name: "web",
@@ -31,6 +46,7 @@ const observe = (o: Partial<Observed>): Observed => ({
   templateHash: "v1",
   replicaSets: [rs("v1", 4, 1)],
   analysisRuns: [],
+  revisions: [saved("v1", 1)],
   services: {},
   now: T0,
   ...o,
@@ -153,6 +169,107 @@ describe("planRollout: what every strategy shares", () => {
   it("keeps revisionHistoryLimit idle ReplicaSets, deleting the oldest", () => {
     const plan = planRollout(observe({ replicaSets: [rs("v1", 4, 3), rs("a", 0, 1), rs("b", 0, 2)] }));
     expect(nonEvents(plan.actions)).toEqual([{ type: "deleteReplicaSet", name: "web-a" }]);
+  });
+
+  it.each<{ name: string; o: Partial<Observed>; actions: Action[] }>([
+    {
+      name: "the first revision's template is saved once its ReplicaSet is created",
+      o: { status: {}, replicaSets: [], revisions: [] },
+      actions: [
+        { type: "createReplicaSet", hash: "v1", revision: 1, replicas: 4 },
+        { type: "saveRevision", hash: "v1", revision: 1 },
+      ],
+    },
+    {
+      name: "a stable revision saved by no earlier controller is saved from its ReplicaSet, mid-update",
+      o: {
+        templateHash: "v2",
+        status: { ...stable, currentPodHash: "v2", currentStepIndex: 1 },
+        replicaSets: [rs("v1", 2, 1), rs("v2", 2, 2)],
+        revisions: [saved("v2", 2)],
+      },
+      actions: [{ type: "saveRevision", hash: "v1", revision: 1 }],
+    },
+    {
+      name: "saved templates beyond revisionHistoryLimit go, oldest first; the current and stable ones stay",
+      o: { replicaSets: [rs("v1", 4, 3)], revisions: [saved("a", 1), saved("v1", 3), saved("b", 2)] },
+      actions: [{ type: "deleteRevision", name: "web-a" }],
+    },
+    {
+      name: "an unusable saved template of the current revision goes, to be saved again from the spec",
+      o: { revisions: [saved("v1", 1, "is not a pod template (data.spec: required)")] },
+      actions: [{ type: "deleteRevision", name: "web-v1" }],
+    },
+  ])("revision history: $name", ({ o, actions }) => {
+    expect(nonEvents(planRollout(observe(o)).actions)).toEqual(actions);
+  });
+
+  // Mid-update, canary at 50% of 4 (maxSurge 1): the stable ReplicaSet v1 deleted.
+  const midUpdate = (o: Partial<Observed>) =>
+    observe({
+      templateHash: "v2",
+      status: { ...stable, currentPodHash: "v2", currentStepIndex: 0 },
+      revisions: [saved("v1", 1), saved("v2", 2)],
+      ...o,
+    });
+  it.each([
+    {
+      name: "its template saved: recreated, and ReplicaFailure says so",
+      o: midUpdate({ replicaSets: [rs("v2", 2, 2)] }),
+      reason: "StableReplicaSetRecreated",
+      message: "the stable ReplicaSet web-v1 was deleted and is recreated from its saved template (ControllerRevision web-v1)",
+    },
+    {
+      name: "recreated, its pods not all available yet: still said",
+      o: midUpdate({
+        replicaSets: [rs("v2", 2, 2), rs("v1", 2, 1, { available: 1, ready: 1 })],
+        status: { ...stable, currentPodHash: "v2", currentStepIndex: 0, conditions: [recreatedCondition] },
+      }),
+      reason: "StableReplicaSetRecreated",
+      message:
+        "the stable ReplicaSet web-v1 was deleted and is recreated from its saved template (ControllerRevision web-v1): 1 of 2 pods available",
+    },
+    {
+      name: "recreated with every pod available: cleared",
+      o: midUpdate({
+        replicaSets: [rs("v2", 2, 2), rs("v1", 2, 1)],
+        status: { ...stable, currentPodHash: "v2", currentStepIndex: 0, conditions: [recreatedCondition] },
+      }),
+      reason: undefined,
+      message: undefined,
+    },
+    {
+      name: "no template saved: it says it cannot be recreated, and what to do",
+      o: midUpdate({ replicaSets: [rs("v2", 2, 2)], revisions: [saved("v2", 2)] }),
+      reason: "StableReplicaSetLost",
+      message:
+        "the stable ReplicaSet web-v1 is gone and cannot be recreated (no ControllerRevision web-v1 holds its template): promote to finish on revision v2, or undo",
+    },
+    {
+      name: "its saved template unusable: it says why",
+      o: midUpdate({ replicaSets: [rs("v2", 2, 2)], revisions: [saved("v1", 1, "is not a pod template (data.spec: required)")] }),
+      reason: "StableReplicaSetLost",
+      message:
+        "the stable ReplicaSet web-v1 is gone and cannot be recreated (its saved template (ControllerRevision web-v1) is not a pod template (data.spec: required)): promote to finish on revision v2, or undo",
+    },
+    {
+      name: "there: nothing to say",
+      o: midUpdate({ replicaSets: [rs("v1", 4, 1), rs("v2", 2, 2)] }),
+      reason: undefined,
+      message: undefined,
+    },
+  ])("stable ReplicaSet deleted mid-update, $name", ({ o, reason, message }) => {
+    const plan = planRollout(o);
+    const failure = condition(plan.status, "ReplicaFailure");
+    expect(failure && { reason: failure.reason, message: failure.message }).toEqual(reason ? { reason, message } : undefined);
+    if (message) expect(plan.status.message).toContain(message);
+  });
+
+  it("a stable ReplicaSet that cannot be recreated is told by one Event, not one per reconcile", () => {
+    const lost = midUpdate({ replicaSets: [rs("v2", 2, 2)], revisions: [saved("v2", 2)] });
+    const first = planRollout(lost);
+    expect(reasons(first.actions)).toContain("StableReplicaSetLost");
+    expect(reasons(planRollout({ ...lost, status: first.status, now: at(5) }).actions)).not.toContain("StableReplicaSetLost");
   });
 
   it.each([

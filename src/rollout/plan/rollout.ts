@@ -3,7 +3,7 @@
 import type { RolloutStatus } from "../../api/rollout.ts";
 import { planBlueGreen } from "./bluegreen.ts";
 import { planCanary } from "./canary.ts";
-import { type Condition, type ConditionType, Decisions, observedCounts, setCondition } from "./common.ts";
+import { type Condition, type ConditionType, Decisions, observedCounts, savedRevision, setCondition } from "./common.ts";
 import { withKstatusConditions } from "./kstatus.ts";
 import type { Action, Observed, Plan } from "./types.ts";
 
@@ -34,6 +34,15 @@ export function planRollout(o: Observed): Plan {
   const d = new Decisions();
   let status = plan.status;
   let conditions = without(status.conditions ?? [], "InvalidSpec");
+
+  const lost = stableReplicaSetFailure(o, status, plan.actions);
+  if (lost) {
+    if (lost.reason === STABLE_LOST && conditions.find((c) => c.type === "ReplicaFailure")?.reason !== STABLE_LOST) {
+      d.event(STABLE_LOST, lost.message, true);
+    }
+    conditions = setCondition(conditions, { type: "ReplicaFailure", status: "True", ...lost }, nowIso);
+    status = { ...status, message: `${status.message ?? ""}; ${lost.message}` };
+  } else conditions = without(conditions, "ReplicaFailure");
 
   // The progress deadline: no progress for progressDeadlineSeconds while progressing. A step's or a
   // promotion's analysis gets the same deadline from its start, so one that never ends cannot hold
@@ -86,7 +95,7 @@ export function planRollout(o: Observed): Plan {
   conditions = setCondition(conditions, { type: "Paused", status: status.phase === "Paused" ? "True" : "False" }, nowIso);
   status = withKstatusConditions({ ...status, conditions }, nowIso);
 
-  trimHistory(o, status, d);
+  trimHistory(o, status, plan.actions, d);
   status = restartPods(o, status, d);
   scaleAdoptedDeployment(o, status, d);
 
@@ -163,13 +172,66 @@ export function trafficErrorStatus(
   };
 }
 
-/** Old ReplicaSets with no pods left beyond revisionHistoryLimit go, oldest first. */
-function trimHistory(o: Observed, status: RolloutStatus, d: Decisions): void {
+const STABLE_RECREATED = "StableReplicaSetRecreated";
+const STABLE_LOST = "StableReplicaSetLost";
+
+/** Mid-update the spec holds the new template, so a deleted stable ReplicaSet is made again from the
+ * template saved for its revision: ReplicaFailure says so until its pods are available again, or, with
+ * no usable template saved, that it cannot be and what to do. */
+function stableReplicaSetFailure(
+  o: Observed,
+  status: RolloutStatus,
+  actions: Action[],
+): { reason: string; message: string } | undefined {
+  const hash = status.stableRS;
+  if (hash === undefined || hash === o.templateHash) return undefined;
+  const name = `${o.name}-${hash}`;
+  const rs = o.replicaSets.find((r) => r.hash === hash);
+  const recreating = actions.some((a) => a.type === "createReplicaSet" && a.fromRevision !== undefined);
+  const wasRecreated = status.conditions?.find((c) => c.type === "ReplicaFailure")?.reason === STABLE_RECREATED;
+  if (recreating || (rs && wasRecreated && rs.available < rs.replicas)) {
+    const pods = rs ? `: ${rs.available} of ${rs.replicas} pods available` : "";
+    return {
+      reason: STABLE_RECREATED,
+      message: `the stable ReplicaSet ${name} was deleted and is recreated from its saved template (ControllerRevision ${name})${pods}`,
+    };
+  }
+  // Gone with a usable template but no pods wanted on it now: made again once some are.
+  if (rs || savedRevision(o, hash)) return undefined;
+  const saved = o.revisions.find((r) => r.hash === hash);
+  const why = saved
+    ? `its saved template (ControllerRevision ${saved.name}) ${saved.problem}`
+    : `no ControllerRevision ${name} holds its template`;
+  return {
+    reason: STABLE_LOST,
+    message: `the stable ReplicaSet ${name} is gone and cannot be recreated (${why}): promote to finish on revision ${o.templateHash}, or undo`,
+  };
+}
+
+/** Revision history: the current and the stable revisions' templates are saved (a ControllerRevision
+ * each) where a restarted controller finds them; old ReplicaSets with no pods left and old saved
+ * templates beyond revisionHistoryLimit go, oldest first. */
+function trimHistory(o: Observed, status: RolloutStatus, planned: Action[], d: Decisions): void {
   const keep = new Set([o.templateHash, status.stableRS]);
   const idle = o.replicaSets
     .filter((r) => !keep.has(r.hash) && r.replicas === 0 && r.current === 0)
     .sort((a, b) => b.revision - a.revision);
   for (const r of idle.slice(o.spec.revisionHistoryLimit)) d.actions.push({ type: "deleteReplicaSet", name: r.name });
+
+  for (const hash of keep) {
+    const saved = o.revisions.find((r) => r.hash === hash);
+    // An unusable copy of the spec's template goes, and is saved again once its deletion is seen.
+    if (saved?.problem !== undefined && hash === o.templateHash) d.actions.push({ type: "deleteRevision", name: saved.name });
+    if (!hash || saved) continue;
+    const created = planned.find((a) => a.type === "createReplicaSet" && a.hash === hash && a.fromRevision === undefined);
+    // The current template is the spec's; another revision's is only in its ReplicaSet.
+    const revision =
+      o.replicaSets.find((r) => r.hash === hash)?.revision ??
+      (hash === o.templateHash && created?.type === "createReplicaSet" ? created.revision : undefined);
+    if (revision !== undefined) d.actions.push({ type: "saveRevision", hash, revision });
+  }
+  const old = o.revisions.filter((r) => !keep.has(r.hash)).sort((a, b) => b.revision - a.revision);
+  for (const r of old.slice(o.spec.revisionHistoryLimit)) d.actions.push({ type: "deleteRevision", name: r.name });
 }
 
 /** spec.restartAt: replace the pods older than it one at a time, each once the Rollout is whole. */

@@ -19,6 +19,17 @@ export interface ObservedReplicaSet {
   scaleDownAt?: string;
 }
 
+/** A ControllerRevision of the Rollout: one revision's pod template, kept so that its ReplicaSet can
+ * be made again when deleted (the spec holds only the newest template). */
+export interface ObservedRevision {
+  name: string;
+  /** Value of the ramp.dev/pod-template-hash label. */
+  hash: string;
+  revision: number;
+  /** Why its template cannot be used, when it cannot (its data is not a pod template the selector matches). */
+  problem?: string;
+}
+
 /** Which of a Rollout's analyses an AnalysisRun is. */
 export type AnalysisRole = "step" | "background" | "prePromotion" | "postPromotion";
 
@@ -46,6 +57,8 @@ export interface Observed {
   /** Hash of the current pod template. */
   templateHash: string;
   replicaSets: ObservedReplicaSet[];
+  /** ControllerRevisions owned by this Rollout. */
+  revisions: ObservedRevision[];
   /** AnalysisRuns owned by this Rollout. */
   analysisRuns: ObservedAnalysisRun[];
   /** Services the strategy names, by name: the pod-template hash in their selector (null: none).
@@ -63,10 +76,15 @@ export interface Observed {
 }
 
 export type Action =
-  | { type: "createReplicaSet"; hash: string; revision: number; replicas: number }
+  /** From the spec's template, or with `fromRevision` from that ControllerRevision's (a deleted stable ReplicaSet). */
+  | { type: "createReplicaSet"; hash: string; revision: number; replicas: number; fromRevision?: string }
   | { type: "scaleReplicaSet"; name: string; replicas: number }
   | { type: "setScaleDownAt"; name: string; at: string | null }
   | { type: "deleteReplicaSet"; name: string }
+  /** Keep a revision's pod template in the ControllerRevision <rollout>-<hash>: the spec's template for
+   * the current revision, else the template of that revision's ReplicaSet. */
+  | { type: "saveRevision"; hash: string; revision: number }
+  | { type: "deleteRevision"; name: string }
   /** Point a Service's ramp.dev/pod-template-hash selector at a revision. */
   | { type: "setServiceSelector"; service: string; hash: string }
   | { type: "createAnalysisRun"; name: string; role: AnalysisRole; hash: string; stepIndex?: number; analysis: RolloutAnalysis }
