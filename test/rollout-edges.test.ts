@@ -96,7 +96,7 @@ describe("rollout controller edges", () => {
     const before = new Set((await readyPods(ns, "cycle")).map((p) => p.metadata.name));
     const restarted = await ramp("restart", "cycle", "-n", ns);
     expect(restarted.code, restarted.stderr).toBe(0);
-    await waitForRollout(ns, "cycle", "restarted", (s) => s.restartedAt !== undefined && s.phase === "Healthy", 60_000);
+    await waitForRollout(ns, "cycle", "restarted", (s) => s.restartedAt !== undefined && s.phase === "Healthy", 120_000);
     const after = (await readyPods(ns, "cycle")).map((p) => p.metadata.name);
     expect(after.filter((n) => before.has(n))).toEqual([]);
 
@@ -109,7 +109,8 @@ describe("rollout controller edges", () => {
     expect(undone.code, undone.stderr).toBe(0);
     await waitForRollout(ns, "cycle", "paused on the way back", (s) => s.phase === "Paused" && s.currentPodHash === v1);
     expect((await podsByHash(ns))[v1]).toBeGreaterThan(0);
-  });
+    // Three revisions of 3 pods each, one pod at a time: over a minute when the cores are shared.
+  }, 240_000);
 
   it("a missing HTTPRoute is a TrafficRoutingError in the status, retried until the route exists", async () => {
     await kube().create(service(ns, "routed-stable", "routed"));
