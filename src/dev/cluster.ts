@@ -32,21 +32,31 @@ export interface ClusterState {
 export const NO_GO_HINT =
   "Only the local dev cluster needs Go: Ramp's controller and CLI work against any existing cluster without it.";
 
-/** Builds (or finds in the cache) the pinned binaries; returns their folder. */
-export async function ensureBinaries(log: (line: string) => void = () => {}): Promise<string> {
-  const script = packagePath("test/cluster/build.sh");
-  const dir = (await run("bash", [script, "--print-dir"])).stdout.trim();
-  const names = ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd", "kwok"];
-  if (names.every((n) => existsSync(join(dir, n)))) return dir;
-  log(`building Kubernetes binaries into ${dir} (first time only; several minutes)`);
+/** Runs test/cluster/build.sh with `args`; its stdout, or an error naming what it was doing. */
+async function build(args: string[], what: string): Promise<string> {
   try {
-    await run("bash", [script], { maxBuffer: 64 * 1024 * 1024 });
+    return (await run("bash", [packagePath("test/cluster/build.sh"), ...args], { maxBuffer: 64 * 1024 * 1024 })).stdout;
   } catch (err) {
     const e = err as { code?: number; stderr?: string };
     if (e.code === 2) throw new Error(`${(e.stderr ?? "Go is missing or too old").trim()}\n${NO_GO_HINT}`);
-    throw new Error(`building the binaries failed:\n${e.stderr}`);
+    throw new Error(`${what} failed:\n${e.stderr}`);
   }
+}
+
+/** Builds (or finds in the cache) the pinned binaries; returns their folder. */
+export async function ensureBinaries(log: (line: string) => void = () => {}): Promise<string> {
+  const dir = (await build(["--print-dir"], "finding the binaries")).trim();
+  const names = ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd", "kwok"];
+  if (names.every((n) => existsSync(join(dir, n)))) return dir;
+  log(`building Kubernetes binaries into ${dir} (first time only; several minutes)`);
+  await build([], "building the binaries");
   return dir;
+}
+
+/** The upstream routing CRD files, fetched from the Go module proxy the first time and read from
+ * the cache (offline) after. */
+export async function ensureRoutingCrdFiles(): Promise<string[]> {
+  return (await build(["crds"], "fetching the routing CRDs")).split("\n").filter(Boolean);
 }
 
 function kubeconfigYaml(server: string, pki: Pki): string {
