@@ -265,9 +265,9 @@ const CASES: RouterCase[] = [
     trafficRouting: { smi: { rootService: NAME } },
     header: false,
     mirror: false,
-    // Ramp creates the TrafficSplit; it is read back in the version the dev cluster stores.
+    // Ramp creates the TrafficSplit in the one version the upstream CRD serves.
     other: {
-      apiVersion: "split.smi-spec.io/v1alpha2",
+      apiVersion: "split.smi-spec.io/v1alpha4",
       kind: "TrafficSplit",
       name: NAME,
       patch: { metadata: { labels: { team: "shop" } } },

@@ -27,7 +27,11 @@ const smiColumns = [{ name: "Service", type: "string", jsonPath: ".spec.service"
 
 describe("asV1", () => {
   it.each([
-    { name: "a v1 CRD is kept as it is", crd: crd("a", "apiextensions.k8s.io/v1", { versions: [] }), want: crd("a", "apiextensions.k8s.io/v1", { versions: [] }) },
+    {
+      name: "a v1 CRD is kept as it is",
+      crd: crd("a", "apiextensions.k8s.io/v1", { versions: [] }),
+      want: crd("a", "apiextensions.k8s.io/v1", { versions: [] }),
+    },
     {
       name: "v1beta1: the shared schema and columns go into each version, the root typed as an object",
       crd: crd("trafficsplits.split.smi-spec.io", "apiextensions.k8s.io/v1beta1", smiSpec),
@@ -46,7 +50,15 @@ describe("asV1", () => {
       crd: crd("x", "apiextensions.k8s.io/v1beta1", { group: "g", version: "v1", subresources: { status: {} } }),
       want: crd("x", "apiextensions.k8s.io/v1", {
         group: "g",
-        versions: [{ name: "v1", served: true, storage: true, schema: { openAPIV3Schema: { type: "object" } }, subresources: { status: {} } }],
+        versions: [
+          {
+            name: "v1",
+            served: true,
+            storage: true,
+            schema: { openAPIV3Schema: { type: "object" } },
+            subresources: { status: {} },
+          },
+        ],
       }),
     },
   ])("$name", ({ crd, want }) => {
@@ -61,13 +73,23 @@ describe("asV1", () => {
 describe("routingCrds", () => {
   const all = ROUTING_CRDS.map((n) => crd(n));
   it.each([
-    { name: "picks the routing CRDs, in order, out of others", objects: [crd("gateways.networking.istio.io"), ...all.toReversed()], want: all },
-    { name: "the first of a name wins", objects: [...all, crd(ROUTING_CRDS[0], "apiextensions.k8s.io/v1", { dup: true })], want: all },
+    {
+      name: "picks the routing CRDs, in order, out of others",
+      objects: [crd("gateways.networking.istio.io"), ...all.toReversed()],
+      want: all,
+    },
+    {
+      name: "the first of a name wins",
+      objects: [...all, crd(ROUTING_CRDS[0], "apiextensions.k8s.io/v1", { dup: true })],
+      want: all,
+    },
   ])("$name", ({ objects, want }) => {
     expect(routingCrds(objects)).toEqual(want);
   });
 
   it("names a CRD the files do not have", () => {
-    expect(() => routingCrds(all.slice(1))).toThrow(`the upstream CRD files have no CustomResourceDefinition "${ROUTING_CRDS[0]}"`);
+    expect(() => routingCrds(all.slice(1))).toThrow(
+      `the upstream CRD files have no CustomResourceDefinition "${ROUTING_CRDS[0]}"`,
+    );
   });
 });
