@@ -70,7 +70,9 @@ export async function devUp(opts: DevUpOptions = {}): Promise<DevCluster> {
   const state = await startControlPlane({ ...(opts.name ? { name: opts.name } : {}), log });
   try {
     const kube = new KubeClient({ kubeconfig: state.kubeconfig, fieldManager: "ramp-dev" });
-    await Promise.all(crds.map((crd) => kube.apply(crd, { force: true })));
+    // One at a time: the upstream CRDs are large and their CEL rules are compiled on write; all at
+    // once on a loaded machine ran past the apiserver's request timeout.
+    for (const crd of crds) await kube.apply(crd, { force: true });
     await Promise.all(Array.from({ length: opts.nodes ?? 3 }, (_, i) => kube.apply(fakeNode(i), { force: true })));
     await waitFor(
       "CRDs Established and nodes Ready",
