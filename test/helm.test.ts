@@ -62,7 +62,7 @@ describe("the chart, offline", () => {
   });
 
   it.each([
-    { router: "gatewayAPI", resources: ["httproutes", "referencegrants"] },
+    { router: "gatewayAPI", resources: ["httproutes", "grpcroutes", "referencegrants"] },
     { router: "istio", resources: ["virtualservices", "destinationrules"] },
     { router: "nginx", resources: ["ingresses"] },
     { router: "smi", resources: ["trafficsplits"] },

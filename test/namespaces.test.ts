@@ -9,7 +9,7 @@ import { rollout, service, setImage, startController, waitForRollout } from "./r
 
 const INSTANCE = `namespaces-${randomBytes(3).toString("hex")}`;
 
-type Route = KubeObject & { spec: { rules: { backendRefs: { name: string; weight?: number }[] }[] } };
+type Route = KubeObject & { spec: { rules: { backendRefs: { name: string; port?: number; weight?: number }[] }[] } };
 
 const route = (ns: string, name: string): Route => ({
   apiVersion: "gateway.networking.k8s.io/v1",
@@ -19,8 +19,9 @@ const route = (ns: string, name: string): Route => ({
     rules: [
       {
         backendRefs: [
-          { name: `${name}-stable`, weight: 100 },
-          { name: `${name}-canary`, weight: 0 },
+          // The upstream schema's CEL rule: a Service reference needs its port.
+          { name: `${name}-stable`, port: 80, weight: 100 },
+          { name: `${name}-canary`, port: 80, weight: 0 },
         ],
       },
     ],

@@ -265,9 +265,9 @@ const CASES: RouterCase[] = [
     trafficRouting: { smi: { rootService: NAME } },
     header: false,
     mirror: false,
-    // Ramp creates the TrafficSplit; it is read back in the version the dev cluster stores.
+    // Ramp creates the TrafficSplit in the one version the upstream CRD serves.
     other: {
-      apiVersion: "split.smi-spec.io/v1alpha2",
+      apiVersion: "split.smi-spec.io/v1alpha4",
       kind: "TrafficSplit",
       name: NAME,
       patch: { metadata: { labels: { team: "shop" } } },
@@ -276,7 +276,7 @@ const CASES: RouterCase[] = [
   },
 ];
 
-function steps(c: RouterCase): Record<string, unknown>[] {
+function steps(c: Pick<RouterCase, "header" | "mirror">): Record<string, unknown>[] {
   return [
     { setWeight: 25 },
     ...(c.header ? [{ setHeaderRoute: { name: "beta", match: [{ headerName: "X-Beta", headerValue: { exact: "1" } }] } }] : []),
@@ -287,7 +287,11 @@ function steps(c: RouterCase): Record<string, unknown>[] {
 
 /** Creates the Rollout with these steps behind the case's objects (already created); resolves to
  * the first revision's hash once it is healthy. */
-async function deploy(c: RouterCase, ns: string, canarySteps: Record<string, unknown>[]): Promise<string> {
+async function deploy(
+  c: Pick<RouterCase, "trafficRouting" | "header" | "mirror" | "subsets">,
+  ns: string,
+  canarySteps: Record<string, unknown>[],
+): Promise<string> {
   const managedRoutes = [...(c.header ? [{ name: "beta" }] : []), ...(c.mirror ? [{ name: "shadow" }] : [])];
   const r = rollout(
     ns,
@@ -457,5 +461,97 @@ describe("traffic routers", () => {
     expect(JSON.stringify(rules)).not.toContain("ramp-managed-");
     const weights = Object.fromEntries(rules.flatMap((rule) => rule.backendRefs ?? []).map((b) => [b.name, b.weight]));
     expect(weights, JSON.stringify(rules)).toEqual({ [STABLE]: 100, [CANARY]: 0 });
+  });
+
+  // The lists of routes: every listed object is set alike, and GRPCRoutes (which the simulator does
+  // not send traffic through) are checked by what Ramp wrote into them.
+  const httpRoute = (ns: string, name: string) => ({
+    apiVersion: "gateway.networking.k8s.io/v1",
+    kind: "HTTPRoute",
+    metadata: { name, namespace: ns },
+    spec: {
+      parentRefs: [{ name: "gw" }],
+      hostnames: [`${name}.example.com`],
+      rules: [{ backendRefs: [{ name: STABLE, port: 80, weight: 100 }] }],
+    },
+  });
+  const grpcRoute = (ns: string, name: string) => ({
+    apiVersion: "gateway.networking.k8s.io/v1",
+    kind: "GRPCRoute",
+    metadata: { name, namespace: ns },
+    spec: {
+      parentRefs: [{ name: "gw" }],
+      rules: [{ matches: [{ method: { service: "shop.Cart" } }], backendRefs: [{ name: STABLE, port: 9090, weight: 100 }] }],
+    },
+  });
+  const ingress = (ns: string, name: string) => ({
+    apiVersion: "networking.k8s.io/v1",
+    kind: "Ingress",
+    metadata: { name, namespace: ns },
+    spec: {
+      ingressClassName: "nginx",
+      rules: [
+        {
+          host: `${name}.example.com`,
+          http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: STABLE, port: { number: 80 } } } }] },
+        },
+      ],
+    },
+  });
+  type Rules = { name?: string; backendRefs?: { name: string; weight?: number }[] }[];
+  const grpcRules = async (ns: string) =>
+    (spec(await kube().get("gateway.networking.k8s.io/v1", "GRPCRoute", "web-grpc", ns)).rules ?? []) as Rules;
+  const weightsOf = (rules: Rules) =>
+    Object.fromEntries(rules.filter((r) => !r.name).flatMap((r) => (r.backendRefs ?? []).map((b) => [b.name, b.weight])));
+
+  it.concurrent.for([
+    {
+      name: "gatewayAPI.httpRoutes and grpcRoutes",
+      objects: (ns: string) => [httpRoute(ns, "web-a"), httpRoute(ns, "web-b"), grpcRoute(ns, "web-grpc")],
+      hosts: (ns: string) => [`HTTPRoute/${ns}/web-a`, `HTTPRoute/${ns}/web-b`],
+      trafficRouting: { gatewayAPI: { httpRoutes: [{ name: "web-a" }, { name: "web-b" }], grpcRoutes: [{ name: "web-grpc" }] } },
+      header: true,
+    },
+    {
+      name: "nginx.stableIngresses",
+      objects: (ns: string) => [ingress(ns, "web-a"), ingress(ns, "web-b")],
+      hosts: (ns: string) => [`Ingress/${ns}/web-a`, `Ingress/${ns}/web-b`],
+      trafficRouting: { nginx: { stableIngresses: ["web-a", "web-b"] } },
+      header: false,
+    },
+  ])("$name: each listed route at 25%, then back to stable at abort", { timeout: 240_000 }, async (c, { expect }) => {
+    const ns = await namespace("router");
+    for (const o of [...twoServices(ns), ...c.objects(ns)]) await kube().create(o);
+    const lists = { ...c, mirror: false };
+    const canarySteps = steps(lists);
+    await deploy(lists, ns, canarySteps);
+    await setImage(ns, NAME, `${NAME}:2`);
+    const pauseAt = canarySteps.length - 1;
+    await waitForRollout(ns, NAME, "paused", (s) => s.phase === "Paused" && s.currentStepIndex === pauseAt, 90_000);
+    await sleep(1500); // the simulator re-reads the routes every 500 ms
+    for (const during of await Promise.all(c.hosts(ns).map(byService))) {
+      const share = plain(during.canary) / (plain(during.stable) + plain(during.canary));
+      expect(share, JSON.stringify(during)).toBeGreaterThan(0.25 - SHARE_TOLERANCE);
+      expect(share, JSON.stringify(during)).toBeLessThan(0.25 + SHARE_TOLERANCE);
+    }
+    if (c.header) {
+      const rules = await grpcRules(ns);
+      expect(weightsOf(rules), JSON.stringify(rules)).toEqual({ [STABLE]: 75, [CANARY]: 25 });
+      expect(rules[0]?.name, JSON.stringify(rules)).toBe("ramp-managed-beta");
+    }
+
+    const aborted = await ramp("abort", NAME, "-n", ns);
+    expect(aborted.code, aborted.stderr).toBe(0);
+    await waitForRollout(ns, NAME, "aborted", (s) => s.phase === "Degraded", 60_000);
+    await sleep(1500);
+    for (const after of await Promise.all(c.hosts(ns).map(byService))) {
+      expect(after.canary.requests, JSON.stringify(after)).toBe(0);
+      expect(after.stable.requests, JSON.stringify(after)).toBeGreaterThan(0);
+    }
+    if (c.header) {
+      const rules = await grpcRules(ns);
+      expect(weightsOf(rules), JSON.stringify(rules)).toEqual({ [STABLE]: 100, [CANARY]: 0 });
+      expect(JSON.stringify(rules)).not.toContain("ramp-managed-");
+    }
   });
 });

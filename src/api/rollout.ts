@@ -219,13 +219,25 @@ const trafficRouting = z
           .max(MAX_LIST)
           .optional()
           .describe("Several HTTPRoutes, all set alike"),
+        grpcRoutes: z
+          .array(z.strictObject({ name: objectName("GRPCRoute name") }))
+          .min(1)
+          .max(MAX_LIST)
+          .optional()
+          .describe("GRPCRoutes, set like the HTTPRoutes (mirror routes match headers only there)"),
         namespace: z.string().optional().describe("Namespace of the routes (default: the Rollout's)"),
       })
       .meta({
-        rules: [{ rule: "has(self.httpRoute) != has(self.httpRoutes)", message: "set exactly one of httpRoute or httpRoutes" }],
+        rules: [
+          { rule: "!(has(self.httpRoute) && has(self.httpRoutes))", message: "set at most one of httpRoute or httpRoutes" },
+          {
+            rule: "has(self.httpRoute) || has(self.httpRoutes) || has(self.grpcRoutes)",
+            message: "name the routes: httpRoute, httpRoutes or grpcRoutes",
+          },
+        ],
       })
       .optional()
-      .describe("Gateway API HTTPRoute (gateway.networking.k8s.io/v1)"),
+      .describe("Gateway API HTTPRoutes and GRPCRoutes (gateway.networking.k8s.io/v1)"),
     istio: z
       .strictObject({
         virtualService: z

@@ -186,7 +186,16 @@ const cases: Case[] = [
       strategy: "    canary:\n      stableService: a\n      canaryService: b\n      trafficRouting:\n        gatewayAPI: {} #!",
     }),
     field: "spec.strategy.canary.trafficRouting.gatewayAPI",
-    message: /exactly one of httpRoute or httpRoutes/,
+    message: /name the routes: httpRoute, httpRoutes or grpcRoutes/,
+  },
+  {
+    name: "gateway with both httpRoute and httpRoutes",
+    yaml: rollout({
+      strategy:
+        "    canary:\n      stableService: a\n      canaryService: b\n      trafficRouting:\n        gatewayAPI: {httpRoute: web, httpRoutes: [{name: web}]} #!",
+    }),
+    field: "spec.strategy.canary.trafficRouting.gatewayAPI",
+    message: /at most one of httpRoute or httpRoutes/,
   },
   {
     name: "header route not in managedRoutes",

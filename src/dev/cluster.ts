@@ -32,11 +32,11 @@ export interface ClusterState {
 export const NO_GO_HINT =
   "Only the local dev cluster needs Go: Ramp's controller and CLI work against any existing cluster without it.";
 
-/** Runs test/cluster/build.sh with `args`; returns the last line it printed (a folder or a binary). */
-async function runBuildScript(args: string[], what: string): Promise<string> {
+/** Runs test/cluster/build.sh with `args`; returns the lines it printed (the last: a folder or a binary). */
+async function runBuildScript(args: string[], what: string): Promise<string[]> {
   try {
     const { stdout } = await run("bash", [packagePath("test/cluster/build.sh"), ...args], { maxBuffer: 64 * 1024 * 1024 });
-    return stdout.trim().split("\n").at(-1) as string;
+    return stdout.trim().split("\n");
   } catch (err) {
     const e = err as { code?: number; stderr?: string };
     if (e.code === 2) throw new Error(`${(e.stderr ?? "Go is missing or too old").trim()}\n${NO_GO_HINT}`);
@@ -44,9 +44,11 @@ async function runBuildScript(args: string[], what: string): Promise<string> {
   }
 }
 
+const lastLine = async (lines: Promise<string[]>) => (await lines).at(-1) as string;
+
 /** Builds (or finds in the cache) the pinned binaries; returns their folder. */
 export async function ensureBinaries(log: (line: string) => void = () => {}): Promise<string> {
-  const dir = await runBuildScript(["--print-dir"], "the binaries");
+  const dir = await lastLine(runBuildScript(["--print-dir"], "the binaries"));
   const names = ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd", "kwok"];
   if (names.every((n) => existsSync(join(dir, n)))) return dir;
   log(`building Kubernetes binaries into ${dir} (first time only; several minutes)`);
@@ -56,7 +58,11 @@ export async function ensureBinaries(log: (line: string) => void = () => {}): Pr
 
 /** A pinned tool build.sh builds from the Go module proxy on first use (helm for the chart, kstatus
  * for the GitOps health test); returns the path of its cached binary. */
-export const goTool = (name: "helm" | "kstatus"): Promise<string> => runBuildScript([name], name);
+export const goTool = (name: "helm" | "kstatus"): Promise<string> => lastLine(runBuildScript([name], name));
+
+/** The upstream routing CRD files, fetched from the Go module proxy the first time and read from
+ * the cache (offline) after. */
+export const ensureRoutingCrdFiles = (): Promise<string[]> => runBuildScript(["crds"], "the routing CRDs");
 
 function kubeconfigYaml(server: string, pki: Pki): string {
   return stringify({

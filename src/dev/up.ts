@@ -1,13 +1,14 @@
 // `ramp dev up|down|env`: the control plane plus what Ramp's tests and demo need on it — fake nodes,
-// Ramp's CRDs and the routing CRDs, and Prometheus scraping the simulator and the controller.
+// Ramp's CRDs and the routers' upstream CRDs, and Prometheus scraping the simulator and the controller.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { KubeClient, type KubeObject } from "../kube/client.ts";
 import { packagePath as repo } from "../package-root.ts";
 import { ensureDebianPackages } from "./apt.ts";
-import { type ClusterState, readState, startControlPlane, stopCluster } from "./cluster.ts";
+import { type ClusterState, ensureRoutingCrdFiles, readState, startControlPlane, stopCluster } from "./cluster.ts";
 import { freePort, isAlive, startProcess, waitFor } from "./processes.ts";
+import { routingCrds } from "./routing-crds.ts";
 
 export interface DevCluster extends ClusterState {
   prometheusUrl: string;
@@ -26,9 +27,10 @@ const yamlObjects = (file: string): KubeObject[] =>
     .map((d) => d.toJS() as KubeObject | null)
     .filter((o): o is KubeObject => o !== null);
 
-export const crdObjects = (): KubeObject[] => [
+/** Ramp's CRDs and the routers' upstream ones. */
+export const crdObjects = async (): Promise<KubeObject[]> => [
   ...readdirSync(repo("crds")).flatMap((f) => yamlObjects(join(repo("crds"), f))),
-  ...yamlObjects(repo("src/dev/third-party-crds.yaml")),
+  ...routingCrds((await ensureRoutingCrdFiles()).flatMap(yamlObjects)),
 ];
 
 type WithConditions = KubeObject & { status?: { conditions?: { type: string; status: string }[] } };
@@ -64,11 +66,13 @@ export function prometheusConfig(targets: { job: string; address: string }[]): s
 export async function devUp(opts: DevUpOptions = {}): Promise<DevCluster> {
   const log = opts.log ?? (() => {});
   const prometheus = await ensurePrometheus(log);
+  const crds = await crdObjects();
   const state = await startControlPlane({ ...(opts.name ? { name: opts.name } : {}), log });
   try {
     const kube = new KubeClient({ kubeconfig: state.kubeconfig, fieldManager: "ramp-dev" });
-    const crds = crdObjects();
-    await Promise.all(crds.map((crd) => kube.apply(crd, { force: true })));
+    // One at a time: the upstream CRDs are large and their CEL rules are compiled on write; all at
+    // once on a loaded machine ran past the apiserver's request timeout.
+    for (const crd of crds) await kube.apply(crd, { force: true });
     await Promise.all(Array.from({ length: opts.nodes ?? 3 }, (_, i) => kube.apply(fakeNode(i), { force: true })));
     await waitFor(
       "CRDs Established and nodes Ready",

@@ -405,12 +405,14 @@ export class KubeClient {
     );
   }
 
-  /** A full replace guarded by metadata.resourceVersion: a stale object gets a 409 Conflict. */
+  /** A full replace guarded by metadata.resourceVersion: a stale object gets a 409 Conflict. Strict
+   * like create and apply: a field the schema does not know is refused, not silently pruned (which
+   * would make a router rewrite the same object on every reconcile). */
   async replace<T extends KubeObject>(obj: T, opts: { subresource?: "status" } = {}): Promise<T> {
     const path = await this.path(obj.apiVersion, obj.kind, obj.metadata.namespace, obj.metadata.name);
     return this.request<T>(
       "PUT",
-      `${path}${opts.subresource ? `/${opts.subresource}` : ""}?fieldManager=${encodeURIComponent(this.fieldManager)}`,
+      `${path}${opts.subresource ? `/${opts.subresource}` : ""}?fieldManager=${encodeURIComponent(this.fieldManager)}&fieldValidation=Strict`,
       obj,
     );
   }

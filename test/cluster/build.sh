@@ -14,15 +14,18 @@
 #     kwok/<kwok-version>/ kwok kwokctl
 #     helm/<helm-version>/ helm             (only with `helm`: the chart's tests and gen:deploy)
 #     kstatus/<cli-utils-version>/ kstatus  (only with `kstatus`: the GitOps health test's oracle)
+#     crds/<module>/<version>/              (only with `crds`: the routers' upstream CRD files, as
+#                                            published in their Go modules, for the dev cluster)
 #
 # Binaries that already exist are skipped (a warm run does no Go work at all).
 # Each binary is written under a temporary name and renamed into place, so an
 # interrupted build never leaves a broken binary behind.
 #
-# Usage: test/cluster/build.sh [--print-dir | helm | kstatus]
+# Usage: test/cluster/build.sh [--print-dir | helm | kstatus | crds]
 #   --print-dir  print the k8s/<k8s-version> folder and exit (builds nothing)
 #   helm         build only helm (HELM_VERSION below) and print the path of its binary
 #   kstatus      build only ./kstatus (sigs.k8s.io/cli-utils pinned in ./kstatus/go.mod) and print its path
+#   crds         fetch only the routing CRDs (versions below) and print their files, one a line
 # The last line printed on success is that folder (with `helm`/`kstatus`: the binary).
 # Env: RAMP_CACHE_DIR (cache root), RAMP_BUILD_JOBS (go build -p, default nproc).
 set -euo pipefail
@@ -32,6 +35,11 @@ KWOK_VERSION=v0.8.0
 # replace directives, so `go install pkg@version` builds it with its own go.sum.
 HELM_VERSION=v3.22.0
 HELM_CLIENT_GO=v0.37.0 # k8s.io/client-go in helm's go.mod: the Kubernetes version helm assumes offline
+# The routers' CRDs, from the modules that publish them (see NOTES.md, "Routing CRDs"):
+GATEWAY_API_VERSION=v1.6.3 # v1.7.0 says `go 1.27`
+GATEWAY_API_CHANNEL=standard # mirror percentages and GRPCRoute are standard since v1.2 / v1.1
+ISTIO_API_VERSION=v1.32.0
+SMI_SDK_VERSION=v0.5.0 # the only version on the module proxy; smi-spec itself is not there
 MIN_GO_MINOR=26 # k8s.io/kubernetes v1.36, etcd v3.6.16, kwok v0.8.0 and helm v3.22 all say `go 1.26.0`
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -55,13 +63,32 @@ etcd_dir="$cache_root/etcd/$ETCD_VERSION"
 kwok_dir="$cache_root/kwok/$KWOK_VERSION"
 helm_dir="$cache_root/helm/$HELM_VERSION"
 kstatus_dir="$cache_root/kstatus/$KSTATUS_VERSION"
+# <module>@<version> <folder in the cache> <files inside the module>...
+crd_sources=(
+  "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION|gateway-api/$GATEWAY_API_VERSION-$GATEWAY_API_CHANNEL|$(printf "config/crd/$GATEWAY_API_CHANNEL/gateway.networking.k8s.io_%s.yaml " httproutes grpcroutes referencegrants)"
+  "istio.io/api@$ISTIO_API_VERSION|istio-api/$ISTIO_API_VERSION|kubernetes/customresourcedefinitions.gen.yaml"
+  "github.com/servicemeshinterface/smi-sdk-go@$SMI_SDK_VERSION|smi-sdk-go/$SMI_SDK_VERSION|crds/split.yaml"
+)
+
+# The cached CRD files, one a line; with `missing`, only those not yet fetched.
+crd_files() {
+  local src mod dir files f
+  for src in "${crd_sources[@]}"; do
+    IFS='|' read -r mod dir files <<<"$src"
+    for f in $files; do
+      f="$cache_root/crds/$dir/$(basename "$f")"
+      [[ "${1:-}" == missing && -s "$f" ]] || echo "$f"
+    done
+  done
+}
 
 case "${1:-}" in
   --print-dir) echo "$k8s_dir"; exit 0 ;;
   helm) [[ -x "$helm_dir/helm" ]] && { echo "$helm_dir/helm"; exit 0; } ;;
   kstatus) [[ -x "$kstatus_dir/kstatus" ]] && { echo "$kstatus_dir/kstatus"; exit 0; } ;;
+  crds) [[ -z "$(crd_files missing)" ]] && { crd_files; exit 0; } ;; # offline once cached
   "") ;;
-  *) echo "usage: $0 [--print-dir | helm | kstatus]" >&2; exit 64 ;;
+  *) echo "usage: $0 [--print-dir | helm | kstatus | crds]" >&2; exit 64 ;;
 esac
 
 # --- Go toolchain check --------------------------------------------------------
@@ -150,6 +177,26 @@ if [[ "${1:-}" == kstatus ]]; then
   mv -f "$tmp/kstatus" "$kstatus_dir/kstatus"
   echo "build.sh: done in $((SECONDS - started))s" >&2
   echo "$kstatus_dir/kstatus"
+  exit 0
+fi
+
+# --- routing CRDs (on their own) -------------------------------------------------------
+if [[ "${1:-}" == crds ]]; then
+  echo "build.sh: fetching the routing CRDs from the Go module proxy" >&2
+  for src in "${crd_sources[@]}"; do
+    IFS='|' read -r mod dir files <<<"$src"
+    new_tmp "$cache_root/crds/$dir"
+    # Outside any module, so nothing here is added to a go.mod; the download is checked against
+    # the checksum database like every module.
+    module_dir="$(cd "$tmp" && go mod download -json "$mod" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
+    [[ -n "$module_dir" ]] || { echo "build.sh: go mod download $mod gave no folder" >&2; exit 1; }
+    for f in $files; do
+      install -m 0644 "$module_dir/$f" "$tmp/" # the module cache is read-only
+      mv -f "$tmp/$(basename "$f")" "$cache_root/crds/$dir/"
+    done
+  done
+  echo "build.sh: done in $((SECONDS - started))s" >&2
+  crd_files
   exit 0
 fi
 

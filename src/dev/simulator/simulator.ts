@@ -142,7 +142,8 @@ export class Simulator {
           this.listOrEmpty<VirtualServiceObject>("networking.istio.io/v1", "VirtualService"),
           this.listOrEmpty<DestinationRuleObject>("networking.istio.io/v1", "DestinationRule"),
           this.listOrEmpty<IngressObject>("networking.k8s.io/v1", "Ingress"),
-          this.listOrEmpty<TrafficSplitObject>("split.smi-spec.io/v1alpha2", "TrafficSplit"),
+          // The one version the upstream CRD (smi-sdk-go v0.5.0) serves.
+          this.listOrEmpty<TrafficSplitObject>("split.smi-spec.io/v1alpha4", "TrafficSplit"),
           this.listOrEmpty<ClusterView["endpointSlices"][number]>("discovery.k8s.io/v1", "EndpointSlice"),
           this.listOrEmpty<ClusterView["pods"][number]>("v1", "Pod"),
           this.listOrEmpty<ClusterView["replicaSets"][number]>("apps/v1", "ReplicaSet"),

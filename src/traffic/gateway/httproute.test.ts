@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { desired } from "../fixtures.ts";
-import { accepted, desiredSpec, type HTTPRouteSpec, type Rule, withoutManagedRules } from "./httproute.ts";
+import type { DesiredTraffic } from "../router.ts";
+import { accepted, desiredSpec, type HTTPRouteSpec, type RouteKind, type Rule, withoutManagedRules } from "./httproute.ts";
 
 const services = { stable: "web-stable", canary: "web-canary" };
+const web = { kind: "HTTPRoute", name: "web" } as const;
 const userRule = (stable: number | undefined, canary?: number): Rule => ({
   matches: [{ path: { type: "PathPrefix", value: "/" } }],
   backendRefs: [
@@ -55,7 +57,7 @@ describe("desiredSpec: weights", () => {
       want: route({ ...docs, name: "ramp-docs" }, userRule(100, 0)),
     },
   ])("$name", ({ spec, weight, want }) => {
-    expect(desiredSpec(spec, services, desired(weight), "web")).toEqual(want);
+    expect(desiredSpec(spec, services, desired(weight), web)).toEqual(want);
   });
 });
 
@@ -175,7 +177,7 @@ describe("desiredSpec: managed rules", () => {
       },
     },
   ])("$name", ({ extra, want }) => {
-    const spec = desiredSpec(route(api, docs), services, desired(10, extra), "web");
+    const spec = desiredSpec(route(api, docs), services, desired(10, extra), web);
     expect(spec.rules).toEqual([want, { ...api, backendRefs: split }, docs]);
     expect(withoutManagedRules(spec).rules).toEqual([{ ...api, backendRefs: split }, docs]);
   });
@@ -188,14 +190,14 @@ describe("desiredSpec: managed rules", () => {
         headerRoutes: [beta],
         mirrorRoutes: [{ name: "m", percentage: 5, match: [{ headers: { a: { exact: "b" } } }] }],
       }),
-      "web",
+      web,
     );
     expect(spec.rules?.map((r) => r.name)).toEqual(["ramp-managed-beta", "ramp-managed-m", undefined]);
     const bare = desiredSpec(
       route({ backendRefs: [{ name: "web-stable" }] }),
       services,
       desired(0, { headerRoutes: [beta] }),
-      "web",
+      web,
     );
     expect(bare.rules?.[0]?.matches).toEqual([{ headers: [{ name: "X-Beta", value: "1", type: "Exact" }] }]);
   });
@@ -215,8 +217,79 @@ describe("desiredSpec: errors", () => {
       extra: { mirrorRoutes: [{ name: "m", percentage: 5, match: [{ method: { prefix: "G" } }] }] },
       error: 'HTTPRoute method matches are exact; setMirrorRoute "m" asks for a prefix or regex',
     },
-  ])("$name", ({ spec, extra, error }) => {
-    expect(() => desiredSpec(spec, services, desired(10, extra), "web")).toThrow(error);
+    {
+      name: "a GRPCRoute mirror matching an HTTP method",
+      kind: "GRPCRoute",
+      spec: route(userRule(100, 0)),
+      extra: { mirrorRoutes: [{ name: "m", percentage: 5, match: [{ method: { exact: "GET" } }] }] },
+      error: 'GRPCRoute "web" matches gRPC methods, not HTTP paths or methods; setMirrorRoute "m" can match headers only there',
+    },
+    {
+      name: "more rules than Gateway API allows, with Ramp's",
+      spec: route(userRule(100, 0), ...Array.from({ length: 15 }, () => docs)),
+      extra: { headerRoutes: [beta] },
+      error: `HTTPRoute "web" would have 17 rules (at most 16) with Ramp's 1 header and mirror rules; Gateway API refuses that`,
+    },
+    {
+      name: "more matches in a managed rule than Gateway API allows",
+      spec: route({
+        ...userRule(100, 0),
+        matches: Array.from({ length: 40 }, (_, i) => ({ path: { type: "Exact", value: `/${i}` } })),
+      }),
+      extra: {
+        mirrorRoutes: [
+          { name: "m", percentage: 5, match: [{ headers: { a: { exact: "1" } } }, { headers: { b: { exact: "1" } } }] },
+        ],
+      },
+      error: `HTTPRoute "web" would have a rule with 80 matches (at most 64) with Ramp's 1 header and mirror rules`,
+    },
+    {
+      name: "more matches in the route than Gateway API allows",
+      spec: route({
+        ...userRule(100, 0),
+        matches: Array.from({ length: 50 }, (_, i) => ({ path: { type: "Exact", value: `/${i}` } })),
+      }),
+      extra: { headerRoutes: [beta, { ...beta, name: "beta2" }] },
+      error: `HTTPRoute "web" would have 150 matches in all (at most 128) with Ramp's 2 header and mirror rules`,
+    },
+  ] as { name: string; kind?: RouteKind; spec: HTTPRouteSpec; extra: Partial<DesiredTraffic>; error: string }[])(
+    "$name",
+    ({ kind, spec, extra, error }) => {
+      expect(() => desiredSpec(spec, services, desired(10, extra), { kind: kind ?? "HTTPRoute", name: "web" })).toThrow(error);
+    },
+  );
+});
+
+describe("desiredSpec: a GRPCRoute", () => {
+  const grpcRule: Rule = {
+    matches: [{ method: { type: "Exact", service: "shop.Cart" } }],
+    backendRefs: [{ name: "web-stable", port: 9090, weight: 100 }],
+  };
+  const grpc = { kind: "GRPCRoute", name: "web" } as const;
+
+  it("gets the weights and header routes an HTTPRoute would, its gRPC matches kept", () => {
+    const spec = desiredSpec({ rules: [grpcRule] }, services, desired(25, { headerRoutes: [beta] }), grpc);
+    const split = [
+      { name: "web-stable", port: 9090, weight: 75 },
+      { name: "web-canary", port: 9090, weight: 25 },
+    ];
+    expect(spec.rules).toEqual([
+      {
+        ...grpcRule,
+        name: "ramp-managed-beta",
+        matches: [{ method: { type: "Exact", service: "shop.Cart" }, headers: [{ name: "X-Beta", value: "1", type: "Exact" }] }],
+        backendRefs: [{ name: "web-canary", port: 9090, weight: 100 }],
+      },
+      { ...grpcRule, backendRefs: split },
+    ]);
+  });
+
+  it("mirrors by headers", () => {
+    const mirror = { name: "m", percentage: 10, match: [{ headers: { "x-shadow": { exact: "1" } } }] };
+    const spec = desiredSpec({ rules: [grpcRule] }, services, desired(0, { mirrorRoutes: [mirror] }), grpc);
+    expect(spec.rules?.[0]?.filters).toEqual([
+      { type: "RequestMirror", requestMirror: { backendRef: { name: "web-canary", port: 9090 }, percent: 10 } },
+    ]);
   });
 });
 

@@ -1,6 +1,7 @@
-// Pure: what Ramp writes into a Gateway API HTTPRoute (gateway.networking.k8s.io/v1). The user's
-// rules that point at the stable or canary Service get their weights; header and mirror routes are
-// rules Ramp adds ahead of them, named `ramp-managed-<route>` so that only they are ever removed.
+// Pure: what Ramp writes into a Gateway API HTTPRoute or GRPCRoute (gateway.networking.k8s.io/v1),
+// whose rules, backendRefs, header matches and mirror filters have the same shape. The user's rules
+// that point at the stable or canary Service get their weights; header and mirror routes are rules
+// Ramp adds ahead of them, named `ramp-managed-<route>` so that only they are ever removed.
 // Everything else in the object (parentRefs, hostnames, other rules and backends, fields of other
 // writers) stays as it is.
 import { asRegex, isManaged, type MirrorMatch, managedName, type StringMatch } from "../managed.ts";
@@ -22,7 +23,8 @@ interface HeaderMatch {
 
 export interface RouteMatch {
   path?: { type: string; value: string };
-  method?: string;
+  /** An HTTP method on an HTTPRoute; a gRPC service and method on a GRPCRoute. */
+  method?: string | { type?: string; service?: string; method?: string };
   headers?: HeaderMatch[];
   [key: string]: unknown;
 }
@@ -44,6 +46,20 @@ export interface RouteStatus {
   parents?: { conditions?: { type: string; status: string; observedGeneration?: number }[] }[];
 }
 
+export type RouteKind = "HTTPRoute" | "GRPCRoute";
+
+/** The route being written, for the refusals that name it. */
+export interface RouteRef {
+  kind: RouteKind;
+  name: string;
+}
+
+/** Gateway API's bounds on a route (both kinds), checked here so that a refusal names the managed
+ * routes that would break them rather than failing the write on a CEL rule. */
+export const MAX_RULES = 16;
+export const MAX_RULE_MATCHES = 64;
+export const MAX_ROUTE_MATCHES = 128;
+
 export interface Services {
   stable: string;
   canary: string;
@@ -61,14 +77,25 @@ function pathMatch(m: StringMatch): { type: string; value: string } {
   return { type: "RegularExpression", value: m.regex ?? "" };
 }
 
-function methodMatch(m: StringMatch, route: string): string {
+function methodMatch(m: StringMatch, mirror: string): string {
   if (m.exact === undefined) {
     throw new RouterError(
       "UNSUPPORTED",
-      `HTTPRoute method matches are exact; setMirrorRoute "${route}" asks for a prefix or regex`,
+      `HTTPRoute method matches are exact; setMirrorRoute "${mirror}" asks for a prefix or regex`,
     );
   }
   return m.exact.toUpperCase();
+}
+
+/** A GRPCRoute matches gRPC services and methods, not HTTP paths and methods: only header
+ * matches of a mirror route carry over. */
+function refuseHttpOnly(m: MirrorMatch, mirror: string, route: RouteRef): void {
+  if (route.kind === "GRPCRoute" && (m.path || m.method)) {
+    throw new RouterError(
+      "UNSUPPORTED",
+      `GRPCRoute "${route.name}" matches gRPC methods, not HTTP paths or methods; setMirrorRoute "${mirror}" can match headers only there`,
+    );
+  }
 }
 
 const ours = (ref: BackendRef, services: Services) => ref.name === services.stable || ref.name === services.canary;
@@ -100,37 +127,59 @@ function headerRule(route: HeaderRoute, base: Rule, matches: RouteMatch[], canar
   };
 }
 
-function narrowed(base: RouteMatch, m: MirrorMatch, route: string): RouteMatch {
+function narrowed(base: RouteMatch, m: MirrorMatch, mirror: string, route: RouteRef): RouteMatch {
+  refuseHttpOnly(m, mirror, route);
   const headers = Object.entries(m.headers ?? {}).map(([name, v]) => headerMatch(name, v));
   return {
     ...base,
     ...(m.path ? { path: pathMatch(m.path) } : {}),
-    ...(m.method ? { method: methodMatch(m.method, route) } : {}),
+    ...(m.method ? { method: methodMatch(m.method, mirror) } : {}),
     ...(headers.length || base.headers ? { headers: [...(base.headers ?? []), ...headers] } : {}),
   };
 }
 
-function mirrorRule(route: MirrorRoute, base: Rule, matches: RouteMatch[], canary: BackendRef): Rule {
+function mirrorRule(mirror: MirrorRoute, base: Rule, matches: RouteMatch[], canary: BackendRef, route: RouteRef): Rule {
   const { weight: _w, ...target } = canary;
   return {
     ...base,
-    name: managedName(route.name),
-    matches: matches.flatMap((b) => route.match.map((m) => narrowed(b, m, route.name))),
+    name: managedName(mirror.name),
+    matches: matches.flatMap((b) => mirror.match.map((m) => narrowed(b, m, mirror.name, route))),
     // Mirrored requests are still answered by the usual split; a copy goes to the canary.
     filters: [
       ...(base.filters ?? []).filter((f) => f.type !== "RequestMirror"),
       {
         type: "RequestMirror",
         // Percent is recent Gateway API; leaving it out at 100% keeps older implementations working.
-        requestMirror: { backendRef: target, ...(route.percentage < 100 ? { percent: route.percentage } : {}) },
+        requestMirror: { backendRef: target, ...(mirror.percentage < 100 ? { percent: mirror.percentage } : {}) },
       },
     ],
   };
 }
 
+/** Refuses a route over Gateway API's bounds, naming what Ramp added. */
+function withinBounds(rules: Rule[], managed: number, route: RouteRef): void {
+  const matches = rules.map((r) => r.matches?.length ?? 0);
+  const total = matches.reduce((a, b) => a + b, 0);
+  const over =
+    rules.length > MAX_RULES
+      ? `${rules.length} rules (at most ${MAX_RULES})`
+      : Math.max(...matches) > MAX_RULE_MATCHES
+        ? `a rule with ${Math.max(...matches)} matches (at most ${MAX_RULE_MATCHES})`
+        : total > MAX_ROUTE_MATCHES
+          ? `${total} matches in all (at most ${MAX_ROUTE_MATCHES})`
+          : undefined;
+  if (over) {
+    throw new RouterError(
+      "UNSUPPORTED",
+      `${route.kind} "${route.name}" would have ${over} with Ramp's ${managed} header and mirror rules; Gateway API refuses that: ` +
+        "use fewer matches in the route or in the steps",
+    );
+  }
+}
+
 /** The route's spec routing as desired: managed rules first (header routes, then mirrors), then the
  * user's rules with their weights set. */
-export function desiredSpec(spec: HTTPRouteSpec, services: Services, desired: DesiredTraffic, routeName: string): HTTPRouteSpec {
+export function desiredSpec(spec: HTTPRouteSpec, services: Services, desired: DesiredTraffic, route: RouteRef): HTTPRouteSpec {
   const user = (spec.rules ?? []).filter((r) => !isManaged(r.name));
   const rules = user.map((r) => (pointsAt(r, services) ? weighted(r, services, desired.weight) : r));
   const mains = rules.filter((r) => pointsAt(r, services));
@@ -139,14 +188,15 @@ export function desiredSpec(spec: HTTPRouteSpec, services: Services, desired: De
   if (!base || !canary) {
     throw new RouterError(
       "NO_BACKENDS",
-      `HTTPRoute "${routeName}" has no rule with backendRefs to "${services.stable}" or "${services.canary}"; list both Services in a rule`,
+      `${route.kind} "${route.name}" has no rule with backendRefs to "${services.stable}" or "${services.canary}"; list both Services in a rule`,
     );
   }
   const matches = baseMatches(mains);
   const managed = [
     ...desired.headerRoutes.map((r) => headerRule(r, base, matches, canary)),
-    ...desired.mirrorRoutes.map((r) => mirrorRule(r, base, matches, canary)),
+    ...desired.mirrorRoutes.map((r) => mirrorRule(r, base, matches, canary, route)),
   ];
+  if (managed.length) withinBounds([...managed, ...rules], managed.length, route);
   return { ...spec, rules: [...managed, ...rules] };
 }
 

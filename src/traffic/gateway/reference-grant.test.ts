@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { RouteKind } from "./httproute.ts";
 import { type ReferenceGrant, routeGranted } from "./reference-grant.ts";
 
 const grant = (from: NonNullable<ReferenceGrant["spec"]>["from"], to: NonNullable<ReferenceGrant["spec"]>["to"]) =>
@@ -22,7 +23,22 @@ describe("routeGranted", () => {
     { name: "from another group", grants: [grant([{ ...fromShop[0], group: "argoproj.io" }], toRoutes)], granted: false },
     { name: "to another kind", grants: [grant(fromShop, [{ group: "", kind: "Service" }])], granted: false },
     { name: "an empty spec", grants: [{ apiVersion: "v", kind: "ReferenceGrant" } as ReferenceGrant], granted: false },
-  ])("$name: $granted", ({ grants, granted }) => {
-    expect(routeGranted(grants, "shop", "web")).toBe(granted);
-  });
+    {
+      name: "a GRPCRoute, by a grant to GRPCRoutes",
+      kind: "GRPCRoute",
+      grants: [grant(fromShop, [{ ...toRoutes[0], kind: "GRPCRoute" }])],
+      granted: true,
+    },
+    {
+      name: "a GRPCRoute, by a grant to HTTPRoutes only",
+      kind: "GRPCRoute",
+      grants: [grant(fromShop, toRoutes)],
+      granted: false,
+    },
+  ] as { name: string; kind?: RouteKind; grants: ReferenceGrant[]; granted: boolean }[])(
+    "$name: $granted",
+    ({ kind, grants, granted }) => {
+      expect(routeGranted(grants, "shop", { kind: kind ?? "HTTPRoute", name: "web" })).toBe(granted);
+    },
+  );
 });

@@ -1,7 +1,9 @@
 // Pure: whether the Gateway API ReferenceGrants of a namespace let a Rollout of another namespace
-// change an HTTPRoute there. A tenant names routes by namespace; only the route's own namespace can
-// say yes (gateway.networking.k8s.io/v1beta1 ReferenceGrant: from Rollout.ramp.dev, to HTTPRoute).
+// change a route there. A tenant names routes by namespace; only the route's own namespace can say
+// yes (gateway.networking.k8s.io/v1beta1 ReferenceGrant: from Rollout.ramp.dev, to HTTPRoute or
+// GRPCRoute).
 import type { KubeObject } from "../../kube/client.ts";
+import type { RouteRef } from "./httproute.ts";
 
 export const REFERENCE_GRANT_API_VERSION = "gateway.networking.k8s.io/v1beta1";
 
@@ -12,24 +14,24 @@ export type ReferenceGrant = KubeObject & {
   };
 };
 
-/** True when a grant lets Rollouts of `fromNamespace` reach the HTTPRoute `routeName` (a `to` without
- * a name covers every HTTPRoute of the namespace, as in Gateway API). */
-export function routeGranted(grants: ReferenceGrant[], fromNamespace: string, routeName: string): boolean {
+/** True when a grant lets Rollouts of `fromNamespace` reach the route (a `to` without a name covers
+ * every route of that kind in the namespace, as in Gateway API). */
+export function routeGranted(grants: ReferenceGrant[], fromNamespace: string, route: RouteRef): boolean {
   return grants.some(
     (g) =>
       (g.spec?.from ?? []).some((f) => f.group === "ramp.dev" && f.kind === "Rollout" && f.namespace === fromNamespace) &&
       (g.spec?.to ?? []).some(
         (t) =>
-          t.group === "gateway.networking.k8s.io" && t.kind === "HTTPRoute" && (t.name === undefined || t.name === routeName),
+          t.group === "gateway.networking.k8s.io" && t.kind === route.kind && (t.name === undefined || t.name === route.name),
       ),
   );
 }
 
 /** The refusal, naming the route and the grant that would allow it. */
-export function missingGrantMessage(fromNamespace: string, routeNamespace: string, routeName: string): string {
+export function missingGrantMessage(fromNamespace: string, routeNamespace: string, route: RouteRef): string {
   return (
-    `HTTPRoute "${routeName}" is in namespace "${routeNamespace}", not the Rollout's ("${fromNamespace}"), and no ` +
+    `${route.kind} "${route.name}" is in namespace "${routeNamespace}", not the Rollout's ("${fromNamespace}"), and no ` +
     `ReferenceGrant in "${routeNamespace}" allows it (from: group ramp.dev, kind Rollout, namespace "${fromNamespace}"; ` +
-    `to: group gateway.networking.k8s.io, kind HTTPRoute)`
+    `to: group gateway.networking.k8s.io, kind ${route.kind})`
   );
 }

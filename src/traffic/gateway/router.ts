@@ -1,40 +1,43 @@
-// The Gateway API router: each named HTTPRoute gets what httproute.ts says, written over the
-// version read (see ../objects.ts).
+// The Gateway API router: each named HTTPRoute and GRPCRoute gets what httproute.ts says, written
+// over the version read (see ../objects.ts).
 import { type KubeClient, KubeError, type KubeObject } from "../../kube/client.ts";
 import { type ObjectRef, readObject, updateObject } from "../objects.ts";
 import { RouterError, type RouterFactory } from "../router.ts";
 import { syncedRouter } from "../synced.ts";
-import { accepted, desiredSpec, type HTTPRouteSpec, type RouteStatus, withoutManagedRules } from "./httproute.ts";
+import { accepted, desiredSpec, type HTTPRouteSpec, type RouteKind, type RouteStatus, withoutManagedRules } from "./httproute.ts";
 import { missingGrantMessage, REFERENCE_GRANT_API_VERSION, type ReferenceGrant, routeGranted } from "./reference-grant.ts";
 
-type HTTPRoute = KubeObject & { metadata: { generation?: number }; spec?: HTTPRouteSpec; status?: RouteStatus };
+type Route = KubeObject & { metadata: { generation?: number }; spec?: HTTPRouteSpec; status?: RouteStatus };
+type RouteObjectRef = ObjectRef & { kind: RouteKind };
 
 export const gatewayRouter: RouterFactory = ({ client, rollout, canary }) => {
   const config = canary.trafficRouting?.gatewayAPI;
   const namespace = config?.namespace ?? rollout.namespace;
-  const names = config?.httpRoute ? [config.httpRoute] : (config?.httpRoutes ?? []).map((r) => r.name);
-  const refs: ObjectRef[] = names.map((name) => ({
-    apiVersion: "gateway.networking.k8s.io/v1",
-    kind: "HTTPRoute",
-    name,
-    namespace,
-  }));
+  const named = (kind: RouteKind, names: string[]): RouteObjectRef[] =>
+    names.map((name) => ({ apiVersion: "gateway.networking.k8s.io/v1", kind, name, namespace }));
+  const refs = [
+    ...named("HTTPRoute", config?.httpRoute ? [config.httpRoute] : (config?.httpRoutes ?? []).map((r) => r.name)),
+    ...named(
+      "GRPCRoute",
+      (config?.grpcRoutes ?? []).map((r) => r.name),
+    ),
+  ];
   const services = { stable: canary.stableService ?? "", canary: canary.canaryService ?? "" };
   // Read before every use, never cached: a grant withdrawn is honoured on the next reconcile.
   const granted = () => (namespace === rollout.namespace ? Promise.resolve() : checkGrants(client, rollout.namespace, refs));
-  const each = async (change: (route: HTTPRoute) => HTTPRoute) => {
+  const each = async (change: (route: Route, ref: RouteObjectRef) => Route) => {
     await granted();
-    for (const ref of refs) await updateObject<HTTPRoute>(client, ref, change);
+    for (const ref of refs) await updateObject<Route>(client, ref, (r) => change(r, ref));
   };
   return syncedRouter({
     name: "gatewayAPI",
-    sync: (desired) => each((r) => ({ ...r, spec: desiredSpec(r.spec ?? {}, services, desired, r.metadata.name ?? "") })),
+    sync: (desired) => each((r, ref) => ({ ...r, spec: desiredSpec(r.spec ?? {}, services, desired, ref) })),
     removeManaged: () => each((r) => ({ ...r, spec: withoutManagedRules(r.spec ?? {}) })),
     verify: async () => {
       await granted();
       const verdicts = await Promise.all(
         refs.map(async (ref) => {
-          const route = await readObject<HTTPRoute>(client, ref);
+          const route = await readObject<Route>(client, ref);
           return accepted(route.status, route.metadata.generation);
         }),
       );
@@ -46,7 +49,7 @@ export const gatewayRouter: RouterFactory = ({ client, rollout, canary }) => {
 
 /** Refuses (NOT_GRANTED) unless a ReferenceGrant in the routes' namespace lets Rollouts of
  * `fromNamespace` change each of them. A cluster without the ReferenceGrant kind grants nothing. */
-async function checkGrants(client: KubeClient, fromNamespace: string, refs: ObjectRef[]): Promise<void> {
+async function checkGrants(client: KubeClient, fromNamespace: string, refs: RouteObjectRef[]): Promise<void> {
   for (const ref of refs) {
     let grants: ReferenceGrant[] = [];
     try {
@@ -54,8 +57,8 @@ async function checkGrants(client: KubeClient, fromNamespace: string, refs: Obje
     } catch (err) {
       if (!(err instanceof KubeError && err.status === 404)) throw err;
     }
-    if (!routeGranted(grants, fromNamespace, ref.name)) {
-      throw new RouterError("NOT_GRANTED", missingGrantMessage(fromNamespace, ref.namespace, ref.name));
+    if (!routeGranted(grants, fromNamespace, ref)) {
+      throw new RouterError("NOT_GRANTED", missingGrantMessage(fromNamespace, ref.namespace, ref));
     }
   }
 }

@@ -81,7 +81,7 @@ docs/install.md names the code behind each rule; test/rbac.test.ts removes each 
   verbs: [get]
 {{- if .Values.routers.gatewayAPI }}
 - apiGroups: [gateway.networking.k8s.io]
-  resources: [httproutes]
+  resources: [httproutes, grpcroutes]
   verbs: [get, update]
 - apiGroups: [gateway.networking.k8s.io]
   resources: [referencegrants]
