@@ -2,7 +2,7 @@
 // providers, let the pure evaluator (evaluate.ts) decide, and write the status. Provider failures
 // arrive as Error outcomes, so a broken Prometheus shows up in the run, never as a crashed loop.
 import type { AnalysisRunSpec, AnalysisRunStatus } from "../api/analysis.ts";
-import { API_VERSION } from "../api/kinds.ts";
+import { API_VERSION } from "../api/group.ts";
 import { isConflict, type KubeClient, type KubeObject } from "../kube/client.ts";
 import { eventObject } from "../kube/events.ts";
 import { Informer, objectKey } from "../kube/informer.ts";

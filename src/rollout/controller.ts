@@ -2,7 +2,7 @@
 // asks the pure planner what to do, applies it, and writes the status. All rollout state lives in
 // the Rollout's status and its objects' labels and annotations, so a restarted controller carries on.
 import { type AnalysisTemplate, analysisTemplateSpec } from "../api/analysis.ts";
-import { API_VERSION } from "../api/kinds.ts";
+import { API_VERSION } from "../api/group.ts";
 import { type GateState, type RolloutSpec, type RolloutStatus, rolloutSpec } from "../api/rollout.ts";
 import { isAlreadyExists, isConflict, isNotFound, type KubeClient, KubeError, type KubeObject } from "../kube/client.ts";
 import { eventObject } from "../kube/events.ts";

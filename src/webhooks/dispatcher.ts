@@ -2,7 +2,7 @@
 // receiver never holds up a Rollout. Deliveries of one rollout to one destination go one at a
 // time, oldest first; a failure waits out its backoff (holding the ones behind it, to keep the
 // order) until it is dead-lettered with a Warning Event on the Rollout.
-import { API_VERSION } from "../api/kinds.ts";
+import { API_VERSION } from "../api/group.ts";
 import type { KubeClient } from "../kube/client.ts";
 import { eventObject } from "../kube/events.ts";
 import { DestinationNotAllowed, type OutboundDoor } from "../net/outbound.ts";

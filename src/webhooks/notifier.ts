@@ -3,7 +3,7 @@
 // dispatcher. A crash before the status is written re-plans the same events under the same keys,
 // which the outbox already holds: nothing is lost and nothing is added twice.
 import type { AnalysisRunStatus } from "../api/analysis.ts";
-import { API_VERSION } from "../api/kinds.ts";
+import { API_VERSION } from "../api/group.ts";
 import type { RolloutStatus } from "../api/rollout.ts";
 import { type KubeClient, KubeError, type KubeObject } from "../kube/client.ts";
 import type { OutboundDoor } from "../net/outbound.ts";
