@@ -5,6 +5,7 @@
 import { API_VERSION } from "../api/group.ts";
 import type { KubeClient } from "../kube/client.ts";
 import { eventObject } from "../kube/events.ts";
+import type { Log } from "../kube/log.ts";
 import { DestinationNotAllowed, type OutboundDoor } from "../net/outbound.ts";
 import { afterFailure } from "./backoff.ts";
 import type { Outbox, OutboxEntry } from "./outbox.ts";
@@ -82,7 +83,7 @@ export interface DispatcherOptions {
   /** Who records the dead-letter Events. */
   identity?: string;
   userAgent: string;
-  log?: (line: string) => void;
+  log?: Log;
   random?: () => number;
 }
 
@@ -106,8 +107,8 @@ export class Dispatcher {
     return this.pending.size;
   }
 
-  private log(line: string): void {
-    this.opts.log?.(`notifications: ${line}`);
+  private log(line: string, level?: Parameters<Log>[1]): void {
+    this.opts.log?.(`notifications: ${line}`, level);
   }
 
   /** Starts delivering; first takes up what the outboxes hold (deliveries pending before a restart). */
@@ -130,7 +131,7 @@ export class Dispatcher {
         if (count) this.log(`${count} deliveries pending in the outboxes`);
         return;
       } catch (err) {
-        this.log(`listing the outboxes failed (retry in ${wait / 1000}s): ${(err as Error).message}`);
+        this.log(`listing the outboxes failed (retry in ${wait / 1000}s): ${(err as Error).message}`, "warn");
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, wait);
           signal.addEventListener(
@@ -235,13 +236,13 @@ export class Dispatcher {
       lastError: failure,
     };
     this.pending.set(key, { namespace, entry: updated });
-    this.log(`${what} failed (attempt ${attempt}: ${failure}); next at ${updated.nextAttemptAt}`);
+    this.log(`${what} failed (attempt ${attempt}: ${failure}); next at ${updated.nextAttemptAt}`, "warn");
     await this.write(() => this.opts.outbox.reschedule(namespace, updated));
   }
 
   /** A failed outbox write is logged, not fatal: the worst case is one more delivery after a restart. */
   private async write(op: () => Promise<void>): Promise<void> {
-    await op().catch((err: unknown) => this.log(`outbox write failed: ${(err as Error).message}`));
+    await op().catch((err: unknown) => this.log(`outbox write failed: ${(err as Error).message}`, "warn"));
   }
 
   /** Gives up on a delivery: a Warning Event on the Rollout, and the metric. */
@@ -249,7 +250,7 @@ export class Dispatcher {
     this.opts.observer?.notificationDeadLettered(entry.destination);
     const r = entry.payload.rollout;
     const message = `notification "${entry.payload.event}" (key ${entry.payload.idempotencyKey}) to ${entry.destination} dropped ${why}`;
-    this.log(`${namespace}/${r.name}: ${message}`);
+    this.log(`${namespace}/${r.name}: ${message}`, "warn");
     const event = eventObject({
       involved: { apiVersion: API_VERSION, kind: "Rollout", name: r.name, namespace, uid: r.uid },
       reason: "NotificationDeadLettered",
@@ -259,6 +260,6 @@ export class Dispatcher {
     });
     await this.opts.client
       .create(event)
-      .catch((err: unknown) => this.log(`event NotificationDeadLettered for ${r.name}: ${(err as Error).message}`));
+      .catch((err: unknown) => this.log(`event NotificationDeadLettered for ${r.name}: ${(err as Error).message}`, "warn"));
   }
 }

@@ -6,6 +6,7 @@ import type { AnalysisRunStatus } from "../api/analysis.ts";
 import { API_VERSION } from "../api/group.ts";
 import type { RolloutStatus } from "../api/rollout.ts";
 import { type KubeClient, KubeError, type KubeObject } from "../kube/client.ts";
+import type { Log } from "../kube/log.ts";
 import type { OutboundDoor } from "../net/outbound.ts";
 import { type DeliveryObserver, Dispatcher } from "./dispatcher.ts";
 import { deliveryId, Outbox, type OutboxEntry, outboxName } from "./outbox.ts";
@@ -113,7 +114,7 @@ export interface NotificationsOptions {
   observer?: DeliveryObserver;
   userAgent: string;
   outbound: OutboundDoor;
-  log?: (line: string) => void;
+  log?: Log;
 }
 
 /** The notifier for the Rollout controller and the dispatcher to run beside it (on the leader). */
