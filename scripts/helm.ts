@@ -2,23 +2,14 @@
 // the Go module proxy (cached outside the repo), and the renderings committed in deploy/.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { NO_GO_HINT } from "../src/dev/cluster.ts";
+import { goTool } from "../src/dev/cluster.ts";
 
 const run = promisify(execFile);
 const root = new URL("../", import.meta.url).pathname;
 export const CHART = `${root}deploy/chart/ramp`;
 
 /** The helm binary, built on first use (a few minutes; needs Go, like the dev cluster). */
-export async function helmBinary(): Promise<string> {
-  try {
-    const { stdout } = await run("bash", [`${root}test/cluster/build.sh`, "helm"], { maxBuffer: 16 * 1024 * 1024 });
-    return stdout.trim().split("\n").at(-1) as string;
-  } catch (err) {
-    const e = err as { code?: number; stderr?: string };
-    if (e.code === 2) throw new Error(`${(e.stderr ?? "Go is missing or too old").trim()}\n${NO_GO_HINT}`);
-    throw new Error(`building helm failed:\n${e.stderr}`);
-  }
-}
+export const helmBinary = (): Promise<string> => goTool("helm");
 
 export async function helm(args: string[], env: Record<string, string> = {}): Promise<string> {
   const { stdout } = await run(await helmBinary(), args, {

@@ -59,6 +59,18 @@ describe("rollout controller edges", () => {
     await kube().create(bad);
     const s3 = await waitForRollout(ns, "badpod", "InvalidSpec", (s) => s.phase === "Degraded");
     expect(s3.message).toMatch(/ReplicaSet "badpod-\w+" is invalid: .*containerPort/);
+    // kstatus (Flux, kpt) sees each as Stalled, so a wait ends at once rather than at its timeout.
+    for (const st of [s1, s2, s3]) {
+      expect(st.conditions?.filter((c) => ["Ready", "Reconciling", "Stalled"].includes(c.type))).toMatchObject([
+        { type: "Ready", status: "False", reason: "InvalidSpec" },
+        {
+          type: "Stalled",
+          status: "True",
+          reason: "InvalidSpec",
+          message: st.conditions?.find((c) => c.type === "InvalidSpec")?.message,
+        },
+      ]);
+    }
     // The controller does not crash or loop: it is still serving and still handles others.
     expect((await fetch(`${controller.url}/healthz`)).status).toBe(200);
   });
@@ -120,6 +132,10 @@ describe("rollout controller edges", () => {
     if (first === "healthy") await setImage(ns, "routed", "routed:2");
     const condition = await eventually("the routing error", routingError);
     expect(condition).toMatchObject({ status: "False", message: `HTTPRoute "routed" not found in namespace "${ns}"` });
+    // Retried, so kstatus sees it as still reconciling, not stalled.
+    const retrying = (await getRollout(ns, "routed")).status?.conditions ?? [];
+    expect(retrying.find((c) => c.type === "Reconciling")).toMatchObject({ status: "True", reason: "TrafficRoutingError" });
+    expect(retrying.find((c) => c.type === "Stalled")).toBeUndefined();
     expect(await eventReasons(ns, "routed")).toContain("TrafficRoutingError");
 
     await kube().create({

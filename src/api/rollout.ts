@@ -1,6 +1,7 @@
 // The Rollout kind: spec as users write it, status as the controller reports it.
 // Field names follow Argo Rollouts where the meaning is the same.
 import { z } from "zod";
+import { KSTATUS_CONDITIONS } from "./conditions.ts";
 import {
   boundedRecord,
   condition,
@@ -451,7 +452,10 @@ export const rolloutStatus = z.strictObject({
   readyReplicas: z.int().optional(),
   availableReplicas: z.int().optional(),
   selector: z.string().optional().describe("Label selector as a string, for the scale subresource"),
-  conditions: z.array(condition(["Progressing", "Available", "Paused", "Healthy", "InvalidSpec", "ReplicaFailure"])).optional(),
+  conditions: z
+    .array(condition(["Progressing", "Available", "Paused", "Healthy", "InvalidSpec", "ReplicaFailure", ...KSTATUS_CONDITIONS]))
+    .optional()
+    .describe("Argo Rollouts' conditions, and kstatus' Ready, Reconciling and Stalled for GitOps tools"),
 });
 
 export const rollout = kindObject("Rollout", rolloutSpec, rolloutStatus);

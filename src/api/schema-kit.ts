@@ -120,6 +120,7 @@ export const condition = <T extends string>(types: readonly [T, ...T[]]) =>
     message: z.string().optional().describe("Human-readable detail"),
     lastTransitionTime: z.string().optional().describe("When the status last changed (RFC 3339)"),
     lastUpdateTime: z.string().optional().describe("When the condition was last written (RFC 3339)"),
+    observedGeneration: z.int().optional().describe("The metadata.generation the condition was computed from"),
   });
 
 /** metadata as a user writes it; the apiserver owns the rest, so unknown keys are kept. */

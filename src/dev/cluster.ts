@@ -32,22 +32,31 @@ export interface ClusterState {
 export const NO_GO_HINT =
   "Only the local dev cluster needs Go: Ramp's controller and CLI work against any existing cluster without it.";
 
-/** Builds (or finds in the cache) the pinned binaries; returns their folder. */
-export async function ensureBinaries(log: (line: string) => void = () => {}): Promise<string> {
-  const script = packagePath("test/cluster/build.sh");
-  const dir = (await run("bash", [script, "--print-dir"])).stdout.trim();
-  const names = ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd", "kwok"];
-  if (names.every((n) => existsSync(join(dir, n)))) return dir;
-  log(`building Kubernetes binaries into ${dir} (first time only; several minutes)`);
+/** Runs test/cluster/build.sh with `args`; returns the last line it printed (a folder or a binary). */
+async function runBuildScript(args: string[], what: string): Promise<string> {
   try {
-    await run("bash", [script], { maxBuffer: 64 * 1024 * 1024 });
+    const { stdout } = await run("bash", [packagePath("test/cluster/build.sh"), ...args], { maxBuffer: 64 * 1024 * 1024 });
+    return stdout.trim().split("\n").at(-1) as string;
   } catch (err) {
     const e = err as { code?: number; stderr?: string };
     if (e.code === 2) throw new Error(`${(e.stderr ?? "Go is missing or too old").trim()}\n${NO_GO_HINT}`);
-    throw new Error(`building the binaries failed:\n${e.stderr}`);
+    throw new Error(`building ${what} failed:\n${e.stderr}`);
   }
+}
+
+/** Builds (or finds in the cache) the pinned binaries; returns their folder. */
+export async function ensureBinaries(log: (line: string) => void = () => {}): Promise<string> {
+  const dir = await runBuildScript(["--print-dir"], "the binaries");
+  const names = ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd", "kwok"];
+  if (names.every((n) => existsSync(join(dir, n)))) return dir;
+  log(`building Kubernetes binaries into ${dir} (first time only; several minutes)`);
+  await runBuildScript([], "the binaries");
   return dir;
 }
+
+/** A pinned tool build.sh builds from the Go module proxy on first use (helm for the chart, kstatus
+ * for the GitOps health test); returns the path of its cached binary. */
+export const goTool = (name: "helm" | "kstatus"): Promise<string> => runBuildScript([name], name);
 
 function kubeconfigYaml(server: string, pki: Pki): string {
   return stringify({

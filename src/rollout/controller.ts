@@ -256,7 +256,7 @@ export class RolloutController {
       const issue = parsed.error.issues[0];
       const problem = `spec.${issue?.path.join(".") ?? ""}: ${issue?.message ?? "invalid"}`;
       const before = (rollout.status ?? {}) as RolloutStatus;
-      const { status, events } = invalidSpecStatus(before, problem, now);
+      const { status, events } = invalidSpecStatus(before, problem, now, rollout.metadata.generation ?? 0);
       const actions = events.map((e) => ({ type: "event", ...e, warning: true }) as const);
       await this.notify(rollout, status, actions, now);
       await this.writeStatus(rollout, before, status);

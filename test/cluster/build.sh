@@ -13,15 +13,17 @@
 #     etcd/<etcd-version>/ etcd
 #     kwok/<kwok-version>/ kwok kwokctl
 #     helm/<helm-version>/ helm             (only with `helm`: the chart's tests and gen:deploy)
+#     kstatus/<cli-utils-version>/ kstatus  (only with `kstatus`: the GitOps health test's oracle)
 #
 # Binaries that already exist are skipped (a warm run does no Go work at all).
 # Each binary is written under a temporary name and renamed into place, so an
 # interrupted build never leaves a broken binary behind.
 #
-# Usage: test/cluster/build.sh [--print-dir | helm]
+# Usage: test/cluster/build.sh [--print-dir | helm | kstatus]
 #   --print-dir  print the k8s/<k8s-version> folder and exit (builds nothing)
 #   helm         build only helm (HELM_VERSION below) and print the path of its binary
-# The last line printed on success is that folder (with `helm`: the helm binary).
+#   kstatus      build only ./kstatus (sigs.k8s.io/cli-utils pinned in ./kstatus/go.mod) and print its path
+# The last line printed on success is that folder (with `helm`/`kstatus`: the binary).
 # Env: RAMP_CACHE_DIR (cache root), RAMP_BUILD_JOBS (go build -p, default nproc).
 set -euo pipefail
 
@@ -41,7 +43,8 @@ modver() {
 
 K8S_VERSION="$(modver "$here/go.mod" k8s.io/kubernetes)"
 ETCD_VERSION="$(modver "$here/etcd/go.mod" go.etcd.io/etcd/server/v3)"
-if [[ -z "$K8S_VERSION" || -z "$ETCD_VERSION" ]]; then
+KSTATUS_VERSION="$(modver "$here/kstatus/go.mod" sigs.k8s.io/cli-utils)"
+if [[ -z "$K8S_VERSION" || -z "$ETCD_VERSION" || -z "$KSTATUS_VERSION" ]]; then
   echo "build.sh: cannot read pinned versions from $here/go.mod or $here/etcd/go.mod" >&2
   exit 1
 fi
@@ -51,12 +54,14 @@ k8s_dir="$cache_root/k8s/$K8S_VERSION"
 etcd_dir="$cache_root/etcd/$ETCD_VERSION"
 kwok_dir="$cache_root/kwok/$KWOK_VERSION"
 helm_dir="$cache_root/helm/$HELM_VERSION"
+kstatus_dir="$cache_root/kstatus/$KSTATUS_VERSION"
 
 case "${1:-}" in
   --print-dir) echo "$k8s_dir"; exit 0 ;;
   helm) [[ -x "$helm_dir/helm" ]] && { echo "$helm_dir/helm"; exit 0; } ;;
+  kstatus) [[ -x "$kstatus_dir/kstatus" ]] && { echo "$kstatus_dir/kstatus"; exit 0; } ;;
   "") ;;
-  *) echo "usage: $0 [--print-dir | helm]" >&2; exit 64 ;;
+  *) echo "usage: $0 [--print-dir | helm | kstatus]" >&2; exit 64 ;;
 esac
 
 # --- Go toolchain check --------------------------------------------------------
@@ -134,6 +139,17 @@ if [[ "${1:-}" == helm ]]; then
   mv -f "$tmp/helm" "$helm_dir/helm"
   echo "build.sh: done in $((SECONDS - started))s" >&2
   echo "$helm_dir/helm"
+  exit 0
+fi
+
+# --- kstatus (on its own) -----------------------------------------------------------
+if [[ "${1:-}" == kstatus ]]; then
+  echo "build.sh: building kstatus (sigs.k8s.io/cli-utils $KSTATUS_VERSION)" >&2
+  new_tmp "$kstatus_dir"
+  (cd "$here/kstatus" && go build "${common_flags[@]}" -mod=readonly -ldflags="-s -w" -o "$tmp/kstatus" .)
+  mv -f "$tmp/kstatus" "$kstatus_dir/kstatus"
+  echo "build.sh: done in $((SECONDS - started))s" >&2
+  echo "$kstatus_dir/kstatus"
   exit 0
 fi
 

@@ -5,6 +5,24 @@ import type { GateState, GateStep, RolloutStatus } from "../../api/rollout.ts";
 import type { DesiredTraffic } from "../../traffic/router.ts";
 import type { Action, AnalysisRole, Observed, ObservedAnalysisRun, Plan, RolloutAnalysis } from "./types.ts";
 
+export type Condition = NonNullable<RolloutStatus["conditions"]>[number];
+export type ConditionType = Condition["type"];
+
+/** Sets a condition, keeping lastTransitionTime while its status stays the same. */
+export function setCondition(
+  conditions: Condition[],
+  next: Omit<Condition, "lastTransitionTime" | "lastUpdateTime">,
+  now: string,
+): Condition[] {
+  const old = conditions.find((c) => c.type === next.type);
+  const updated: Condition = {
+    ...next,
+    lastTransitionTime: old && old.status === next.status ? (old.lastTransitionTime ?? now) : now,
+    lastUpdateTime: old && old.status === next.status && old.reason === next.reason ? (old.lastUpdateTime ?? now) : now,
+  };
+  return [...conditions.filter((c) => c.type !== next.type), updated].sort((a, b) => a.type.localeCompare(b.type));
+}
+
 export type AnalysisRunRef = NonNullable<NonNullable<RolloutStatus["canary"]>["currentStepAnalysisRun"]>;
 
 /** Collects what a planner decides: actions, events, when to look again, and the runs still wanted. */

@@ -3,24 +3,11 @@
 import type { RolloutStatus } from "../../api/rollout.ts";
 import { planBlueGreen } from "./bluegreen.ts";
 import { planCanary } from "./canary.ts";
-import { Decisions, observedCounts } from "./common.ts";
+import { type Condition, type ConditionType, Decisions, observedCounts, setCondition } from "./common.ts";
+import { withKstatusConditions } from "./kstatus.ts";
 import type { Action, Observed, Plan } from "./types.ts";
 
-type Condition = NonNullable<RolloutStatus["conditions"]>[number];
-type ConditionType = Condition["type"];
-
 const ms = (iso: string) => new Date(iso).getTime();
-
-/** Sets a condition, keeping lastTransitionTime while its status stays the same. */
-function setCondition(conditions: Condition[], next: Omit<Condition, "lastTransitionTime" | "lastUpdateTime">, now: string) {
-  const old = conditions.find((c) => c.type === next.type);
-  const updated: Condition = {
-    ...next,
-    lastTransitionTime: old && old.status === next.status ? (old.lastTransitionTime ?? now) : now,
-    lastUpdateTime: old && old.status === next.status && old.reason === next.reason ? (old.lastUpdateTime ?? now) : now,
-  };
-  return [...conditions.filter((c) => c.type !== next.type), updated].sort((a, b) => a.type.localeCompare(b.type));
-}
 
 const without = (conditions: Condition[], type: ConditionType) => conditions.filter((c) => c.type !== type);
 
@@ -97,7 +84,7 @@ export function planRollout(o: Observed): Plan {
   conditions = setCondition(conditions, { type: "Available", status: available ? "True" : "False" }, nowIso);
   conditions = setCondition(conditions, { type: "Healthy", status: status.phase === "Healthy" ? "True" : "False" }, nowIso);
   conditions = setCondition(conditions, { type: "Paused", status: status.phase === "Paused" ? "True" : "False" }, nowIso);
-  status = { ...status, conditions };
+  status = withKstatusConditions({ ...status, conditions }, nowIso);
 
   trimHistory(o, status, d);
   status = restartPods(o, status, d);
@@ -119,17 +106,19 @@ function mergedRequeue(a: number | undefined, b: number | undefined): { requeueA
 
 /** A spec the CRD could not catch: say so and change nothing, so the running version keeps running. */
 function planInvalid(o: Observed, problem: string): Plan {
-  const { status, events } = invalidSpecStatus(o.status, problem, o.now);
+  const { status, events } = invalidSpecStatus({ ...o.status, ...observedCounts(o) }, problem, o.now, o.generation);
   const d = new Decisions();
   for (const e of events) d.event(e.reason, e.message, true);
-  return d.plan({ ...status, ...observedCounts(o) });
+  return d.plan(status);
 }
 
-/** The status that reports an invalid spec, and the event to record when the problem is new. */
+/** The status that reports an invalid spec of `generation` (observed: there is nothing more to do
+ * with it), and the event to record when the problem is new. */
 export function invalidSpecStatus(
   before: RolloutStatus,
   problem: string,
   now: Date,
+  generation: number,
 ): { status: RolloutStatus; events: { reason: string; message: string }[] } {
   const old = before.conditions?.find((c) => c.type === "InvalidSpec");
   const fresh = old?.status !== "True" || old.message !== problem;
@@ -138,8 +127,15 @@ export function invalidSpecStatus(
     { type: "InvalidSpec", status: "True", reason: "InvalidSpec", message: problem },
     now.toISOString(),
   );
+  const status = {
+    ...before,
+    observedGeneration: generation,
+    phase: "Degraded" as const,
+    message: `invalid spec: ${problem}`,
+    conditions,
+  };
   return {
-    status: { ...before, phase: "Degraded", message: `invalid spec: ${problem}`, conditions },
+    status: withKstatusConditions(status, now.toISOString()),
     events: fresh ? [{ reason: "InvalidSpec", message: problem }] : [],
   };
 }
@@ -159,7 +155,10 @@ export function trafficErrorStatus(
     now.toISOString(),
   );
   return {
-    status: { ...before, message: `traffic routing failed, retrying: ${problem}`, conditions },
+    status: withKstatusConditions(
+      { ...before, message: `traffic routing failed, retrying: ${problem}`, conditions },
+      now.toISOString(),
+    ),
     events: fresh ? [{ reason: "TrafficRoutingError", message: problem }] : [],
   };
 }
