@@ -2,10 +2,11 @@
 // providers, let the pure evaluator (evaluate.ts) decide, and write the status. Provider failures
 // arrive as Error outcomes, so a broken Prometheus shows up in the run, never as a crashed loop.
 import type { AnalysisRunSpec, AnalysisRunStatus } from "../api/analysis.ts";
-import { API_VERSION } from "../api/kinds.ts";
+import { API_VERSION } from "../api/group.ts";
 import { isConflict, type KubeClient, type KubeObject } from "../kube/client.ts";
 import { eventObject } from "../kube/events.ts";
 import { Informer, objectKey } from "../kube/informer.ts";
+import type { Log } from "../kube/log.ts";
 import { type ReconcileResult, runWorkers, WorkQueue } from "../kube/queue.ts";
 import { readOptedInSecret, SecretAccessError, secretKey } from "../kube/secrets.ts";
 import { DESTINATION_NOT_ALLOWED, type OutboundDoor } from "../net/outbound.ts";
@@ -38,7 +39,7 @@ export interface AnalysisControllerOptions {
   /** The door every provider connects through (the controller's outbound policy). */
   outbound: OutboundDoor;
   now?: () => Date;
-  log?: (line: string) => void;
+  log?: Log;
   /** Told of each failed watch, by kind (counted as ramp_watch_failures_total). */
   onWatchFailure?: (kind: string) => void;
 }
@@ -57,7 +58,7 @@ export class AnalysisRunController {
     this.client = client;
     this.opts = opts;
     const failed = {
-      onError: (err: unknown) => opts.log?.(`list/watch failed, retrying: ${(err as Error).message}`),
+      onError: (err: unknown) => opts.log?.(`list/watch failed, retrying: ${(err as Error).message}`, "warn"),
       ...(opts.onWatchFailure ? { onWatchFailure: opts.onWatchFailure } : {}),
     };
     this.runs = new Informer(client, {
@@ -90,7 +91,8 @@ export class AnalysisRunController {
       this.queue,
       this.opts.workers ?? 4,
       (key) => this.reconcile(key),
-      (key, err, retryInMs) => this.opts.log?.(`analysis ${key} failed (retry in ${retryInMs}ms): ${(err as Error).message}`),
+      (key, err, retryInMs) =>
+        this.opts.log?.(`analysis ${key} failed (retry in ${retryInMs}ms): ${(err as Error).message}`, "warn"),
     );
   }
 
@@ -180,7 +182,7 @@ export class AnalysisRunController {
       });
       await this.client
         .create(event)
-        .catch((err: unknown) => this.opts.log?.(`event DestinationNotAllowed for ${name}: ${(err as Error).message}`));
+        .catch((err: unknown) => this.opts.log?.(`event DestinationNotAllowed for ${name}: ${(err as Error).message}`, "warn"));
     }
   }
 

@@ -8,9 +8,8 @@ import {
   analysisTemplateSpec,
   clusterAnalysisTemplate,
 } from "./analysis.ts";
+import { API_VERSION } from "./group.ts";
 import { rollout, rolloutSpec, rolloutStatus } from "./rollout.ts";
-
-import { API_VERSION } from "./schema-kit.ts";
 
 export { API_VERSION };
 export const [GROUP, VERSION] = API_VERSION.split("/") as [string, string];

@@ -3,6 +3,7 @@
 // by the apiserver (x-kubernetes-validations) and offline by `ramp lint`.
 import { z } from "zod";
 import { formatDuration, GO_DURATION, MAX_DURATION_SECONDS, parseDuration } from "./duration.ts";
+import { API_VERSION } from "./group.ts";
 
 /** A cross-field rule in CEL; `self` is the object the rule sits on. */
 export interface CelRule {
@@ -130,7 +131,7 @@ export const objectMeta = z.looseObject({
   annotations: z.record(z.string(), z.string()).optional(),
 });
 
-export const API_VERSION = "ramp.dev/v1alpha1";
+export { API_VERSION };
 
 /** A whole object of one of Ramp's kinds. */
 export const kindObject = <S extends z.ZodType, T extends z.ZodType>(kind: string, spec: S, status?: T) =>

@@ -6,7 +6,7 @@ import { type Command, Option } from "commander";
 import { AnalysisRunController } from "../analysis/controller.ts";
 import { durationFlag } from "../api/duration.ts";
 import { LeaderElector, leaseAttemptTimeoutMs } from "../kube/lease.ts";
-import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "../kube/log.ts";
+import { createLogger, LOG_FORMATS, LOG_LEVELS, type Log, type LogFormat, type LogLevel } from "../kube/log.ts";
 import { leaseNamespace, SERVICE_ACCOUNT_NAMESPACE_FILE } from "../kube/pod-defaults.ts";
 import { OutboundDoor, outboundPolicy } from "../net/outbound.ts";
 import { RolloutController } from "../rollout/controller.ts";
@@ -125,8 +125,8 @@ async function runController(flags: ControllerFlags): Promise<void> {
     serviceAccountNamespace: serviceAccountNamespace(),
   });
   const logger = createLogger({ name: "ramp controller", format: flags.logFormat, level: flags.logLevel });
-  // The controllers' own lines are reports of what they did; failures the shell sees are errors.
-  const log = logger.info;
+  // Each component says how much its line matters; failures the shell itself sees are errors.
+  const log: Log = (line, level = "info") => logger[level](line);
   logger.debug(`Lease namespace: ${namespaceOfLease}`);
   // The metrics need the controllers' queues and the controllers need the client: wire them by reference.
   let controllers: (RolloutController | AnalysisRunController)[] = [];

@@ -6,7 +6,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Command } from "commander";
 import { durationFlag } from "../api/duration.ts";
-import { API_VERSION, kindByName } from "../api/kinds.ts";
+import { API_VERSION } from "../api/group.ts";
+import { kindByName } from "../api/kinds.ts";
 import { type LiveRollout, settled } from "../rollout/operations.ts";
 import { ExitError } from "./errors.ts";
 import { kubeOptions } from "./kube-options.ts";
@@ -75,7 +76,7 @@ async function snapshot(target: Target, name: string, flags: GetFlags) {
   const rollout = await readRollout(target, name);
   const output = flags.output;
   const fixed = (text: string) => ({ rollout, text, key: text });
-  if (output === "json" || output === "yaml") return fixed(formatObject(rollout, output));
+  if (output === "json" || output === "yaml") return fixed(await formatObject(rollout, output));
   if (output === "name") return fixed(`${RESOURCE}/${name}`);
   const view = rolloutView(rollout, await replicaSets(target), await analysisRuns(target, name));
   const text =

@@ -112,6 +112,5 @@ export function kubeClient(flags: KubeFlags, opts: KubeClientOptions = {}, defau
 
 /** --namespace, else the namespace of the kubeconfig's current context, else "default" (as kubectl). */
 export function namespaceOf(flags: KubeFlags, client: KubeClient): string {
-  const config = client.config;
-  return flags.namespace ?? config.getContextObject(config.getCurrentContext())?.namespace ?? "default";
+  return flags.namespace ?? client.namespace ?? "default";
 }

@@ -23,7 +23,7 @@ export async function printList(flags: ListFlags): Promise<void> {
   const all = flags.allNamespaces === true;
   const rollouts = await listRollouts(target, all);
   if (flags.output === "json" || flags.output === "yaml") {
-    console.log(formatObject(rollouts, flags.output, "RolloutList"));
+    console.log(await formatObject(rollouts, flags.output, "RolloutList"));
     return;
   }
   if (!rollouts.length) {

@@ -1,8 +1,7 @@
 // What the Rollout commands share: reading Rollouts and what they own, writing changes with
 // optimistic concurrency, printing objects, and errors a person can act on.
 import { type Command, Option } from "commander";
-import { stringify } from "yaml";
-import { API_VERSION } from "../api/kinds.ts";
+import { API_VERSION } from "../api/group.ts";
 import { isConflict, isNotFound, type KubeClient, KubeError, type KubeObject } from "../kube/client.ts";
 import { type AnalysisRunObject, POD_TEMPLATE_HASH_LABEL, type ReplicaSetObject, ROLLOUT_LABEL } from "../rollout/objects.ts";
 import type { LiveRollout, RolloutChange } from "../rollout/operations.ts";
@@ -131,8 +130,9 @@ export function tableOptions(command: Command): Command {
 // As kubectl, without metadata.managedFields: bookkeeping of the apiserver's, long and rarely wanted.
 const bare = ({ metadata: { managedFields: _, ...metadata }, ...rest }: KubeObject): KubeObject => ({ ...rest, metadata });
 
-/** One object, or a list of them (`kind` names the list). */
-export function formatObject(obj: KubeObject | KubeObject[], format: "json" | "yaml", kind = "List"): string {
+/** One object, or a list of them (`kind` names the list). The YAML printer loads only for -o yaml
+ * (as a CommonJS module, its functions are on the default export). */
+export async function formatObject(obj: KubeObject | KubeObject[], format: "json" | "yaml", kind = "List"): Promise<string> {
   const out = Array.isArray(obj) ? { apiVersion: API_VERSION, kind, items: obj.map(bare) } : bare(obj);
-  return format === "json" ? JSON.stringify(out, null, 2) : stringify(out).trimEnd();
+  return format === "json" ? JSON.stringify(out, null, 2) : (await import("yaml")).default.stringify(out).trimEnd();
 }

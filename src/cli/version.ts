@@ -1,7 +1,7 @@
 // `ramp version`
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { API_VERSION } from "../api/kinds.ts";
+import { API_VERSION } from "../api/group.ts";
 import { packagePath } from "../package-root.ts";
 
 export const VERSION: string = JSON.parse(readFileSync(packagePath("package.json"), "utf8")).version;

@@ -1,16 +1,29 @@
-// The one place that talks to the apiserver. Authentication comes from @kubernetes/client-node's
-// KubeConfig; bodies are sent as plain JSON, because client-node's typed serializer drops fields it
-// has no model for (such as x-kubernetes-* keys in CRDs).
+// The one place that talks to the apiserver: JSON over node:http(s), through one keep-alive pool per
+// client (transport.ts), with the cluster and credentials of a kubeconfig (kubeconfig.ts).
 
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { request as plainRequest } from "node:http";
 import { request } from "node:https";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { delimiter, dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { KubeConfig } from "@kubernetes/client-node";
+import {
+  type ClusterAccess,
+  clusterAccess,
+  inClusterKubeconfig,
+  KubeConfigError,
+  type Kubeconfig,
+  mergeKubeconfigs,
+  NO_CONFIGURATION,
+  parseKubeconfig,
+  SERVICE_ACCOUNT_DIR,
+  serverOnly,
+} from "./kubeconfig.ts";
 import { configSource } from "./pod-defaults.ts";
 import { retryDelayMs } from "./retry-after.ts";
+import { Transport } from "./transport.ts";
+
+export { KubeConfigError };
 
 export interface KubeObject {
   apiVersion: string;
@@ -34,14 +47,6 @@ export class KubeError extends Error {
 export interface WatchEvent {
   type: "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR";
   object: KubeObject & { code?: number; message?: string };
-}
-
-/** The kubeconfig cannot give a cluster to talk to (no file, an unknown context). */
-export class KubeConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "KubeConfigError";
-  }
 }
 
 /** No answer within KubeClientOptions.requestTimeoutMs; `code` marks it a transport failure, like ECONNREFUSED. */
@@ -100,60 +105,47 @@ export interface KubeClientOptions {
   requestTimeoutMs?: number;
 }
 
-// With no kubeconfig and no pod around it, client-node would try http://localhost:8080; kubectl
-// refuses instead, and so do we.
-const NO_CONFIGURATION =
-  "invalid configuration: no configuration has been provided, try setting KUBERNETES_MASTER environment variable";
+function readKubeconfig(path: string): Kubeconfig {
+  try {
+    return parseKubeconfig(readFileSync(path, "utf8"), dirname(path));
+  } catch (err) {
+    throw new KubeConfigError(`error loading config file "${path}": ${(err as Error).message}`);
+  }
+}
 
-function loadConfig(opts: KubeClientOptions): KubeConfig {
-  const config = new KubeConfig();
-  const source = configSource({
-    kubeconfigFlag: opts.kubeconfig,
-    env: process.env,
-    homeKubeconfigExists: existsSync(join(homedir(), ".kube", "config")),
-  });
+function readOptional(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+/** The kubeconfig the options and the environment point at (kubectl's order), as one cluster and user. */
+function loadAccess(opts: KubeClientOptions): ClusterAccess {
+  const home = join(homedir(), ".kube", "config");
+  const source = configSource({ kubeconfigFlag: opts.kubeconfig, env: process.env, homeKubeconfigExists: existsSync(home) });
+  let config: Kubeconfig;
   if (source.kind === "file") {
     if (!existsSync(source.path)) throw new KubeConfigError(`stat ${source.path}: no such file or directory`);
-    try {
-      config.loadFromFile(source.path);
-    } catch (err) {
-      throw new KubeConfigError(`error loading config file "${source.path}": ${(err as Error).message}`);
-    }
+    config = readKubeconfig(source.path);
   } else if (source.kind === "default") {
-    config.loadFromDefault();
+    // KUBECONFIG's files that do not exist are skipped, as kubectl skips them.
+    const files = process.env.KUBECONFIG ? process.env.KUBECONFIG.split(delimiter).filter((f) => f && existsSync(f)) : [home];
+    config = mergeKubeconfigs(files.map(readKubeconfig));
   } else if (source.kind === "in-cluster") {
-    config.loadFromCluster();
+    config = inClusterKubeconfig(process.env, readOptional(join(SERVICE_ACCOUNT_DIR, "namespace")));
   } else {
     const server = opts.server ?? process.env.KUBERNETES_MASTER;
     if (!server) throw new KubeConfigError(NO_CONFIGURATION);
-    config.loadFromClusterAndUser({ name: "cluster", server, skipTLSVerify: false }, { name: "user" });
+    config = serverOnly(server);
   }
-  if (opts.context) {
-    if (!config.getContextObject(opts.context)) throw new KubeConfigError(`context "${opts.context}" does not exist`);
-    config.setCurrentContext(opts.context);
-  }
-  const context = config.getContextObject(config.getCurrentContext());
-  const cluster = config.getCurrentCluster();
-  const user = config.getCurrentUser();
-  if (!context || !cluster) {
-    throw new KubeConfigError(
-      config.contexts.length ? `context "${config.getCurrentContext()}" does not exist` : NO_CONFIGURATION,
-    );
-  }
-  const insecure = opts.insecureSkipTlsVerify === true;
-  if (!opts.server && !opts.token && !insecure) return config;
-  const server = opts.server ?? cluster.server;
-  const tls = insecure
-    ? { skipTLSVerify: true }
-    : { skipTLSVerify: cluster.skipTLSVerify, caData: cluster.caData, caFile: cluster.caFile };
-  const name = "ramp-flags";
-  config.loadFromOptions({
-    clusters: [...config.clusters.filter((c) => c.name !== name), { ...cluster, name, server, ...tls }],
-    users: [...config.users.filter((u) => u.name !== name), opts.token ? { name, token: opts.token } : { ...(user ?? {}), name }],
-    contexts: [...config.contexts.filter((c) => c.name !== name), { ...context, name, cluster: name, user: name }],
-    currentContext: name,
+  return clusterAccess(config, {
+    context: opts.context,
+    server: opts.server,
+    token: opts.token,
+    insecureSkipTlsVerify: opts.insecureSkipTlsVerify,
   });
-  return config;
 }
 
 /** A token bucket: `take()` resolves when a request may go. */
@@ -188,8 +180,8 @@ class RateLimiter {
 }
 
 export class KubeClient {
-  readonly config: KubeConfig;
   readonly fieldManager: string;
+  private readonly transport: Transport;
   private readonly limiter: RateLimiter | undefined;
   private readonly onResponse: KubeClientOptions["onResponse"];
   private readonly impersonate: KubeClientOptions["impersonate"];
@@ -197,35 +189,41 @@ export class KubeClient {
   private readonly discovery = new Map<string, Promise<Map<string, ResourceInfo>>>();
 
   constructor(opts: KubeClientOptions = {}) {
-    this.config = loadConfig(opts);
+    this.transport = new Transport(loadAccess(opts));
     this.fieldManager = opts.fieldManager ?? "ramp";
     this.limiter = opts.qps ? new RateLimiter(opts.qps, Math.max(1, opts.burst ?? opts.qps)) : undefined;
     this.onResponse = opts.onResponse;
-    this.impersonate = opts.impersonate;
+    this.impersonate = opts.impersonate ?? this.transport.access.impersonate;
     this.timeoutMs = opts.requestTimeoutMs || undefined;
   }
 
-  /** The options of one HTTP request: authentication, TLS and impersonation. */
-  private async httpOptions(method: string, signal?: AbortSignal): Promise<Parameters<typeof request>[1]> {
-    const opts: Parameters<typeof request>[1] = {
+  /** The options of one HTTP request: the pool, authentication and impersonation. */
+  private async httpOptions(method: string, watch: boolean, signal?: AbortSignal): Promise<Parameters<typeof request>[1]> {
+    const { agent, headers } = await this.transport.prepare(watch);
+    return {
       method,
-      headers: { accept: "application/json" },
+      agent,
+      headers: {
+        accept: "application/json",
+        ...headers,
+        ...(this.impersonate
+          ? {
+              "impersonate-user": this.impersonate.user,
+              ...(this.impersonate.groups?.length ? { "impersonate-group": this.impersonate.groups } : {}),
+            }
+          : {}),
+      },
       ...(signal ? { signal } : {}),
     };
-    await this.config.applyToHTTPSOptions(opts);
-    if (this.impersonate) {
-      Object.assign(opts.headers ?? {}, {
-        "impersonate-user": this.impersonate.user,
-        ...(this.impersonate.groups?.length ? { "impersonate-group": this.impersonate.groups } : {}),
-      });
-    }
-    return opts;
   }
 
   get server(): string {
-    const cluster = this.config.getCurrentCluster();
-    if (!cluster) throw new Error("the kubeconfig has no current cluster");
-    return cluster.server;
+    return this.transport.access.server;
+  }
+
+  /** The namespace of the kubeconfig's context, if it names one. */
+  get namespace(): string | undefined {
+    return this.transport.access.namespace;
   }
 
   /** One HTTP call; JSON in and out. Errors from the apiserver become KubeError. */
@@ -237,7 +235,7 @@ export class KubeClient {
     accept = "application/json",
   ): Promise<T> {
     const url = new URL(path, this.server);
-    const opts = await this.httpOptions(method, this.timeoutMs ? AbortSignal.timeout(this.timeoutMs) : undefined);
+    const opts = await this.httpOptions(method, false, this.timeoutMs ? AbortSignal.timeout(this.timeoutMs) : undefined);
     Object.assign(opts.headers ?? {}, { accept });
     const payload = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
     if (payload !== undefined) Object.assign(opts.headers ?? {}, { "content-type": contentType });
@@ -248,6 +246,7 @@ export class KubeClient {
       const wait = retryDelayMs(status, retryAfter, retries, deadline - Date.now());
       if (wait === undefined) {
         const parsed = parseBody(text);
+        if (status === 401) this.transport.unauthorized();
         if (status >= 400) throw statusError(status, parsed, text);
         return parsed as T;
       }
@@ -263,6 +262,21 @@ export class KubeClient {
     payload: string | undefined,
   ): Promise<{ status: number; text: string; retryAfter: string | undefined }> {
     await this.limiter?.take();
+    return this.sendOnce(send, method, url, opts, payload).catch((err: { stale?: boolean }) => {
+      // A kept-alive connection the server closed just as this request went out: nothing reached
+      // it, so the request goes again on a fresh connection (Node's documented retry).
+      if (err.stale) return this.sendOnce(send, method, url, opts, payload);
+      throw err;
+    });
+  }
+
+  private sendOnce(
+    send: typeof request,
+    method: string,
+    url: URL,
+    opts: Parameters<typeof request>[1],
+    payload: string | undefined,
+  ): Promise<{ status: number; text: string; retryAfter: string | undefined }> {
     const started = Date.now();
     let reported = false;
     const answered = (code: number) => {
@@ -270,11 +284,16 @@ export class KubeClient {
       reported = true;
     };
     return new Promise((resolve, reject) => {
-      const fail = (err: Error) => {
+      let responded = false;
+      const fail = (err: NodeJS.ErrnoException) => {
+        if (!responded && req.reusedSocket && err.code === "ECONNRESET" && !opts.signal?.aborted) {
+          return reject(Object.assign(err, { stale: true }));
+        }
         answered(0);
         reject(opts.signal?.aborted ? new KubeTimeoutError(method, url, this.timeoutMs ?? 0) : err);
       };
       const req = send(url, opts, (res) => {
+        responded = true;
         answered(res.statusCode ?? 0);
         res.on("error", fail);
         let text = "";
@@ -299,7 +318,7 @@ export class KubeClient {
       const asked = Number(url.searchParams.get("timeoutSeconds") ?? Number.POSITIVE_INFINITY);
       url.searchParams.set("timeoutSeconds", String(Math.min(asked, Math.max(1, Math.floor(idleMs / 2000)))));
     }
-    const opts = await this.httpOptions("GET", signal);
+    const opts = await this.httpOptions("GET", true, signal);
     const send = url.protocol === "https:" ? request : plainRequest;
     const started = Date.now();
     await new Promise<void>((resolve, reject) => {
@@ -311,6 +330,7 @@ export class KubeClient {
         silent();
         res.on("close", () => clearTimeout(timer));
         if ((res.statusCode ?? 0) >= 400) {
+          if (res.statusCode === 401) this.transport.unauthorized();
           let text = "";
           res.on("data", (c) => (text += c));
           res.on("end", () => reject(statusError(res.statusCode ?? 0, parseBody(text), text)));

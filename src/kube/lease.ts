@@ -3,6 +3,7 @@
 // changed for its lease duration. Every write carries the resourceVersion it was decided on, so of
 // two contenders that read the same Lease only one can win.
 import { isAlreadyExists, isConflict, isNotFound, type KubeClient, type KubeObject } from "./client.ts";
+import type { Log } from "./log.ts";
 
 const API_VERSION = "coordination.k8s.io/v1";
 
@@ -81,7 +82,7 @@ export interface LeaderElectorOptions {
   renewDeadlineMs: number;
   /** Time between attempts to acquire or renew. */
   retryPeriodMs: number;
-  log?: (msg: string) => void;
+  log?: Log;
   now?: () => Date;
 }
 
@@ -164,7 +165,7 @@ export class LeaderElector {
     const leadership = new AbortController();
     Promise.resolve()
       .then(() => callbacks.onStartedLeading(leadership.signal))
-      .catch((err: unknown) => this.log(`${this.where}: onStartedLeading failed: ${messageOf(err)}`));
+      .catch((err: unknown) => this.log(`${this.where}: onStartedLeading failed: ${messageOf(err)}`, "warn"));
     try {
       await this.renew(callbacks, stop);
     } finally {
@@ -195,12 +196,12 @@ export class LeaderElector {
         return;
       } catch (err) {
         if (!isConflict(err)) {
-          this.log(`${this.where}: could not release it (it expires on its own): ${messageOf(err)}`);
+          this.log(`${this.where}: could not release it (it expires on its own): ${messageOf(err)}`, "warn");
           return;
         }
       }
     }
-    this.log(`${this.where}: could not release it after repeated conflicts (it expires on its own)`);
+    this.log(`${this.where}: could not release it after repeated conflicts (it expires on its own)`, "warn");
   }
 
   /** Tries every retry period, each attempt bounded, until this replica holds the Lease (true) or
@@ -232,10 +233,10 @@ export class LeaderElector {
         this.renewedAt = started;
       } else if (result === "held") {
         // Someone else believes it leads: stop now rather than at the deadline.
-        this.log(`${this.where}: lost; now held by ${this.observed?.spec?.holderIdentity}`);
+        this.log(`${this.where}: lost; now held by ${this.observed?.spec?.holderIdentity}`, "warn");
         return;
       } else if (this.now().getTime() - this.renewedAt >= this.opts.renewDeadlineMs) {
-        this.log(`${this.where}: lost; not renewed within ${this.opts.renewDeadlineMs}ms`);
+        this.log(`${this.where}: lost; not renewed within ${this.opts.renewDeadlineMs}ms`, "warn");
         return;
       }
     }
@@ -272,11 +273,8 @@ export class LeaderElector {
       this.observe(written, this.now(), callbacks);
       return "won";
     } catch (err) {
-      this.log(
-        isConflict(err) || isAlreadyExists(err)
-          ? `${this.where}: another replica wrote it first`
-          : `${this.where}: ${messageOf(err)}; retrying`,
-      );
+      if (isConflict(err) || isAlreadyExists(err)) this.log(`${this.where}: another replica wrote it first`, "debug");
+      else this.log(`${this.where}: ${messageOf(err)}; retrying`, "warn");
       return "failed";
     }
   }
@@ -316,12 +314,12 @@ export class LeaderElector {
     try {
       callback();
     } catch (err) {
-      this.log(`${this.where}: ${name} failed: ${messageOf(err)}`);
+      this.log(`${this.where}: ${name} failed: ${messageOf(err)}`, "warn");
     }
   }
 
-  private log(msg: string): void {
-    this.opts.log?.(msg);
+  private log(msg: string, level?: Parameters<Log>[1]): void {
+    this.opts.log?.(msg, level);
   }
 }
 

@@ -10,6 +10,11 @@ export interface Logger {
   error(msg: string): void;
 }
 
+/** A component's log line, at a level: debug for per-reconcile detail, info for what an operator
+ * follows (start, leadership, sync), warn for failures it recovers from. Components take one of these
+ * and nothing of pino, so their tests collect lines with a plain function. */
+export type Log = (line: string, level?: "debug" | "info" | "warn") => void;
+
 export const LOG_FORMATS = ["text", "json"] as const;
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];

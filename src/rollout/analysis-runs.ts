@@ -5,7 +5,7 @@
 import { fieldValue } from "../analysis/args.ts";
 import { buildRunSpec, type RunTemplate } from "../analysis/run-spec.ts";
 import type { AnalysisRunSpec } from "../api/analysis.ts";
-import { API_VERSION } from "../api/kinds.ts";
+import { API_VERSION } from "../api/group.ts";
 import {
   ANALYSIS_ROLE_LABEL,
   type AnalysisRunObject,

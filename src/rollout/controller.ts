@@ -2,11 +2,12 @@
 // asks the pure planner what to do, applies it, and writes the status. All rollout state lives in
 // the Rollout's status and its objects' labels and annotations, so a restarted controller carries on.
 import { type AnalysisTemplate, analysisTemplateSpec } from "../api/analysis.ts";
-import { API_VERSION } from "../api/kinds.ts";
+import { API_VERSION } from "../api/group.ts";
 import { type GateState, podTemplate, type RolloutSpec, type RolloutStatus, rolloutSpec } from "../api/rollout.ts";
 import { isAlreadyExists, isConflict, isNotFound, type KubeClient, KubeError, type KubeObject } from "../kube/client.ts";
 import { eventObject } from "../kube/events.ts";
 import { Informer, objectKey } from "../kube/informer.ts";
+import type { Log } from "../kube/log.ts";
 import { type ReconcileResult, runWorkers, WorkQueue } from "../kube/queue.ts";
 import { DestinationNotAllowed, type OutboundDoor } from "../net/outbound.ts";
 import { routerFor } from "../traffic/registry.ts";
@@ -58,7 +59,7 @@ export interface RolloutControllerOptions {
   /** The door every gate call goes through (the controller's outbound policy). */
   outbound: OutboundDoor;
   now?: () => Date;
-  log?: (line: string) => void;
+  log?: Log;
   /** Told of each failed watch, by kind (counted as ramp_watch_failures_total). */
   onWatchFailure?: (kind: string) => void;
 }
@@ -99,7 +100,7 @@ export class RolloutController {
     this.client = client;
     this.opts = opts;
     const failed = {
-      onError: (err: unknown) => opts.log?.(`list/watch failed, retrying: ${(err as Error).message}`),
+      onError: (err: unknown) => opts.log?.(`list/watch failed, retrying: ${(err as Error).message}`, "warn"),
       ...(opts.onWatchFailure ? { onWatchFailure: opts.onWatchFailure } : {}),
     };
     const ns = opts.namespace;
@@ -213,7 +214,7 @@ export class RolloutController {
       this.queue,
       this.opts.workers ?? 4,
       (key) => this.timedReconcile(key),
-      (key, err, retryInMs) => this.log(`reconcile ${key} failed (retry in ${retryInMs}ms): ${(err as Error).message}`),
+      (key, err, retryInMs) => this.log(`reconcile ${key} failed (retry in ${retryInMs}ms): ${(err as Error).message}`, "warn"),
     );
   }
 
@@ -224,8 +225,8 @@ export class RolloutController {
     for (const i of this.informers) i.stop();
   }
 
-  private log(line: string): void {
-    this.opts.log?.(line);
+  private log(line: string, level?: Parameters<Log>[1]): void {
+    this.opts.log?.(line, level);
   }
 
   private enqueueWhere(namespace: string | undefined, test: (r: RolloutObject) => boolean): void {
@@ -602,7 +603,7 @@ export class RolloutController {
         // With the route object (or its kind) gone, or never granted, there is nothing of ours to
         // restore; anything else is retried.
         if (!(err instanceof RouterError && ["NOT_FOUND", "NOT_SERVED", "NOT_GRANTED"].includes(err.code))) throw err;
-        this.log(`rollout ${namespace}/${name} deleted; its routes are gone: ${err.message}`);
+        this.log(`rollout ${namespace}/${name} deleted; its routes are gone: ${err.message}`, "warn");
       }
     }
     // Not remembered: with its last finalizer gone the Rollout goes, and the watch says so.
@@ -633,7 +634,7 @@ export class RolloutController {
     for (const a of plan.actions) {
       if (a.type !== "callGate") continue;
       this.callGate(rollout, revision, a).catch((err: unknown) =>
-        this.log(`gate ${a.name} of ${objectKey(rollout)}: recording the result failed: ${(err as Error).message}`),
+        this.log(`gate ${a.name} of ${objectKey(rollout)}: recording the result failed: ${(err as Error).message}`, "warn"),
       );
     }
   }
@@ -680,7 +681,10 @@ export class RolloutController {
     }
     const message = result.message;
     // The URL stays out of the log: it may carry a token.
-    this.log(`gate ${call.name} of ${namespace}/${name} call ${call.attempt}: ${message}`);
+    this.log(
+      `gate ${call.name} of ${namespace}/${name} call ${call.attempt}: ${message}`,
+      result.phase === "Passed" ? "info" : "warn",
+    );
     await this.recordGate(objectKey(rollout), revision, call, { ...result, attempts: call.attempt });
     this.queue.add(objectKey(rollout));
   }
@@ -783,7 +787,7 @@ export class RolloutController {
       });
       await this.client
         .create(event)
-        .catch((err: unknown) => this.log(`event ${a.reason} for ${name}: ${(err as Error).message}`));
+        .catch((err: unknown) => this.log(`event ${a.reason} for ${name}: ${(err as Error).message}`, "warn"));
     }
   }
 

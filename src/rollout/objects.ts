@@ -1,7 +1,7 @@
 // The Kubernetes objects the Rollout controller reads and writes, as far as it reads them, and the
 // labels and annotations that tie them to their Rollout. Pure: no I/O.
 import type { AnalysisRunSpec, AnalysisRunStatus } from "../api/analysis.ts";
-import { API_VERSION } from "../api/kinds.ts";
+import { API_VERSION } from "../api/group.ts";
 import { podTemplate, type Rollout } from "../api/rollout.ts";
 import type { KubeObject } from "../kube/client.ts";
 import { POD_TEMPLATE_HASH_LABEL } from "./plan/hash.ts";

@@ -4,9 +4,10 @@
 // order) until it is dead-lettered: a Warning Event on the Rollout, a metric and a log line, each
 // with a code from the catalogue.
 import type { Code } from "../api/codes.ts";
-import { API_VERSION } from "../api/kinds.ts";
+import { API_VERSION } from "../api/group.ts";
 import type { KubeClient } from "../kube/client.ts";
 import { eventObject } from "../kube/events.ts";
+import type { Log } from "../kube/log.ts";
 import { DestinationNotAllowed, type OutboundDoor } from "../net/outbound.ts";
 import { afterFailure } from "./backoff.ts";
 import type { Outbox, OutboxEntry } from "./outbox.ts";
@@ -88,7 +89,7 @@ export interface DispatcherOptions {
   /** Who records the dead-letter Events. */
   identity?: string;
   userAgent: string;
-  log?: (line: string) => void;
+  log?: Log;
   random?: () => number;
 }
 
@@ -112,8 +113,8 @@ export class Dispatcher {
     return this.pending.size;
   }
 
-  private log(line: string): void {
-    this.opts.log?.(`notifications: ${line}`);
+  private log(line: string, level?: Parameters<Log>[1]): void {
+    this.opts.log?.(`notifications: ${line}`, level);
   }
 
   /** Starts delivering; first takes up what the outboxes hold (deliveries pending before a restart). */
@@ -136,7 +137,7 @@ export class Dispatcher {
         if (count) this.log(`${count} deliveries pending in the outboxes`);
         return;
       } catch (err) {
-        this.log(`listing the outboxes failed (retry in ${wait / 1000}s): ${(err as Error).message}`);
+        this.log(`listing the outboxes failed (retry in ${wait / 1000}s): ${(err as Error).message}`, "warn");
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, wait);
           signal.addEventListener(
@@ -244,13 +245,13 @@ export class Dispatcher {
       lastError: failure,
     };
     this.pending.set(key, { namespace, entry: updated });
-    this.log(`${what} failed (attempt ${attempt}: ${failure}); next at ${updated.nextAttemptAt}`);
+    this.log(`${what} failed (attempt ${attempt}: ${failure}); next at ${updated.nextAttemptAt}`, "warn");
     await this.write(() => this.opts.outbox.reschedule(namespace, updated));
   }
 
   /** A failed outbox write is logged, not fatal: the worst case is one more delivery after a restart. */
   private async write(op: () => Promise<void>): Promise<void> {
-    await op().catch((err: unknown) => this.log(`outbox write failed: ${(err as Error).message}`));
+    await op().catch((err: unknown) => this.log(`outbox write failed: ${(err as Error).message}`, "warn"));
   }
 
   /** A dead letter's metric and log line, at once (for a process about to exit); returns the Event's message. */
@@ -260,6 +261,7 @@ export class Dispatcher {
     const message = `${code}: notification "${entry.payload.event}" (key ${entry.payload.idempotencyKey}) to ${entry.destination} dropped ${why}`;
     this.log(
       `dead letter: rollout ${namespace}/${r.name} (uid ${r.uid}) revision ${entry.payload.revision.podTemplateHash}: ${message}`,
+      "warn",
     );
     return message;
   }
@@ -278,6 +280,6 @@ export class Dispatcher {
     });
     await this.opts.client
       .create(event)
-      .catch((err: unknown) => this.log(`event NotificationDeadLettered for ${r.name}: ${(err as Error).message}`));
+      .catch((err: unknown) => this.log(`event NotificationDeadLettered for ${r.name}: ${(err as Error).message}`, "warn"));
   }
 }

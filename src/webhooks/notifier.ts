@@ -6,9 +6,10 @@
 // with backoff on its own timer, then they are dead-lettered (OUTBOX_WRITE_FAILED), never dropped
 // silently.
 import type { AnalysisRunStatus } from "../api/analysis.ts";
-import { API_VERSION } from "../api/kinds.ts";
+import { API_VERSION } from "../api/group.ts";
 import type { RolloutStatus } from "../api/rollout.ts";
 import type { KubeClient, KubeObject } from "../kube/client.ts";
+import type { Log } from "../kube/log.ts";
 import type { OutboundDoor } from "../net/outbound.ts";
 import { afterFailure, type BackoffSettings } from "./backoff.ts";
 import { type DeliveryObserver, Dispatcher } from "./dispatcher.ts";
@@ -22,7 +23,7 @@ export interface NotifierOptions {
   settings: NotificationSettings;
   outbox: Outbox;
   dispatcher: Dispatcher;
-  log?: (line: string) => void;
+  log?: Log;
 }
 
 let lastSeq = 0;
@@ -127,6 +128,7 @@ export class Notifier {
     this.log(
       `writing ${w.entries.length} deliveries to ${where} failed (attempt ${w.failures}: ${reason}); ` +
         `next at ${new Date(w.retryAt).toISOString()}`,
+      "warn",
     );
     this.schedule();
   }
@@ -202,8 +204,8 @@ export class Notifier {
     this.unwritten.clear();
   }
 
-  private log(line: string): void {
-    this.opts.log?.(`notifications: ${line}`);
+  private log(line: string, level?: Parameters<Log>[1]): void {
+    this.opts.log?.(`notifications: ${line}`, level);
   }
 
   /** The run's status, for the metric that decided it; none if it cannot be read now. */
@@ -233,7 +235,7 @@ export interface NotificationsOptions {
   observer?: DeliveryObserver;
   userAgent: string;
   outbound: OutboundDoor;
-  log?: (line: string) => void;
+  log?: Log;
 }
 
 /** The notifier for the Rollout controller and the dispatcher to run beside it (on the leader). */

@@ -2,6 +2,7 @@
 // an edit takes effect without a restart), and destinations resolved from their Secrets at send
 // time. Secret values are never logged, stored or put in errors: errors name the Secret and key.
 import { isNotFound, type KubeClient, type KubeObject } from "../kube/client.ts";
+import type { Log } from "../kube/log.ts";
 import { readOptedInSecret, SecretAccessError, type SecretErrorCode, secretKey } from "../kube/secrets.ts";
 import type { ResolvedDestination } from "./request.ts";
 import {
@@ -31,7 +32,7 @@ export interface SettingsOptions {
   name: string;
   /** How long a read of the ConfigMap or of a Secret is reused. */
   ttlMs?: number;
-  log?: (line: string) => void;
+  log?: Log;
 }
 
 export class NotificationSettings {
@@ -85,7 +86,7 @@ export class NotificationSettings {
       } else {
         // Keep what was known: a passing apiserver problem should not drop subscriptions.
         config = this.cached?.config ?? emptyConfig();
-        this.opts.log?.(`notifications: reading ${this.where} failed: ${(err as Error).message}`);
+        this.opts.log?.(`notifications: reading ${this.where} failed: ${(err as Error).message}`, "warn");
       }
     }
     this.cached = { at: Date.now(), config };
@@ -105,7 +106,7 @@ export class NotificationSettings {
       if (this.warned.has(line)) continue;
       if (this.warned.size > 1000) this.warned.clear();
       this.warned.add(line);
-      this.opts.log?.(line);
+      this.opts.log?.(line, "warn");
     }
   }
 

@@ -13,9 +13,19 @@
 // Every connection goes through the controller's OutboundDoor: the address is checked before the
 // request, the socket opens to a checked address (the door's lookup), no proxy from the
 // environment, no redirects followed.
-import { PrometheusDriver, type QueryResult } from "prometheus-query";
+import type { PrometheusDriver, QueryResult } from "prometheus-query";
 import { type Code, CodedError } from "../../../api/codes.ts";
 import { DESTINATION_NOT_ALLOWED, DestinationNotAllowed, type OutboundDoor } from "../../../net/outbound.ts";
+
+type PrometheusQuery = typeof import("prometheus-query");
+
+/** The package loads with the first query, not with the controller: axios under it probes fetch
+ * support as it loads, which starts Node's undici (about 0.2 s of the controller's start-up). As a
+ * CommonJS module in the bundle, its exports are the default export. */
+async function driverClass(): Promise<typeof PrometheusDriver> {
+  const loaded = (await import("prometheus-query")) as PrometheusQuery & { default?: PrometheusQuery };
+  return (loaded.default ?? loaded).PrometheusDriver;
+}
 
 export type PrometheusErrorCode = Extract<
   Code,
@@ -281,7 +291,8 @@ export class PrometheusClient {
     }
     try {
       const { lookup } = this.door.open(this.address);
-      const driver = new PrometheusDriver({
+      const Driver = await driverClass();
+      const driver = new Driver({
         endpoint: this.address,
         headers,
         ...(basic ? { auth: { username: basic.username, password: basic.password } } : {}),

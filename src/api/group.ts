@@ -1,0 +1,3 @@
+// Ramp's API group and version, in a module of its own: the CLI's cluster commands and `version`
+// need the string, not the schemas (and zod) that src/api/kinds.ts brings.
+export const API_VERSION = "ramp.dev/v1alpha1";
