@@ -119,7 +119,12 @@ describe("abort, retry, pause, resume, restart", () => {
       { spec: { paused: false }, status: undefined },
     ],
     ["resume what is not paused", resume(rollout(MID)), { spec: undefined }],
-    ["restart, in whole seconds", restart(new Date("2026-01-02T03:04:05.678Z")), { spec: { restartAt: "2026-01-02T03:04:05Z" } }],
+    [
+      "restart, at the next whole second",
+      restart(new Date("2026-01-02T03:04:05.678Z")),
+      { spec: { restartAt: "2026-01-02T03:04:06Z" } },
+    ],
+    ["restart on a whole second", restart(new Date("2026-01-02T03:04:05.000Z")), { spec: { restartAt: "2026-01-02T03:04:06Z" } }],
   ])("%s", (_, change, expected) => {
     expect({ status: change.status, spec: change.spec }).toEqual({ status: undefined, spec: undefined, ...expected });
     expect(change.summary).not.toBe("");

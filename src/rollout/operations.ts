@@ -86,9 +86,11 @@ export const pause = (r: LiveRollout): RolloutChange =>
 export const resume = (r: LiveRollout): RolloutChange =>
   r.spec.paused ? { spec: { paused: false }, summary: "resumed" } : { summary: "is not paused (spec.paused); nothing to resume" };
 
-/** Whole seconds, as pod creation times are: a pod created in the same second counts as new. */
+/** The next whole second (pod creation times are whole seconds): every pod that exists now was
+ * created before it, also one created earlier in this same second (one created in the rest of it is
+ * replaced too, which is harmless). The planner deletes nothing before that time comes. */
 export const restart = (now: Date): RolloutChange => {
-  const at = now.toISOString().replace(/\.\d+Z$/, "Z");
+  const at = new Date(Math.floor(now.getTime() / 1000) * 1000 + 1000).toISOString().replace(/\.\d+Z$/, "Z");
   return { spec: { restartAt: at }, summary: `restarting: pods created before ${at} are replaced` };
 };
 

@@ -292,13 +292,20 @@ describe("planRollout: what every strategy shares", () => {
       restartedAt: undefined,
     },
     {
-      name: "records the restart once no old pod is left",
+      name: "records the restart once no old pod is left and the rollout is whole",
       restart: { pods: [], terminating: 0 },
       actions: [],
       restartedAt: iso(-5),
     },
-  ])("restartAt: $name", ({ restart, actions, restartedAt }) => {
-    const plan = planRollout(observe({ spec: spec({ restartAt: iso(-5) }), restart }));
+    {
+      name: "waits for the last replacement to be available before recording it",
+      restart: { pods: [], terminating: 0 },
+      replicaSets: [rs("v1", 4, 1, { available: 3 })],
+      actions: [],
+      restartedAt: undefined,
+    },
+  ])("restartAt: $name", ({ restart, actions, restartedAt, replicaSets }) => {
+    const plan = planRollout(observe({ spec: spec({ restartAt: iso(-5) }), restart, ...(replicaSets ? { replicaSets } : {}) }));
     expect(nonEvents(plan.actions)).toEqual(actions);
     expect(plan.status.restartedAt).toBe(restartedAt);
   });

@@ -238,14 +238,16 @@ function trimHistory(o: Observed, status: RolloutStatus, planned: Action[], d: D
 function restartPods(o: Observed, status: RolloutStatus, d: Decisions): RolloutStatus {
   const at = o.spec.restartAt;
   if (!at || !o.restart || status.restartedAt === at) return status;
-  if (o.restart.pods.length === 0) {
-    d.event("RolloutRestarted", `every pod created before ${at} was replaced`);
-    return { ...status, restartedAt: at };
-  }
   const whole =
     o.restart.terminating === 0 &&
     o.replicaSets.every((r) => r.current === r.replicas && r.available >= r.replicas) &&
     (status.availableReplicas ?? 0) >= o.spec.replicas;
+  // Done once the last replacement is available too, so a finished restart reads Healthy.
+  if (o.restart.pods.length === 0) {
+    if (!whole) return status;
+    d.event("RolloutRestarted", `every pod created before ${at} was replaced`);
+    return { ...status, restartedAt: at };
+  }
   const pod = o.restart.pods[0];
   if (whole && pod && ms(at) <= o.now.getTime()) d.actions.push({ type: "deletePod", name: pod.name } satisfies Action);
   return status;
