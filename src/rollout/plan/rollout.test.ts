@@ -310,6 +310,14 @@ describe("planRollout: what every strategy shares", () => {
     expect(plan.status.restartedAt).toBe(restartedAt);
   });
 
+  it("a restartAt still ahead deletes nothing and wakes the rollout when it comes", () => {
+    const restart = { pods: [{ name: "p1", replicaSet: "web-v1" }], terminating: 0 };
+    const plan = planRollout(observe({ spec: spec({ restartAt: iso(0.8) }), restart }));
+    expect(nonEvents(plan.actions)).toEqual([]);
+    expect(plan.requeueAfterMs).toBeLessThanOrEqual(800);
+    expect(plan.requeueAfterMs).toBeGreaterThan(0);
+  });
+
   it.each([
     { scaleDown: "onsuccess", healthy: true, deployment: 4, want: 0 },
     { scaleDown: "onsuccess", healthy: false, deployment: 4, want: undefined },

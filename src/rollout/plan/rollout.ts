@@ -249,7 +249,10 @@ function restartPods(o: Observed, status: RolloutStatus, d: Decisions): RolloutS
     return { ...status, restartedAt: at };
   }
   const pod = o.restart.pods[0];
-  if (whole && pod && ms(at) <= o.now.getTime()) d.actions.push({ type: "deletePod", name: pod.name } satisfies Action);
+  const wait = ms(at) - o.now.getTime();
+  // A restartAt still ahead (ramp restart takes the next second) wakes the rollout when it comes.
+  if (whole && pod && wait > 0) d.requeueIn(wait);
+  else if (whole && pod) d.actions.push({ type: "deletePod", name: pod.name } satisfies Action);
   return status;
 }
 
