@@ -225,7 +225,12 @@ const trafficRouting = z
           .max(MAX_LIST)
           .optional()
           .describe("GRPCRoutes, set like the HTTPRoutes (mirror routes match headers only there)"),
-        namespace: z.string().optional().describe("Namespace of the routes (default: the Rollout's)"),
+        namespace: z
+          .string()
+          .max(63, "must be at most 63 characters")
+          .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a namespace name (a DNS label: a-z, 0-9, '-')")
+          .optional()
+          .describe("Namespace of the routes (default: the Rollout's; another one needs a ReferenceGrant there)"),
       })
       .meta({
         rules: [

@@ -198,6 +198,15 @@ const cases: Case[] = [
     message: /at most one of httpRoute or httpRoutes/,
   },
   {
+    name: "gateway routes in a namespace that is no namespace name",
+    yaml: rollout({
+      strategy:
+        "    canary:\n      stableService: a\n      canaryService: b\n      trafficRouting:\n        gatewayAPI: {httpRoute: web, namespace: Other_NS} #!",
+    }),
+    field: "spec.strategy.canary.trafficRouting.gatewayAPI.namespace",
+    message: /must be a namespace name/,
+  },
+  {
     name: "header route not in managedRoutes",
     yaml: rollout({
       strategy:
