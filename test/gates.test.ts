@@ -187,8 +187,8 @@ describe("gate steps", () => {
 
     await setImage(ns, "a", "a:2");
     await waitForRollout(ns, "a", "a's gate call under way", (s) => s.canary?.currentGate?.phase === "Pending");
-    const hangingCalls = server.callsTo("/hang").length;
-    expect(hangingCalls).toBeGreaterThanOrEqual(1);
+    // Pending is written as the call starts; the request reaches the receiver a moment later.
+    await eventually("a's gate call at the receiver", async () => server.callsTo("/hang").length >= 1, 30_000);
     const beside = await timeB("b:3");
     const a = await waitForRollout(ns, "a", "a still at its gate", () => true);
     expect(a.currentStepIndex).toBe(0);
