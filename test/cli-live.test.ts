@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { stripVTControlCharacters } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cluster, eventually, kube, namespace } from "./helpers.ts";
-import { type ControllerProcess, rollout, setImage, startController, waitForRollout } from "./rollouts.ts";
+import { type ControllerProcess, rampWatch, rollout, setImage, startController, waitForRollout } from "./rollouts.ts";
 
 const MAIN = join(import.meta.dirname, "..", "src/cli/main.ts");
 const ESC = "\x1b";
@@ -25,6 +25,16 @@ function onTerminal(args: string[], env: NodeJS.ProcessEnv) {
   child.stdout?.on("data", (c) => (output += c));
   child.stderr?.on("data", (c) => (output += c));
   return { output: () => output, exited: once(child, "exit").then(([code]) => code as number | null), child };
+}
+
+/** Each frame after the first moves back up exactly the height of the one before it. */
+function expectRedrawnInPlace(transcript: string, atLeast: number) {
+  const drawn = frames(transcript);
+  expect(drawn.length, transcript).toBeGreaterThanOrEqual(atLeast);
+  for (const [i, frame] of drawn.entries()) {
+    if (i > 0) expect(frame.up, `frame ${i}`).toBe(drawn[i - 1]?.lines.length);
+  }
+  return drawn;
 }
 
 /** The frames a transcript holds: what was written between one move back up and the next. */
@@ -103,13 +113,9 @@ describe("ramp status -w on a terminal", { timeout: 300_000 }, () => {
       [coloured.output(), true],
       [plain.output(), false],
     ] as const) {
-      const drawn = frames(view);
       // Redrawn in place: every frame after the first moves back up exactly the height of the one
       // before it (and erases what is left below), rather than appending to a growing transcript.
-      expect(drawn.length, view).toBeGreaterThan(3);
-      for (const [i, frame] of drawn.entries()) {
-        if (i > 0) expect(frame.up, `frame ${i}`).toBe(drawn[i - 1]?.lines.length);
-      }
+      const drawn = expectRedrawnInPlace(view, 4);
       expect(view).toContain(`${ESC}[J`);
       expect(COLOUR.test(view), "colour codes").toBe(colour);
 
@@ -125,6 +131,83 @@ describe("ramp status -w on a terminal", { timeout: 300_000 }, () => {
       expect(some(/^ {4}METRIC +LAST +CONDITION +OK +FAILED +INCONCLUSIVE +ERRORS +RECENT$/m)).toBe(true);
       expect(some(/^ {4}error-rate +\[?0\.01\]? +result < 0\.05 +[1-4] +0 +0 +0 +[▁-█]+$/m), text.at(-1)).toBe(true);
       expect(text.at(-1)).toMatch(/● Healthy/);
+    }
+  });
+
+  // No controller watches this namespace: the statuses below are written by hand.
+  const byHand = async (hand: string, name: string, status: Record<string, unknown>) => {
+    await kube().create(rollout(hand, name, { replicas: 1, strategy: { canary: { steps: [{ setWeight: 50 }] } } }));
+    await kube().patch("ramp.dev/v1alpha1", "Rollout", name, hand, { status }, { subresource: "status" });
+  };
+
+  it("status set by hand: on a terminal status -w still exits 1 Degraded, 2 on --timeout, 3 once the Rollout is deleted", async () => {
+    const hand = await namespace("live-hand");
+    const term = (...args: string[]) => onTerminal([...args, "-n", hand, "--kubeconfig", cluster().kubeconfig], process.env);
+    await byHand(hand, "degraded", { phase: "Degraded", abort: true, observedGeneration: 1 });
+    const degraded = term("status", "degraded", "-w");
+    expect(await degraded.exited, degraded.output()).toBe(1);
+
+    await byHand(hand, "slow", { phase: "Progressing" });
+    const slow = term("status", "slow", "-w", "--timeout", "3s");
+    expect(await slow.exited, slow.output()).toBe(2);
+    expect(slow.output()).toContain('ramp: rollout "slow" did not finish within 3s');
+
+    const gone = term("status", "slow", "-w");
+    await eventually("the first frame", async () => gone.output().includes("Progressing"), 60_000);
+    await kube().delete("ramp.dev/v1alpha1", "Rollout", "slow", hand);
+    expect(await gone.exited, gone.output()).toBe(3);
+    expect(gone.output()).toContain(`Error from server (NotFound): rollouts.ramp.dev "slow" not found in namespace "${hand}"`);
+  });
+
+  it("status set by hand: get -w shows a watch the identity may not open as a line of the frame; list -w redraws in place, and appends off a terminal", async () => {
+    const hand = await namespace("live-list");
+    const k = kube();
+    await byHand(hand, "shop", { phase: "Progressing" });
+    await k.create({
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "Role",
+      metadata: { name: "no-pods", namespace: hand },
+      rules: [
+        { apiGroups: ["ramp.dev"], resources: ["rollouts", "analysisruns"], verbs: ["get", "list", "watch"] },
+        { apiGroups: ["apps"], resources: ["replicasets"], verbs: ["list", "watch"] },
+      ],
+    });
+    await k.create({
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata: { name: "no-pods", namespace: hand },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "no-pods" },
+      subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: "no-pods" }],
+    });
+    const base = ["-n", hand, "--kubeconfig", cluster().kubeconfig];
+    const denied = onTerminal(["get", "shop", "-w", "--as", "no-pods", ...base], process.env);
+    try {
+      await eventually(
+        "the forbidden pods",
+        async () => /^! pods: .*forbidden/m.test(stripVTControlCharacters(denied.output()).replaceAll("\r", "")),
+        90_000,
+      );
+      expect(stripVTControlCharacters(denied.output())).toMatch(/^shop {2}\S+ {2}Canary {2}● Progressing/m);
+    } finally {
+      denied.child.kill();
+    }
+
+    const listed = onTerminal(["list", "-w", ...base], process.env);
+    const appended = rampWatch("list", "-w", "-n", hand);
+    try {
+      const table = /^shop +Canary +Progressing/m;
+      await eventually("both tables", async () => table.test(listed.output()) && table.test(appended.output()), 90_000);
+      await k.patch("ramp.dev/v1alpha1", "Rollout", "shop", hand, { status: { phase: "Paused" } }, { subresource: "status" });
+      const again = /^shop +Canary +Paused/m;
+      await eventually("the tables again", async () => again.test(listed.output()) && again.test(appended.output()), 90_000);
+      expectRedrawnInPlace(listed.output(), 2);
+      expect(appended.output()).not.toContain(ESC);
+      expect(appended.output()).toMatch(
+        /^NAME +STRATEGY +PHASE +STEP +WEIGHT +READY +AGE\nshop +Canary +Progressing .*\n\nNAME .*\nshop +Canary +Paused /m,
+      );
+    } finally {
+      listed.child.kill();
+      appended.stop();
     }
   });
 });
