@@ -2,13 +2,13 @@
 // fill caches, each change wakes a redraw of the pure frame (live.ts) in place. No polling: a timer
 // runs only to tick a timed pause's countdown once a second, and for `status -w --timeout`.
 import { API_VERSION } from "../api/group.ts";
-import { KubeError, type KubeObject } from "../kube/client.ts";
+import type { KubeObject } from "../kube/client.ts";
 import { Informer } from "../kube/informer.ts";
 import { type AnalysisRunObject, POD_TEMPLATE_HASH_LABEL, type ReplicaSetObject, ROLLOUT_LABEL } from "../rollout/objects.ts";
 import type { LiveRollout } from "../rollout/operations.ts";
 import { clip, fitText, type LivePod, liveView, redraw, renderLive } from "./live.ts";
 import { type ListFormat, renderList, rolloutView } from "./render.ts";
-import type { Target } from "./rollouts.ts";
+import { rolloutNotFound, type Target } from "./rollouts.ts";
 
 /** Whether stdout is a terminal the live view can redraw in place. */
 export const liveTerminal = () => process.stdout.isTTY === true && process.env.TERM !== "dumb";
@@ -43,7 +43,12 @@ function liveLoop(
       timer = setTimeout(draw, ms);
     };
     const { informers, render } = setup(() => wake());
-    const onResize = () => wake();
+    // Lines the terminal rewrapped cannot be counted back up over: a resize starts from a clear screen.
+    const onResize = () => {
+      out.write("\x1b[H\x1b[2J");
+      [height, shown] = [0, undefined];
+      wake();
+    };
     const limit = deadline && setTimeout(() => finish(deadline.onTimeout), Math.max(deadline.at - Date.now(), 0));
     const finish = (end: () => void) => {
       clearTimeout(timer);
@@ -63,6 +68,8 @@ function liveLoop(
       if (!informers.every((i) => i.hasSynced || i.problem)) return;
       const now = new Date();
       const frame = render(now, inPlace ? out.columns || 80 : Number.POSITIVE_INFINITY);
+      // A view that ends with nothing to show (its Rollout deleted) leaves the last frame standing.
+      if (frame.end && !frame.lines.length) return finish(frame.end);
       const lines = inPlace ? clip(frame.lines, (out.rows || 24) - 1) : frame.lines;
       const text = lines.join("\n");
       if (text !== shown && inPlace) out.write(redraw(height, lines));
@@ -131,11 +138,7 @@ export function watchRolloutLive(target: Target, first: LiveRollout, opts: LiveR
         if (rollouts.hasSynced) {
           const current = rollouts.get(`${target.namespace}/${name}`);
           if (!current) {
-            const gone = new KubeError(
-              404,
-              "NotFound",
-              `rollouts.ramp.dev "${name}" not found in namespace "${target.namespace}"`,
-            );
+            const gone = rolloutNotFound(target, name);
             return {
               lines: [],
               end: () => {
