@@ -49,7 +49,7 @@ export function registerGet(program: Command): void {
   const command = (usage: string, description: string) =>
     tableOptions(kubeOptions(program.command(usage).description(description))).option(
       "-w, --watch",
-      "print the view again on each change",
+      "follow changes: on a terminal (without -o) a live view redrawn in place (NO_COLOR=1: no colour), else the view printed again on each change",
     );
   command(
     "get <rollout-or-kind> [rollout]",
