@@ -1,8 +1,9 @@
-// `ramp get [rollout] NAME [-w]`, `ramp get rollouts` and `ramp status NAME [-w] [--timeout D]`: the
-// live view of a Rollout. With -w the view is printed again on each change: a watch on the Rollout
-// wakes it at once, so no phase is missed, and a one-second poll catches its ReplicaSets' and
-// AnalysisRuns' changes. `status -w` ends with the rollout: 0 Healthy, 1 Degraded, 2 timed out,
-// 3 any error (the first read failing included).
+// `ramp get [rollout] NAME [-w]`, `ramp get rollouts [-w]` and `ramp status NAME [-w] [--timeout D]`:
+// the live view of a Rollout. With -w on a terminal (and no -o) the view is redrawn in place, in
+// colour, from watches of the Rollout, its ReplicaSets, pods and AnalysisRuns (live-watch.ts).
+// Elsewhere it is printed again on each change: a watch on the Rollout wakes it at once, so no phase
+// is missed, and a one-second poll catches its ReplicaSets' and AnalysisRuns' changes. `status -w`
+// ends with the rollout: 0 Healthy, 1 Degraded, 2 timed out, 3 any error (the first read failing included).
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Command } from "commander";
 import { durationFlag } from "../api/duration.ts";
@@ -12,6 +13,7 @@ import { type LiveRollout, settled } from "../rollout/operations.ts";
 import { ExitError } from "./errors.ts";
 import { kubeOptions } from "./kube-options.ts";
 import { type ListFlags, printList, RESOURCE } from "./list.ts";
+import { colourWanted, liveTerminal, watchRolloutLive } from "./live-watch.ts";
 import { renderList, renderStatus, rolloutView } from "./render.ts";
 import { analysisRuns, connect, formatObject, readRollout, replicaSets, type Target, tableOptions } from "./rollouts.ts";
 
@@ -47,7 +49,7 @@ export function registerGet(program: Command): void {
   const command = (usage: string, description: string) =>
     tableOptions(kubeOptions(program.command(usage).description(description))).option(
       "-w, --watch",
-      "print the view again on each change",
+      "follow changes: on a terminal (without -o) a live view redrawn in place (NO_COLOR=1: no colour), else the view printed again on each change",
     );
   command(
     "get <rollout-or-kind> [rollout]",
@@ -57,7 +59,6 @@ export function registerGet(program: Command): void {
     .action((first: string, second: string | undefined, flags: GetFlags) => {
       const { name } = getArgs(first, second);
       if (name !== undefined) return show(name, flags, () => undefined);
-      if (flags.watch) throw new Error("-w needs a Rollout's name: `ramp get rollout NAME -w`");
       return printList(flags);
     });
   command("status <rollout>", "like get; with -w, wait for the rollout to end: exit 0 Healthy, 1 Degraded, 2 timed out, 3 error")
@@ -91,7 +92,19 @@ async function show(name: string, flags: GetFlags, end: (r: LiveRollout) => numb
   const limit = timeout === undefined ? Number.POSITIVE_INFINITY : durationFlag("--timeout", timeout);
   if (!(limit > 0)) throw new Error(`--timeout: expected a duration such as 90s or 10m, got "${timeout}"`);
   const deadline = Date.now() + limit;
+  const timedOut = () => {
+    console.error(`ramp: rollout "${name}" did not finish within ${timeout}`);
+    process.exitCode = 2;
+  };
   // The first read decides whether there is anything to watch: any error there ends the command.
+  if (flags.watch && flags.output === undefined && liveTerminal()) {
+    const rollout = await readRollout(target, name);
+    return watchRolloutLive(target, rollout, {
+      colour: colourWanted(),
+      end,
+      ...(Number.isFinite(deadline) ? { deadline: { at: deadline, onTimeout: timedOut } } : {}),
+    });
+  }
   let current = await snapshot(target, name, flags);
   console.log(current.text);
   if (!flags.watch) return;
@@ -103,11 +116,7 @@ async function show(name: string, flags: GetFlags, end: (r: LiveRollout) => numb
         process.exitCode = code;
         return;
       }
-      if (Date.now() >= deadline) {
-        console.error(`ramp: rollout "${name}" did not finish within ${timeout}`);
-        process.exitCode = 2;
-        return;
-      }
+      if (Date.now() >= deadline) return timedOut();
       await changes.next(POLL_MS);
       try {
         current = await snapshot(target, name, flags);

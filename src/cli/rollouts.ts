@@ -30,13 +30,15 @@ async function call<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** kubectl's words for a Rollout that is not there. */
+export const rolloutNotFound = (target: Target, name: string) =>
+  new KubeError(404, "NotFound", `rollouts.ramp.dev "${name}" not found in namespace "${target.namespace}"`);
+
 export async function readRollout(target: Target, name: string): Promise<LiveRollout> {
   try {
     return await call(() => target.client.get<LiveRollout>(API_VERSION, "Rollout", name, target.namespace));
   } catch (err) {
-    if (isNotFound(err)) {
-      throw new KubeError(404, "NotFound", `rollouts.ramp.dev "${name}" not found in namespace "${target.namespace}"`);
-    }
+    if (isNotFound(err)) throw rolloutNotFound(target, name);
     throw err;
   }
 }

@@ -10,6 +10,8 @@ export interface InformerOptions<T> {
   kind: string;
   namespace?: string;
   labelSelector?: string;
+  /** e.g. `metadata.name=web`: one object of its kind, as `ramp status -w` watches its Rollout. */
+  fieldSelector?: string;
   onChange?: (type: ChangeType, obj: T) => void;
   /** Told of a failed list or watch (a 403 names the verb and the resource), once until it works
    * again; the informer keeps trying. */
@@ -95,7 +97,7 @@ export class Informer<T extends KubeObject> {
       } catch (err) {
         if (this.abort.signal.aborted) return;
         this.failed(err);
-        await sleep(backoff);
+        await sleep(backoff, undefined, { signal: this.abort.signal }).catch(() => undefined);
       }
     }
     this.synced = true;
@@ -110,6 +112,7 @@ export class Informer<T extends KubeObject> {
   private query(extra: Record<string, string>): string {
     const params = new URLSearchParams(extra);
     if (this.opts.labelSelector) params.set("labelSelector", this.opts.labelSelector);
+    if (this.opts.fieldSelector) params.set("fieldSelector", this.opts.fieldSelector);
     return params.toString();
   }
 
@@ -198,7 +201,7 @@ export class Informer<T extends KubeObject> {
         if ((err as { status?: number }).status === 410) await this.relist().catch((e: unknown) => this.failed(e));
         else this.failed(err);
         this.opts.onWatchFailure?.(this.opts.kind);
-        await sleep(backoff);
+        await sleep(backoff, undefined, { signal: this.abort.signal }).catch(() => undefined);
         backoff = Math.min(backoff * 2, 10_000);
       }
     }
