@@ -10,6 +10,8 @@ export interface InformerOptions<T> {
   kind: string;
   namespace?: string;
   labelSelector?: string;
+  /** e.g. involvedObject.apiVersion=ramp.dev/v1alpha1: only the Events about Ramp's kinds. */
+  fieldSelector?: string;
   onChange?: (type: ChangeType, obj: T) => void;
   /** Told of a failed list or watch (a 403 names the verb and the resource), once until it works
    * again; the informer keeps trying. */
@@ -110,6 +112,7 @@ export class Informer<T extends KubeObject> {
   private query(extra: Record<string, string>): string {
     const params = new URLSearchParams(extra);
     if (this.opts.labelSelector) params.set("labelSelector", this.opts.labelSelector);
+    if (this.opts.fieldSelector) params.set("fieldSelector", this.opts.fieldSelector);
     return params.toString();
   }
 
