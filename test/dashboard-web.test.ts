@@ -268,10 +268,11 @@ describe("ramp dashboard in a browser", () => {
     try {
       await mine.goto(`${viewer.url}/#/${ns}/web`);
       await mine.locator('[data-testid="weight-chart"]').waitFor({ timeout: UI_MS });
-      const answer = await act(mine, "promote-full");
+      // Pausing writes spec.paused: the apiserver decides whether this user may patch the Rollout.
+      const answer = await act(mine, "pause");
       expect(answer.status).toBe("403");
       expect(answer.text).toMatch(
-        /403: Error from server \(Forbidden\): .*User "dash-viewer" cannot patch resource "rollouts\/status"/,
+        /403: Error from server \(Forbidden\): .*User "dash-viewer" cannot patch resource "rollouts" in API group "ramp\.dev"/,
       );
       await mine.screenshot({ path: `${ARTIFACTS}/dashboard-forbidden.png` });
     } finally {

@@ -134,11 +134,15 @@ function Plot({
   data,
   testid,
   attrs,
+  axes = [{}, { size: 50 }],
+  scales = {},
 }: {
   series: uPlot.Series[];
   data: uPlot.AlignedData;
   testid: string;
   attrs: Record<string, string>;
+  axes?: uPlot.Axis[];
+  scales?: uPlot.Scales;
 }) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot>(undefined);
@@ -151,8 +155,8 @@ function Plot({
         width: Math.max(320, element.clientWidth || 640),
         height: 220,
         series: [{}, ...series],
-        scales: { x: { time: true } },
-        axes: [{}, { size: 50 }],
+        scales: { x: { time: true }, ...scales },
+        axes,
         legend: { live: false },
       },
       data,
@@ -184,7 +188,13 @@ function WeightChart({ history, now }: { history: HistoryPoint[]; now: number })
       }}
       series={[
         { label: "canary weight %", stroke: "#2f6fde", width: 2, paths: uPlot.paths.stepped?.({ align: 1 }) },
-        { label: "step", stroke: "#b0b0b0", dash: [4, 4], paths: uPlot.paths.stepped?.({ align: 1 }) },
+        { label: "step", scale: "step", stroke: "#b0b0b0", dash: [4, 4], paths: uPlot.paths.stepped?.({ align: 1 }) },
+      ]}
+      scales={{ y: { range: [0, 100] }, step: { range: (_u, _min, max) => [0, Math.max(1, max)] } }}
+      axes={[
+        {},
+        { size: 50, values: (_u, ticks) => ticks.map((t) => `${t}%`) },
+        { scale: "step", side: 1, grid: { show: false }, incrs: [1], label: "step" },
       ]}
       data={data}
     />

@@ -91,6 +91,9 @@ const MAX_EVENTS = 100;
 /** Points kept per rollout: days of steps, bounded memory. */
 export const MAX_HISTORY = 500;
 
+/** The controller has told a weight (a canary it has reconciled): until then a weight would be a guess. */
+const weightReported = (r: LiveRollout) => r.status?.canary?.weights !== undefined;
+
 export function rolloutRow(r: LiveRollout): RolloutRow {
   const view = rolloutView(r, [], []);
   return {
@@ -102,7 +105,7 @@ export function rolloutRow(r: LiveRollout): RolloutRow {
       view.strategy === "Canary" && view.steps.length
         ? `${Math.min(view.stepIndex, view.steps.length)}/${view.steps.length}`
         : "",
-    ...(r.status?.canary?.weights || r.status?.stableRS === r.status?.currentPodHash ? { weight: view.weight } : {}),
+    ...(weightReported(r) ? { weight: view.weight } : {}),
     ...(view.created ? { created: view.created } : {}),
   };
 }
@@ -114,6 +117,9 @@ export function rolloutRows(rollouts: LiveRollout[]): RolloutRow[] {
 
 const podReady = (pod: PodWithStatus) => pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
 const eventTime = (e: EventObject) => e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata.creationTimestamp ?? "";
+// Timestamps have whole seconds: within one, the later write (larger resourceVersion) is the later event.
+const version = (e: EventObject) => Number(e.metadata.resourceVersion ?? 0) || 0;
+const newestFirst = (a: EventObject, b: EventObject) => eventTime(b).localeCompare(eventTime(a)) || version(b) - version(a);
 
 export function runDetail(run: AnalysisRunObject): RunDetail {
   const results = new Map((run.status?.metricResults ?? []).map((m) => [m.name, m]));
@@ -171,7 +177,7 @@ export function rolloutDetail(
       .map(runDetail),
     events: objects.events
       .filter(about)
-      .sort((a, b) => eventTime(b).localeCompare(eventTime(a)))
+      .sort(newestFirst)
       .slice(0, MAX_EVENTS)
       .map((e) => ({
         time: eventTime(e),
@@ -188,7 +194,7 @@ export function rolloutDetail(
 /** The history with the Rollout's weight and step now, added when either changed (oldest dropped past `limit`). */
 export function recordHistory(history: HistoryPoint[], r: LiveRollout, now: number, limit = MAX_HISTORY): HistoryPoint[] {
   const view = rolloutView(r, [], []);
-  if (view.weight === undefined) return history;
+  if (view.weight === undefined || !weightReported(r)) return history;
   const last = history.at(-1);
   if (last && last.weight === view.weight && last.step === view.stepIndex) return history;
   return [...history, { t: now, weight: view.weight, step: view.stepIndex }].slice(-limit);
