@@ -5,7 +5,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import "./style.css";
-import type { ActionAnswer } from "../src/dashboard/server.ts";
+import type { ActionAnswer, WhoAmI } from "../src/dashboard/server.ts";
 import type { HistoryPoint, MetricChart, RolloutDetail, RolloutRow, RunDetail } from "../src/dashboard/view.ts";
 
 interface ListStream {
@@ -473,10 +473,64 @@ function RolloutPage({ namespace, name }: { namespace: string; name: string }) {
   );
 }
 
+/** In the cluster: a bearer token to act as (the server checks it, then sets a cookie). */
+function Login({ done }: { done: (who: WhoAmI) => void }) {
+  const [token, setToken] = useState("");
+  const [refusal, setRefusal] = useState<string>();
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const res = await fetch("/api/login", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ token: token.trim() }),
+    });
+    const body = (await res.json()) as WhoAmI | ActionAnswer;
+    if (res.ok) done(body as WhoAmI);
+    else setRefusal(`${res.status}: ${(body as ActionAnswer).message}`);
+  };
+  return (
+    <main>
+      <h1>Ramp dashboard</h1>
+      <form onSubmit={(e) => void submit(e)} class="login">
+        <p>
+          Sign in with a Kubernetes bearer token; you may do here what your RBAC lets you do (
+          <code>kubectl create token NAME</code>).
+        </p>
+        <textarea data-testid="token" rows={4} value={token} onInput={(e) => setToken((e.target as HTMLTextAreaElement).value)} />
+        <p>
+          <button type="submit" data-testid="sign-in">
+            Sign in
+          </button>
+        </p>
+        {refusal && (
+          <div class="answer error" role="status">
+            {refusal}
+          </div>
+        )}
+      </form>
+    </main>
+  );
+}
+
 function App() {
   const hash = useHash();
+  const [who, setWho] = useState<WhoAmI | "login">();
+  useEffect(() => {
+    void fetch("/api/whoami").then(async (res) => setWho(res.status === 401 ? "login" : ((await res.json()) as WhoAmI)));
+  }, []);
+  if (!who) return <p class="muted">Loading…</p>;
+  if (who === "login") return <Login done={setWho} />;
   const [namespace, name] = hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
-  return namespace && name ? <RolloutPage namespace={namespace} name={name} /> : <ListPage />;
+  return (
+    <>
+      {who.mode === "token" && (
+        <p class="who muted" data-testid="who">
+          signed in as {who.username}
+        </p>
+      )}
+      {namespace && name ? <RolloutPage namespace={namespace} name={name} /> : <ListPage />}
+    </>
+  );
 }
 
 const root = document.getElementById("app");

@@ -18,9 +18,20 @@ export const ACTIONS: Record<string, Operation> = {
 
 export const isAction = (name: string): boolean => Object.hasOwn(ACTIONS, name);
 
-/** Runs one action on the Rollout `name` of the target's namespace; returns what the CLI would print. */
-export async function runAction(target: Target, name: string, action: string): Promise<string> {
+/** Runs one action on the Rollout `name` of the target's namespace; returns what the CLI would print.
+ * `guard` sees each change before it is written (and may refuse it by throwing). */
+export async function runAction(
+  target: Target,
+  name: string,
+  action: string,
+  guard: (change: RolloutChange) => Promise<void> = async () => undefined,
+): Promise<string> {
   const op = ACTIONS[action];
   if (!op) throw new Error(`no action "${action}"`);
-  return `rollout "${name}" ${await changeRollout(target, name, (r) => op(r, target))}`;
+  const summary = await changeRollout(target, name, async (r) => {
+    const change = await op(r, target);
+    await guard(change);
+    return change;
+  });
+  return `rollout "${name}" ${summary}`;
 }
