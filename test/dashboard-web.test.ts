@@ -122,10 +122,31 @@ describe("ramp dashboard in a browser", () => {
       kind: "RoleBinding",
       metadata: { name: "dashboard-viewer", namespace: ns },
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "dashboard-viewer" },
-      subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: "dash-viewer" }],
+      subjects: [
+        { apiGroup: "rbac.authorization.k8s.io", kind: "User", name: "dash-viewer" },
+        { kind: "ServiceAccount", name: "viewer", namespace: ns },
+      ],
     });
+    // And one who may also change Rollouts, as `ramp promote` and the others do.
+    await kube().create({
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "Role",
+      metadata: { name: "dashboard-operator", namespace: ns },
+      rules: [{ apiGroups: ["ramp.dev"], resources: ["rollouts", "rollouts/status"], verbs: ["get", "list", "patch"] }],
+    });
+    await kube().create({
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata: { name: "dashboard-operator", namespace: ns },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "dashboard-operator" },
+      subjects: [{ kind: "ServiceAccount", name: "operator", namespace: ns }],
+    });
+    for (const name of ["viewer", "operator"]) {
+      await kube().create({ apiVersion: "v1", kind: "ServiceAccount", metadata: { name, namespace: ns } });
+    }
     [controller, admin, viewer, browser] = await Promise.all([
-      startController(["--namespace", ns, "--no-leader-elect", "--prometheus-url", cluster().prometheusUrl]),
+      // --dashboard: the in-cluster dashboard too, on the controller's server.
+      startController(["--namespace", ns, "--no-leader-elect", "--prometheus-url", cluster().prometheusUrl, "--dashboard"]),
       startDashboard(["-n", ns]),
       startDashboard(["-n", ns, "--as", "dash-viewer"]),
       chromium.launch({ executablePath: CHROMIUM.binary }),
@@ -279,4 +300,69 @@ describe("ramp dashboard in a browser", () => {
       await mine.close();
     }
   }, 120_000);
+
+  it("in the cluster (controller --dashboard): no token 401; a token's identity is checked by SubjectAccessReview, the viewer sees a 403, the operator may act", async () => {
+    const token = async (sa: string) =>
+      (
+        await kube().request<{ status: { token: string } }>("POST", `/api/v1/namespaces/${ns}/serviceaccounts/${sa}/token`, {
+          apiVersion: "authentication.k8s.io/v1",
+          kind: "TokenRequest",
+          spec: { expirationSeconds: 600 },
+        })
+      ).status.token;
+    const [viewerToken, operatorToken] = [await token("viewer"), await token("operator")];
+    const call = (path: string, bearer?: string, method = "GET") =>
+      fetch(`${controller.url}${path}`, {
+        method,
+        headers: {
+          ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
+          ...(method === "POST" ? { "content-type": "application/json" } : {}),
+        },
+        ...(method === "POST" ? { body: "{}" } : {}),
+      });
+    expect((await call("/api/rollouts")).status).toBe(401);
+    expect((await call("/api/rollouts", "not-a-token")).status).toBe(401);
+    const listed = await eventually(
+      "the viewer's list (the RoleBinding taking effect)",
+      async () => {
+        const res = await call("/api/rollouts", viewerToken);
+        const body = (await res.json()) as { rollouts: { name: string }[] };
+        return res.status === 200 && body.rollouts.some((r) => r.name === "web") && body;
+      },
+      UI_MS,
+    );
+    expect(listed.rollouts.map((r) => r.name)).toContain("web");
+    const refused = await call(`/api/rollouts/${ns}/web/pause`, viewerToken, "POST");
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as { message: string }).message).toContain(
+      `User "system:serviceaccount:${ns}:viewer" cannot patch resource "rollouts" in API group "ramp.dev" in the namespace "${ns}"`,
+    );
+    expect((await getRollout(ns, "web")).spec.paused).toBeFalsy();
+
+    // The same refusal in the browser, after signing in with the token.
+    const mine = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    try {
+      await mine.goto(`${controller.url}/#/${ns}/web`);
+      await mine.locator('[data-testid="token"]').fill(viewerToken);
+      await mine.click('[data-testid="sign-in"]');
+      expect(await mine.locator('[data-testid="who"]').textContent({ timeout: UI_MS })).toContain(
+        `system:serviceaccount:${ns}:viewer`,
+      );
+      await mine.locator('[data-testid="weight-chart"]').waitFor({ timeout: UI_MS });
+      const answer = await act(mine, "pause");
+      expect(answer).toMatchObject({ status: "403", text: expect.stringContaining('cannot patch resource "rollouts"') });
+      await mine.screenshot({ path: `${ARTIFACTS}/dashboard-in-cluster-forbidden.png` });
+    } finally {
+      await mine.close();
+    }
+
+    const paused = await call(`/api/rollouts/${ns}/web/pause`, operatorToken, "POST");
+    expect([paused.status, ((await paused.json()) as { message: string }).message]).toEqual([
+      200,
+      expect.stringContaining('rollout "web"'),
+    ]);
+    expect((await getRollout(ns, "web")).spec.paused).toBe(true);
+    expect((await call(`/api/rollouts/${ns}/web/resume`, operatorToken, "POST")).status).toBe(200);
+    expect((await getRollout(ns, "web")).spec.paused).toBeFalsy();
+  }, 180_000);
 });
