@@ -164,9 +164,18 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardRoutesOptions> = async
     const caller = await callerOf(request, reply);
     if (caller !== null) return listFor(caller);
   });
+  /** A stream outlives its first check: each push asks again (answers are cached), so a token that
+   * expires or a RoleBinding removed ends what the page is shown (null) within the cache's time. */
+  const still = async (request: FastifyRequest) => {
+    if (access) await access.authenticate(tokenOf(request));
+  };
   app.get("/api/stream", async (request, reply) => {
     const caller = await callerOf(request, reply);
-    if (caller !== null) stream(request, reply, () => listFor(caller));
+    if (caller === null) return;
+    stream(request, reply, async () => {
+      await still(request);
+      return listFor(caller);
+    });
   });
 
   type One = { Params: { namespace: string; name: string } };
@@ -189,13 +198,14 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardRoutesOptions> = async
     return detail ?? reply.code(404).send({ message: "no such rollout" });
   });
   app.get<One>("/api/stream/:namespace/:name", async (request, reply) => {
-    if ((await reader(request, reply)) === null) return;
+    const caller = await reader(request, reply);
+    if (caller === null) return;
     const { namespace, name } = request.params;
-    stream(request, reply, async () => ({
-      synced: watches.synced,
-      issues: watches.issues,
-      rollout: watches.detail(namespace, name),
-    }));
+    stream(request, reply, async () => {
+      await still(request);
+      if (caller && access) await access.authorize(caller, { verb: "get", namespace, name });
+      return { synced: watches.synced, issues: watches.issues, rollout: watches.detail(namespace, name) };
+    });
   });
 
   app.post<{ Params: { namespace: string; name: string; action: string } }>(
