@@ -5,6 +5,7 @@
 // Runtime dependencies are bundled too: the package installs nothing and the image needs no node_modules.
 import { chmodSync, rmSync } from "node:fs";
 import { build } from "esbuild";
+import { WEB_OUTDIR, webBuildOptions } from "../src/dashboard/assets.ts";
 import { packagePath } from "../src/package-root.ts";
 
 const outdir = packagePath("dist");
@@ -27,6 +28,9 @@ const result = await build({
   metafile: true,
   logLevel: "warning",
 });
+// The dashboard's front end, served by `ramp dashboard` from dist/web.
+const web = await build({ ...webBuildOptions, absWorkingDir: packagePath("."), outdir: packagePath(WEB_OUTDIR), metafile: true });
 chmodSync(packagePath("dist/cli/main.js"), 0o755);
-const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + (o.bytes ?? 0), 0);
-console.log(`dist/: ${Object.keys(result.metafile.outputs).length} files, ${(bytes / 1e6).toFixed(1)} MB`);
+const outputs = { ...result.metafile.outputs, ...web.metafile?.outputs };
+const bytes = Object.values(outputs).reduce((sum, o) => sum + (o.bytes ?? 0), 0);
+console.log(`dist/: ${Object.keys(outputs).length} files, ${(bytes / 1e6).toFixed(1)} MB`);

@@ -45,6 +45,7 @@ describe("the chart, offline", () => {
     { values: [] },
     { values: ["--set", "watchNamespace=apps", "--set", "serviceMonitor.enabled=true", "--set", "instanceId=blue"] },
     { values: ["--set", "notifications.config.on-completed=webhook:x", "--set", "replicas=1", "--set", "aggregateRoles=false"] },
+    { values: ["--set", "dashboard.enabled=true", "--set", "watchNamespace=apps"] },
   ])("helm lint $values: no errors or warnings", async ({ values }) => {
     const out = await helm(["lint", "--strict", CHART, ...values]);
     expect(out).toContain("1 chart(s) linted, 0 chart(s) failed");
@@ -74,6 +75,27 @@ describe("the chart, offline", () => {
       expect(without).not.toContain(r);
     }
     expect(all.filter((r) => !without.includes(r)).sort()).toEqual([...resources].sort());
+  });
+
+  it("dashboard.enabled (off by default) passes --dashboard and grants the reviews and pods/events watch, and nothing otherwise", async () => {
+    const args = (objs: Obj[]) => (objs.find((o) => o.kind === "Deployment") as Obj).spec?.template.spec.containers[0]?.args;
+    const rules = (objs: Obj[]) => controllerRole(objs).rules ?? [];
+    const off = await template();
+    const on = await template("--set", "dashboard.enabled=true");
+    expect(args(off)).not.toContain("--dashboard");
+    expect(args(on)).toContain("--dashboard");
+    expect(granted(controllerRole(off))).not.toContain("tokenreviews");
+    expect(rules(on)).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ resources: ["tokenreviews"], verbs: ["create"] }),
+        expect.objectContaining({ resources: ["subjectaccessreviews"], verbs: ["create"] }),
+        expect.objectContaining({ resources: ["pods", "events"], verbs: ["list", "watch"] }),
+      ]),
+    );
+    const namespaced = await template("--set", "dashboard.enabled=true", "--set", "watchNamespace=apps");
+    // Reviews are cluster-scoped: the ClusterRole has them even when the rest is a Role.
+    const clusterRules = namespaced.filter((o) => o.kind === "ClusterRole").flatMap((o) => o.rules ?? []);
+    expect(clusterRules).toEqual(expect.arrayContaining([expect.objectContaining({ resources: ["tokenreviews"] })]));
   });
 
   it("never lets the controller list or watch Secrets", async () => {

@@ -1,12 +1,12 @@
 // The package as users get it: packed into a tarball, installed globally into a temporary prefix,
 // its `ramp` and `kubectl-ramp` run with no checkout and no TypeScript; and `./ramp` through a symlink.
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdtemp, readdir, readFile, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
-import { cluster, namespace } from "./helpers.ts";
+import { cluster, eventually, namespace } from "./helpers.ts";
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, "..");
@@ -44,6 +44,26 @@ describe("the npm package", { timeout: 300_000 }, () => {
       env: ENV,
     });
     expect([stdout, stderr]).toEqual(["", `No resources found in ${ns} namespace.\n`]);
+  });
+
+  it("ramp dashboard from the installed package serves its bundled front end (dist/web, no esbuild)", async () => {
+    const child = spawn(join(prefix, "bin", "ramp"), ["dashboard", "--port", "0", "--kubeconfig", cluster().kubeconfig], {
+      env: ENV,
+    });
+    let output = "";
+    child.stdout.on("data", (c) => (output += c));
+    child.stderr.on("data", (c) => (output += c));
+    try {
+      const url = await eventually("the dashboard's address", async () => /serving on (http:\/\/\S+) /.exec(output)?.[1], 60_000);
+      const page = await (await fetch(url)).text();
+      expect(page).toContain('<script type="module" src="/assets/main.js">');
+      const script = await fetch(`${url}/assets/main.js`);
+      expect([script.status, script.headers.get("content-type")]).toEqual([200, "text/javascript; charset=utf-8"]);
+      expect((await script.text()).length).toBeGreaterThan(10_000);
+      expect((await fetch(`${url}/assets/main.css`)).status).toBe(200);
+    } finally {
+      child.kill();
+    }
   });
 });
 

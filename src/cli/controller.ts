@@ -3,8 +3,10 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { type Command, Option } from "commander";
+import type { FastifyInstance } from "fastify";
 import { AnalysisRunController } from "../analysis/controller.ts";
 import { durationFlag } from "../api/duration.ts";
+import type { KubeClient } from "../kube/client.ts";
 import { LeaderElector, leaseAttemptTimeoutMs } from "../kube/lease.ts";
 import { createLogger, LOG_FORMATS, LOG_LEVELS, type Log, type LogFormat, type LogLevel } from "../kube/log.ts";
 import { leaseNamespace, SERVICE_ACCOUNT_NAMESPACE_FILE } from "../kube/pod-defaults.ts";
@@ -33,6 +35,7 @@ interface ControllerFlags extends KubeFlags {
   analysis: boolean;
   prometheusUrl?: string;
   notifications: boolean;
+  dashboard?: boolean;
   notificationsConfigmap: string;
   logFormat: LogFormat;
   logLevel: LogLevel;
@@ -87,6 +90,10 @@ export function registerController(program: Command): void {
       "ramp-notifications",
     )
     .option("--no-notifications", "send no notifications")
+    .option(
+      "--dashboard",
+      "also serve the web dashboard on the metrics port; every request needs a bearer token, each read and action is checked with a SubjectAccessReview",
+    )
     .addOption(
       new Option("--log-format <format>", "text: a readable line per record; json: pino's JSON lines")
         .choices(LOG_FORMATS)
@@ -200,7 +207,9 @@ async function runController(flags: ControllerFlags): Promise<void> {
     },
   };
   let leading = !flags.leaderElect;
+  const dashboard = flags.dashboard ? await dashboardPlugin(client, flags.namespace) : undefined;
   const server = await startServer({
+    ...(dashboard ? { routes: dashboard.routes } : {}),
     host: flags.metricsHost,
     port: flags.metricsPort,
     metrics,
@@ -222,6 +231,7 @@ async function runController(flags: ControllerFlags): Promise<void> {
     stopping.abort();
     await active.stop();
     await elector?.release();
+    dashboard?.stop();
     await server.close();
     log("stopped");
     process.exit(0);
@@ -278,4 +288,24 @@ async function runController(flags: ControllerFlags): Promise<void> {
     },
     stopping.signal,
   );
+}
+
+/** The dashboard's routes for the controller's server, with its own watches; loaded only with --dashboard. */
+async function dashboardPlugin(client: KubeClient, namespace: string | undefined) {
+  const [{ loadAssets }, { dashboardRoutes }, { ClusterWatches }, { TokenAccess }] = await Promise.all([
+    import("../dashboard/assets.ts"),
+    import("../dashboard/server.ts"),
+    import("../dashboard/watches.ts"),
+    import("../dashboard/access.ts"),
+  ]);
+  const assets = await loadAssets();
+  const watches = new ClusterWatches(client, namespace);
+  watches.start();
+  const access = new TokenAccess(client);
+  return {
+    routes: async (app: FastifyInstance) => {
+      await app.register(dashboardRoutes, { watches, assets, client, access });
+    },
+    stop: () => watches.stop(),
+  };
 }

@@ -26,6 +26,7 @@ const COMMANDS: [string[], () => Promise<Register>][] = [
   [["lint"], async () => (await import("./lint.ts")).registerLint],
   [["convert"], async () => (await import("./convert.ts")).registerConvert],
   [["analyze"], async () => (await import("./analyze.ts")).registerAnalyze],
+  [["dashboard"], async () => (await import("./dashboard.ts")).registerDashboard],
   [["controller"], async () => (await import("./controller.ts")).registerController],
   [["demo"], async () => (await import("./demo.ts")).registerDemo],
   [["dev"], async () => (await import("./dev.ts")).registerDev],

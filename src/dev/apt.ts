@@ -5,6 +5,10 @@ import { promisify } from "node:util";
 
 const run = promisify(execFile);
 
+/** Debian's Chromium, which the dashboard's browser test drives (playwright-core brings no browser),
+ * with a font for the text it renders. */
+export const CHROMIUM = { binary: "/usr/bin/chromium", packages: ["chromium", "fonts-dejavu-core"] };
+
 /** Installs `packages` unless every binary exists (needs root); a package's service is not started. */
 export async function ensureDebianPackages(binaries: string[], packages: string[], log: (line: string) => void): Promise<void> {
   if (binaries.every((b) => existsSync(b))) return;

@@ -10,7 +10,8 @@ export interface InformerOptions<T> {
   kind: string;
   namespace?: string;
   labelSelector?: string;
-  /** e.g. `metadata.name=web`: one object of its kind, as `ramp status -w` watches its Rollout. */
+  /** e.g. `metadata.name=web` (one Rollout, as `ramp status -w` watches it) or
+   * `involvedObject.apiVersion=ramp.dev/v1alpha1` (only the Events about Ramp's kinds). */
   fieldSelector?: string;
   onChange?: (type: ChangeType, obj: T) => void;
   /** Told of a failed list or watch (a 403 names the verb and the resource), once until it works

@@ -21,6 +21,8 @@ export interface ServerOptions {
   healthy?: () => boolean;
   /** fastify's request log. */
   logger?: boolean;
+  /** More routes on the same port (the dashboard, with --dashboard), in their own plugin. */
+  routes?: FastifyPluginAsync;
 }
 
 export interface RunningServer {
@@ -110,6 +112,8 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     logger: opts.logger ?? false,
     // Errors raised before routing (a malformed URL) skip the error handler: answer them the same way.
     frameworkErrors: (err, _request, reply) => sendError(reply, asServerError(err)),
+    // The dashboard's event streams never end by themselves: closing the server ends them.
+    ...(opts.routes ? { forceCloseConnections: true } : {}),
   });
   app.setErrorHandler((err, request, reply) => {
     const known = asServerError(err);
@@ -121,6 +125,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   );
   app.register(probeRoutes, { ready: opts.ready, ...(opts.healthy ? { healthy: opts.healthy } : {}) });
   app.register(metricsRoutes, { metrics: opts.metrics });
+  if (opts.routes) app.register(opts.routes);
   return app;
 }
 

@@ -79,6 +79,12 @@ docs/install.md names the code behind each rule; test/rbac.test.ts removes each 
 - apiGroups: [""]
   resources: [secrets]
   verbs: [get]
+{{- if .Values.dashboard.enabled }}
+# The dashboard shows pods' readiness and the Events about Rollouts as they come.
+- apiGroups: [""]
+  resources: [pods, events]
+  verbs: [list, watch]
+{{- end }}
 {{- if .Values.routers.gatewayAPI }}
 - apiGroups: [gateway.networking.k8s.io]
   resources: [httproutes, grpcroutes]
@@ -108,6 +114,15 @@ docs/install.md names the code behind each rule; test/rbac.test.ts removes each 
 - apiGroups: [ramp.dev]
   resources: [clusteranalysistemplates]
   verbs: [list, watch]
+{{- if .Values.dashboard.enabled }}
+# The dashboard asks who a caller is and what they may do.
+- apiGroups: [authentication.k8s.io]
+  resources: [tokenreviews]
+  verbs: [create]
+- apiGroups: [authorization.k8s.io]
+  resources: [subjectaccessreviews]
+  verbs: [create]
+{{- end }}
 {{- end -}}
 
 {{- define "ramp.subject" -}}
