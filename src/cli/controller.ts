@@ -179,7 +179,13 @@ async function runController(flags: ControllerFlags): Promise<void> {
       ...(notify ? { notifier: notify.notifier } : {}),
     }),
     ...(flags.analysis
-      ? [new AnalysisRunController(client, { ...scope, ...(flags.prometheusUrl ? { prometheusUrl: flags.prometheusUrl } : {}) })]
+      ? [
+          new AnalysisRunController(client, {
+            ...scope,
+            observer: metrics,
+            ...(flags.prometheusUrl ? { prometheusUrl: flags.prometheusUrl } : {}),
+          }),
+        ]
       : []),
   ];
   const active = {

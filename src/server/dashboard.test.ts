@@ -46,6 +46,7 @@ async function exposedSeries(): Promise<Map<string, Set<string>>> {
     desiredReplicas: 3,
     availableReplicas: 3,
     updatedReplicas: 1,
+    services: [{ role: "canary", service: "web-canary" }],
   });
   const series = new Map<string, Set<string>>();
   for (const metric of await metrics.registry.getMetricsAsJSON()) {
