@@ -223,6 +223,11 @@ describe("ControllerMetrics", () => {
       value: 0,
     });
     expect(buckets.find((b) => b.labels.le === 120)?.value).toBe(1);
+    metrics.rolloutTransition("prod", "web", "blueGreen", { aborted: false, promoted: false, rolledBack: false });
+    expect(await samples(metrics, "ramp_rollout_duration_seconds_count")).toEqual([
+      { labels: { namespace: "prod", strategy: "canary" }, value: 1 },
+      { labels: { namespace: "prod", strategy: "blueGreen" }, value: 0 },
+    ]);
     metrics.rollout("prod", "web", undefined);
     expect(await samples(metrics, "ramp_rollout_duration_seconds_count")).toEqual([]);
   });
@@ -297,13 +302,13 @@ describe("ControllerMetrics", () => {
     ]);
     expect(await samples(metrics, "ramp_analysis_metric_value")).toEqual([{ labels: { ...id, metric: "errors" }, value: 0.2 }]);
     // The first sight of a run that had ended counts nothing; seeing one end counts it, once.
-    expect(await samples(metrics, "ramp_analysis_runs_finished_total")).toEqual([]);
+    const verdicts = async () => (await samples(metrics, "ramp_analysis_runs_finished_total")).filter((s) => s.value > 0);
+    expect(await samples(metrics, "ramp_analysis_runs_finished_total")).toHaveLength(4);
+    expect(await verdicts()).toEqual([]);
     const failed = run("new", "2026-01-01T01:00:00Z", { phase: "Failed", metricResults: [measured("errors", "Failed", "0.3")] });
     metrics.analysisRun("prod/new", failed);
     metrics.analysisRun("prod/new", failed);
-    expect(await samples(metrics, "ramp_analysis_runs_finished_total")).toEqual([
-      { labels: { ...id, phase: "Failed" }, value: 1 },
-    ]);
+    expect(await verdicts()).toEqual([{ labels: { ...id, phase: "Failed" }, value: 1 }]);
     metrics.analysisRun("prod/new", undefined);
     expect(await samples(metrics, "ramp_analysis_metric_value")).toEqual([{ labels: { ...id, metric: "errors" }, value: 0.01 }]);
   });

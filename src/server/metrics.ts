@@ -179,6 +179,10 @@ export class ControllerMetrics implements ControllerObserver, AnalysisRunObserve
   private readonly rolesShown = new Map<string, { namespace: string; name: string; role: string; service: string }[]>();
   /** The Event reasons counted for each `namespace/name`, to remove their series with the Rollout. */
   private readonly reasonsShown = new Map<string, Set<string>>();
+  /** The `namespace/strategy` pairs whose ramp_rollout_duration_seconds series exist. */
+  private readonly durationShown = new Set<string>();
+  /** The `namespace/rollout` pairs whose verdict counters exist (all four, from zero). */
+  private readonly verdictsShown = new Set<string>();
   private readonly slots: RolloutSlots;
   /** Every AnalysisRun the controller's cache holds, by `namespace/name`. */
   private readonly runs = new Map<string, RunSummary>();
@@ -448,6 +452,12 @@ export class ControllerMetrics implements ControllerObserver, AnalysisRunObserve
     if (change.aborted) this.aborts.inc(id);
     if (change.promoted) this.promotions.inc(id);
     if (change.rolledBack) this.rollbacks.inc(id);
+    // Zero from the start, so increase() sees the first observation (a new series' first sample is no increase).
+    const durationKey = `${id.namespace}/${strategy}`;
+    if (!this.durationShown.has(durationKey)) {
+      this.rolloutDuration.zero({ namespace: id.namespace, strategy });
+      this.durationShown.add(durationKey);
+    }
     if (change.healthyAfterSeconds !== undefined)
       this.rolloutDuration.observe({ namespace: id.namespace, strategy }, change.healthyAfterSeconds);
   }
@@ -471,14 +481,15 @@ export class ControllerMetrics implements ControllerObserver, AnalysisRunObserve
     }
     const now = runSummary(run);
     this.runs.set(key, now);
-    // Counted when seen ending, not when a (re)started controller first lists a run that had ended.
-    if (before && !isVerdict(before.phase) && isVerdict(now.phase)) {
-      const tracked = now.rollout === "" || this.slots.has(now.namespace, now.rollout);
-      this.runsFinished.inc({
-        ...(tracked ? { namespace: now.namespace, rollout: now.rollout } : { namespace: OTHER, rollout: OTHER }),
-        phase: now.phase,
-      });
+    const tracked = now.rollout === "" || this.slots.has(now.namespace, now.rollout);
+    const id = tracked ? { namespace: now.namespace, rollout: now.rollout } : { namespace: OTHER, rollout: OTHER };
+    // Zero from the first run seen, so increase() sees each first verdict.
+    if (!this.verdictsShown.has(`${id.namespace}/${id.rollout}`)) {
+      for (const phase of VERDICTS) this.runsFinished.inc({ ...id, phase }, 0);
+      this.verdictsShown.add(`${id.namespace}/${id.rollout}`);
     }
+    // Counted when seen ending, not when a (re)started controller first lists a run that had ended.
+    if (before && !isVerdict(before.phase) && isVerdict(now.phase)) this.runsFinished.inc({ ...id, phase: now.phase });
   }
 
   /** Takes a series slot for the Rollout; a newly tracked one starts its counters at zero, so rate() works at once. */
@@ -502,8 +513,12 @@ export class ControllerMetrics implements ControllerObserver, AnalysisRunObserve
     for (const reason of this.reasonsShown.get(key) ?? []) this.events.remove({ namespace, rollout: name, reason });
     this.reasonsShown.delete(key);
     for (const phase of VERDICTS) this.runsFinished.remove({ namespace, rollout: name, phase });
+    this.verdictsShown.delete(key);
     if (this.slots.forget(namespace, name) && !this.slots.hasNamespace(namespace)) {
-      for (const strategy of STRATEGIES) this.rolloutDuration.remove({ namespace, strategy });
+      for (const strategy of STRATEGIES) {
+        this.rolloutDuration.remove({ namespace, strategy });
+        this.durationShown.delete(`${namespace}/${strategy}`);
+      }
     }
   }
 
