@@ -223,10 +223,8 @@ describe("ControllerMetrics", () => {
       value: 0,
     });
     expect(buckets.find((b) => b.labels.le === 120)?.value).toBe(1);
-    metrics.rolloutTransition("prod", "web", "blueGreen", { aborted: false, promoted: false, rolledBack: false });
     expect(await samples(metrics, "ramp_rollout_duration_seconds_count")).toEqual([
       { labels: { namespace: "prod", strategy: "canary" }, value: 1 },
-      { labels: { namespace: "prod", strategy: "blueGreen" }, value: 0 },
     ]);
     metrics.rollout("prod", "web", undefined);
     expect(await samples(metrics, "ramp_rollout_duration_seconds_count")).toEqual([]);

@@ -179,8 +179,6 @@ export class ControllerMetrics implements ControllerObserver, AnalysisRunObserve
   private readonly rolesShown = new Map<string, { namespace: string; name: string; role: string; service: string }[]>();
   /** The Event reasons counted for each `namespace/name`, to remove their series with the Rollout. */
   private readonly reasonsShown = new Map<string, Set<string>>();
-  /** The `namespace/strategy` pairs whose ramp_rollout_duration_seconds series exist. */
-  private readonly durationShown = new Set<string>();
   /** The `namespace/rollout` pairs whose verdict counters exist (all four, from zero). */
   private readonly verdictsShown = new Set<string>();
   private readonly slots: RolloutSlots;
@@ -452,12 +450,6 @@ export class ControllerMetrics implements ControllerObserver, AnalysisRunObserve
     if (change.aborted) this.aborts.inc(id);
     if (change.promoted) this.promotions.inc(id);
     if (change.rolledBack) this.rollbacks.inc(id);
-    // Zero from the start, so increase() sees the first observation (a new series' first sample is no increase).
-    const durationKey = `${id.namespace}/${strategy}`;
-    if (!this.durationShown.has(durationKey)) {
-      this.rolloutDuration.zero({ namespace: id.namespace, strategy });
-      this.durationShown.add(durationKey);
-    }
     if (change.healthyAfterSeconds !== undefined)
       this.rolloutDuration.observe({ namespace: id.namespace, strategy }, change.healthyAfterSeconds);
   }
@@ -483,11 +475,8 @@ export class ControllerMetrics implements ControllerObserver, AnalysisRunObserve
     this.runs.set(key, now);
     const tracked = now.rollout === "" || this.slots.has(now.namespace, now.rollout);
     const id = tracked ? { namespace: now.namespace, rollout: now.rollout } : { namespace: OTHER, rollout: OTHER };
-    // Zero from the first run seen, so increase() sees each first verdict.
-    if (!this.verdictsShown.has(`${id.namespace}/${id.rollout}`)) {
-      for (const phase of VERDICTS) this.runsFinished.inc({ ...id, phase }, 0);
-      this.verdictsShown.add(`${id.namespace}/${id.rollout}`);
-    }
+    // Runs of no Rollout (and those under OTHER) start theirs at the first run seen.
+    this.zeroVerdicts(id.namespace, id.rollout);
     // Counted when seen ending, not when a (re)started controller first lists a run that had ended.
     if (before && !isVerdict(before.phase) && isVerdict(now.phase)) this.runsFinished.inc({ ...id, phase: now.phase });
   }
@@ -497,7 +486,17 @@ export class ControllerMetrics implements ControllerObserver, AnalysisRunObserve
     if (this.slots.has(namespace, name)) return true;
     if (!this.slots.admit(namespace, name)) return false;
     for (const counter of [this.aborts, this.promotions, this.rollbacks]) counter.inc({ namespace, name }, 0);
+    // Long before its first run ends, so increase() sees the first verdict too.
+    this.zeroVerdicts(namespace, name);
     return true;
+  }
+
+  /** Starts the verdict counters of a Rollout's runs at zero, once. */
+  private zeroVerdicts(namespace: string, rollout: string): void {
+    const key = `${namespace}/${rollout}`;
+    if (this.verdictsShown.has(key)) return;
+    for (const phase of VERDICTS) this.runsFinished.inc({ namespace, rollout, phase }, 0);
+    this.verdictsShown.add(key);
   }
 
   /** Removes every series of a deleted Rollout and frees its slot. */
@@ -515,10 +514,7 @@ export class ControllerMetrics implements ControllerObserver, AnalysisRunObserve
     for (const phase of VERDICTS) this.runsFinished.remove({ namespace, rollout: name, phase });
     this.verdictsShown.delete(key);
     if (this.slots.forget(namespace, name) && !this.slots.hasNamespace(namespace)) {
-      for (const strategy of STRATEGIES) {
-        this.rolloutDuration.remove({ namespace, strategy });
-        this.durationShown.delete(`${namespace}/${strategy}`);
-      }
+      for (const strategy of STRATEGIES) this.rolloutDuration.remove({ namespace, strategy });
     }
   }
 
