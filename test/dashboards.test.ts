@@ -111,12 +111,20 @@ const trafficTemplate = (ns: string): KubeObject => ({
 const substitute = (expr: string, values: Record<string, string>) =>
   expr.replace(/\$(\w+)/g, (whole, name: string) => values[name] ?? whole);
 
-/** The query's result, when it has a series with a number (not NaN) as its value. */
-async function hasData(query: string): Promise<boolean> {
+/** Whether the query has a series with a number (not NaN) as its value; one by canary and
+ * stable (it shows {{role}}) needs both. */
+async function hasData(query: string, byRole: boolean): Promise<boolean> {
   const res = await fetch(`${cluster().prometheusUrl}/api/v1/query?query=${encodeURIComponent(query)}`);
-  const body = (await res.json()) as { status: string; error?: string; data?: { result: { value: [number, string] }[] } };
+  const body = (await res.json()) as {
+    status: string;
+    error?: string;
+    data?: { result: { metric: Record<string, string>; value: [number, string] }[] };
+  };
   if (body.status !== "success") throw new Error(`${body.error}: ${query}`);
-  return (body.data?.result ?? []).some((r) => Number.isFinite(Number(r.value[1])));
+  const numbers = (body.data?.result ?? []).filter((r) => Number.isFinite(Number(r.value[1])));
+  if (!byRole) return numbers.length > 0;
+  const roles = new Set(numbers.map((r) => r.metric.role));
+  return roles.has("stable") && roles.has("canary");
 }
 
 describe("dashboards on the dev cluster", () => {
@@ -188,9 +196,15 @@ describe("dashboards on the dev cluster", () => {
         __interval: "5m",
         __range: "1h",
       };
-      return dashboardQueries(dashboard).map((q) => ({ where: `${file}: ${q.where}`, query: substitute(q.expr, values) }));
+      return dashboardQueries(dashboard).map((q) => ({
+        where: `${file}: ${q.where}`,
+        query: substitute(q.expr, values),
+        byRole: q.shows.includes("role"),
+      }));
     });
     expect(queries.length).toBeGreaterThan(40);
+    // Each traffic dashboard's request rate, error rate and three latencies split canary from stable.
+    expect(queries.filter((q) => q.byRole)).toHaveLength(3 * 5);
     const missing = new Set(queries.map((q) => q.where + "\n" + q.query));
     await eventually(
       "every dashboard query to return data",
@@ -198,7 +212,7 @@ describe("dashboards on the dev cluster", () => {
         await Promise.all(
           queries.map(async (q) => {
             const key = q.where + "\n" + q.query;
-            if (missing.has(key) && (await hasData(q.query))) missing.delete(key);
+            if (missing.has(key) && (await hasData(q.query, q.byRole))) missing.delete(key);
           }),
         );
         return missing.size === 0;
