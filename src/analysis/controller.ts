@@ -13,6 +13,7 @@ import { DESTINATION_NOT_ALLOWED, type OutboundDoor } from "../net/outbound.ts";
 import { canonicalJson } from "../rollout/plan/hash.ts";
 import { fieldValue, redacted } from "./args.ts";
 import { advanceRun, dueMetrics, isTerminal } from "./evaluate.ts";
+import type { AnalysisRunObserver } from "./observer.ts";
 import { providerFor } from "./providers/registry.ts";
 import type { MeasureContext, ProviderOutcome } from "./types.ts";
 
@@ -42,6 +43,7 @@ export interface AnalysisControllerOptions {
   log?: Log;
   /** Told of each failed watch, by kind (counted as ramp_watch_failures_total). */
   onWatchFailure?: (kind: string) => void;
+  observer?: AnalysisRunObserver;
 }
 
 /** A run whose arguments cannot be resolved cannot measure anything: it ends in Error, saying why. */
@@ -68,6 +70,7 @@ export class AnalysisRunController {
       namespace: opts.namespace,
       labelSelector: opts.instanceId ? `${INSTANCE_ID_LABEL}=${opts.instanceId}` : `!${INSTANCE_ID_LABEL}`,
       onChange: (type, run) => {
+        opts.observer?.analysisRun(objectKey(run), type === "DELETED" ? undefined : run);
         if (type !== "DELETED") this.queue.add(objectKey(run));
       },
     });

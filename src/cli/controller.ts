@@ -42,6 +42,7 @@ interface ControllerFlags extends KubeFlags {
   outboundAllow: string[];
   outboundDeny: string[];
   outboundAllowLoopback: boolean;
+  metricsMaxRollouts: number;
 }
 
 const collect = (v: string, all: string[]) => [...all, v];
@@ -68,6 +69,12 @@ export function registerController(program: Command): void {
     .option("--burst <n>", "apiserver request burst", int, 100)
     .option("--metrics-host <host>", "address of the health and metrics server", "127.0.0.1")
     .option("--metrics-port <port>", "port of the health and metrics server (0: any free one)", int, 8090)
+    .option(
+      "--metrics-max-rollouts <n>",
+      "Rollouts with metric series of their own; the others are counted under namespace and name _other",
+      int,
+      500,
+    )
     .option("--no-leader-elect", "reconcile without a Lease (only one replica may run)")
     .option(
       "--leader-election-namespace <ns>",
@@ -143,6 +150,7 @@ async function runController(flags: ControllerFlags): Promise<void> {
     version: VERSION,
     notificationsPending: () => notify?.dispatcher.pendingCount ?? 0,
     notificationsUnwritten: () => notify?.notifier.unwrittenCount ?? 0,
+    maxRollouts: flags.metricsMaxRollouts,
   });
   const clientOptions = {
     fieldManager: "ramp-controller",
@@ -186,7 +194,13 @@ async function runController(flags: ControllerFlags): Promise<void> {
       ...(notify ? { notifier: notify.notifier } : {}),
     }),
     ...(flags.analysis
-      ? [new AnalysisRunController(client, { ...scope, ...(flags.prometheusUrl ? { prometheusUrl: flags.prometheusUrl } : {}) })]
+      ? [
+          new AnalysisRunController(client, {
+            ...scope,
+            observer: metrics,
+            ...(flags.prometheusUrl ? { prometheusUrl: flags.prometheusUrl } : {}),
+          }),
+        ]
       : []),
   ];
   const active = {

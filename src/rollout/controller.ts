@@ -37,10 +37,11 @@ import {
   selectorMatches,
   templateToSave,
 } from "./objects.ts";
-import type { ControllerObserver } from "./observer.ts";
+import type { ControllerObserver, RolloutGauge } from "./observer.ts";
 import { canonicalJson, podTemplateHash } from "./plan/hash.ts";
 import { invalidSpecStatus, planRollout, trafficErrorStatus } from "./plan/rollout.ts";
 import type { Action, Observed, Plan, RolloutAnalysis } from "./plan/types.ts";
+import { rolloutTransition } from "./transition.ts";
 
 export interface RolloutControllerOptions {
   /** Watch only this namespace (default: all). */
@@ -296,7 +297,7 @@ export class RolloutController {
     await this.writeStatus(rollout, observed.status, plan.status);
     this.startGateCalls(rollout, plan);
     await this.recordEvents(rollout, plan.actions);
-    this.report(rollout, plan);
+    this.report(rollout, plan, observed.status, now);
     return plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : undefined;
   }
 
@@ -776,6 +777,8 @@ export class RolloutController {
 
   private async recordEvents(rollout: RolloutObject, actions: Action[]): Promise<void> {
     const { name, namespace, uid } = rollout.metadata;
+    const reasons = actions.flatMap((a) => (a.type === "event" ? [a.reason] : []));
+    if (reasons.length) this.opts.observer?.rolloutEvents(namespace, name, reasons);
     for (const a of actions) {
       if (a.type !== "event") continue;
       const event = eventObject({
@@ -791,13 +794,16 @@ export class RolloutController {
     }
   }
 
-  private report(rollout: RolloutObject, plan: Plan): void {
+  private report(rollout: RolloutObject, plan: Plan, before: RolloutStatus, now: Date): void {
     const spec = specOf(rollout);
     const s = plan.status;
     if (!spec || !s.phase) return;
-    this.opts.observer?.rollout(rollout.metadata.namespace, rollout.metadata.name, {
+    const { namespace, name } = rollout.metadata;
+    const strategy = spec.strategy.canary ? "canary" : "blueGreen";
+    this.opts.observer?.rolloutTransition(namespace, name, strategy, rolloutTransition(before, s, now));
+    this.opts.observer?.rollout(namespace, name, {
       phase: s.phase,
-      strategy: spec.strategy.canary ? "canary" : "blueGreen",
+      strategy,
       step: spec.strategy.canary ? (s.currentStepIndex ?? 0) : 0,
       canaryWeight: spec.strategy.canary
         ? (s.canary?.weights?.canary.weight ?? 0)
@@ -807,6 +813,7 @@ export class RolloutController {
       desiredReplicas: spec.replicas,
       availableReplicas: s.availableReplicas ?? 0,
       updatedReplicas: s.updatedReplicas ?? 0,
+      services: serviceRoles(spec),
     });
   }
 }
@@ -828,10 +835,21 @@ function specOf(rollout: RolloutObject): RolloutSpec | undefined {
 
 const parsedSpecs = new WeakMap<RolloutObject, RolloutSpec | undefined>();
 
-function serviceNames(spec: RolloutSpec | undefined): string[] {
+/** The Services the strategy names, by role. */
+function serviceRoles(spec: RolloutSpec | undefined): RolloutGauge["services"] {
   const c = spec?.strategy.canary;
   const b = spec?.strategy.blueGreen;
-  return [c?.stableService, c?.canaryService, b?.activeService, b?.previewService].filter((s): s is string => !!s);
+  const roles = [
+    { role: "stable", service: c?.stableService },
+    { role: "canary", service: c?.canaryService },
+    { role: "active", service: b?.activeService },
+    { role: "preview", service: b?.previewService },
+  ] as const;
+  return roles.flatMap(({ role, service }) => (service ? [{ role, service }] : []));
+}
+
+function serviceNames(spec: RolloutSpec | undefined): string[] {
+  return serviceRoles(spec).map((s) => s.service);
 }
 
 function templateRefs(spec: RolloutSpec | undefined): { templateName: string; clusterScope?: boolean }[] {

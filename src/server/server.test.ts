@@ -137,7 +137,7 @@ describe("startServer", () => {
       expect([ready.status, await ready.json()]).toEqual([503, { ready: false, reason: "caches not synced yet" }]);
       const metrics = await fetch(`${running.url}/metrics`);
       expect(metrics.status).toBe(200);
-      expect(await metrics.text()).toMatch(/^process_resident_memory_bytes \d/m);
+      expect(await metrics.text()).toMatch(/^ramp_process_resident_memory_bytes \d/m);
     } finally {
       await running.close();
     }

@@ -42,7 +42,8 @@ export interface Stats {
 const MS_BUCKETS = [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
 const S_BUCKETS = MS_BUCKETS.map((b) => b / 1000);
 
-function metrics(registry: Registry) {
+/** The series the simulator exports, in `registry`. */
+export function simulatorMetrics(registry: Registry) {
   const istioLabels = [
     "reporter",
     "destination_service_name",
@@ -105,7 +106,7 @@ function metrics(registry: Registry) {
 
 export class Simulator {
   readonly registry = new Registry();
-  private readonly m = metrics(this.registry);
+  private readonly m = simulatorMetrics(this.registry);
   private readonly kube: KubeClient;
   private view: ClusterView = { endpointSlices: [], pods: [], replicaSets: [] };
   private hosts: Host[] = [];
