@@ -260,12 +260,13 @@ export interface PrometheusFixture {
   stop(): Promise<void>;
 }
 
-/** Backfills the history into a fresh folder and serves it; `stop` ends exactly that Prometheus. */
-export async function startPrometheusFixture(): Promise<PrometheusFixture> {
+/** Backfills the history (OpenMetrics text, default this file's) into a fresh folder and serves it;
+ * `stop` ends exactly that Prometheus. */
+export async function startPrometheusFixture(history = fixtureOpenMetrics()): Promise<PrometheusFixture> {
   const prometheus = await ensurePrometheus(() => {});
   const dir = mkdtempSync(join(tmpdir(), "ramp-prometheus-fixture-"));
   const data = join(dir, "data");
-  writeFileSync(join(dir, "history.om"), fixtureOpenMetrics());
+  writeFileSync(join(dir, "history.om"), history);
   await promisify(execFile)(
     join(dirname(prometheus), "promtool"),
     ["tsdb", "create-blocks-from", "openmetrics", join(dir, "history.om"), data],

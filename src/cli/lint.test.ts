@@ -181,6 +181,21 @@ const cases: Case[] = [
     message: /exactly one router/,
   },
   {
+    name: "errorBudget rechecked less often than hourly",
+    yaml: rollout({
+      strategy:
+        "    canary:\n      steps:\n      - errorBudget:\n          templates: [{templateName: budget}]\n          recheckInterval: 2h #!",
+    }),
+    field: "spec.strategy.canary.steps[0].errorBudget.recheckInterval",
+    message: /at most 1h/,
+  },
+  {
+    name: "errorBudget without templates",
+    yaml: rollout({ strategy: "    canary:\n      steps:\n      - errorBudget: {} #!" }),
+    field: "spec.strategy.canary.steps[0].errorBudget.templates",
+    message: /required field is missing/,
+  },
+  {
     name: "gateway without a route",
     yaml: rollout({
       strategy: "    canary:\n      stableService: a\n      canaryService: b\n      trafficRouting:\n        gatewayAPI: {} #!",
@@ -322,6 +337,38 @@ const cases: Case[] = [
     ),
     field: "spec.metrics[0].provider",
     message: /exactly one provider/,
+  },
+  {
+    name: "burnRate with both traffic and queries",
+    yaml: template(
+      "  - name: burn\n    provider:\n      burnRate: #!\n        objective: 0.999\n        traffic: {source: http, service: a, namespace: b}\n        queries: {good: g, total: t}",
+    ),
+    field: "spec.metrics[0].provider.burnRate",
+    message: /exactly one of traffic or queries/,
+  },
+  {
+    name: "burnRate with windows and budget",
+    yaml: template(
+      "  - name: burn\n    provider:\n      burnRate: #!\n        objective: 0.999\n        traffic: {source: http, service: a, namespace: b}\n        windows: [{long: 1h, short: 5m, factor: 14.4}]\n        budget: {window: 1h}",
+    ),
+    field: "spec.metrics[0].provider.burnRate",
+    message: /windows or budget, not both/,
+  },
+  {
+    name: "burnRate objective of 100%",
+    yaml: template(
+      "  - name: burn\n    provider:\n      burnRate:\n        objective: 1 #!\n        traffic: {source: http, service: a, namespace: b}",
+    ),
+    field: "spec.metrics[0].provider.burnRate.objective",
+    message: /Too big/,
+  },
+  {
+    name: "burnRate window longer than a week",
+    yaml: template(
+      "  - name: burn\n    provider:\n      burnRate:\n        objective: 0.99\n        traffic: {source: http, service: a, namespace: b}\n        budget: {window: 200h} #!",
+    ),
+    field: "spec.metrics[0].provider.burnRate.budget.window",
+    message: /at most/,
   },
   {
     name: "duplicate metric names",
@@ -583,6 +630,34 @@ describe("ramp lint: hostile input is a finding, never a crash or a stall", () =
     },
   ])("metadata like the apiserver: $name", ({ yaml, field }) => {
     expect(lintText(yaml, "x.yaml").find((f) => f.field === field)?.line).toBe(markedLine(yaml));
+  });
+});
+
+describe("ramp lint: a ratio that is empty on a healthy service", () => {
+  const ratio = (query: string) =>
+    template(
+      `  - name: errors\n    successCondition: result < 0.01\n    provider:\n      prometheus:\n        query: '${query}' #!`,
+    );
+  it.each([
+    {
+      name: "5xx over all, unguarded: a note on the query's line",
+      query: 'sum(rate(x{code=~"5.."}[1m])) / sum(rate(x[1m]))',
+      note: /AnalysisTemplate\/t: spec\.metrics\[0\]\.provider\.prometheus\.query: .*\(code=~"5\.\."\).*or vector\(0\)/,
+    },
+    {
+      name: "guarded with or vector(0): nothing",
+      query: '(sum(rate(x{code=~"5.."}[1m])) or vector(0)) / sum(rate(x[1m]))',
+      note: undefined,
+    },
+  ])("$name", ({ query, note }) => {
+    const yaml = ratio(query);
+    const findings = lintText(yaml, "t.yaml");
+    expect(exitCodeOf(findings)).toBe(0);
+    const notes = findings.filter((f) => f.severity === "note");
+    if (!note) return expect(notes).toEqual([]);
+    expect(notes).toHaveLength(1);
+    expect(notes[0]?.line).toBe(markedLine(yaml));
+    expect(formatFinding(notes[0] as (typeof notes)[0])).toMatch(note);
   });
 });
 
