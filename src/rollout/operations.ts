@@ -5,6 +5,7 @@ import type { RolloutSpec, RolloutStatus } from "../api/rollout.ts";
 import type { KubeObject } from "../kube/client.ts";
 import {
   controllerOf,
+  isBaseline,
   type Meta,
   POD_TEMPLATE_HASH_LABEL,
   type PodTemplate,
@@ -139,7 +140,8 @@ export const hashOf = (rs: ReplicaSetObject): string => rs.metadata.labels?.[POD
 export function undo(r: LiveRollout, replicaSets: ReplicaSetObject[], toRevision?: number): RolloutChange {
   const template = templateOf(r);
   const currentHash = podTemplateHash(template);
-  const owned = replicaSets.filter((rs) => controls(r, rs));
+  // A baseline runs the stable template but is no revision to go back to.
+  const owned = replicaSets.filter((rs) => controls(r, rs) && !isBaseline(rs));
   const byRevision = owned.sort((a, b) => revisionOf(b) - revisionOf(a));
   const target =
     toRevision === undefined
