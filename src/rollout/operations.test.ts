@@ -220,8 +220,16 @@ describe("undo", () => {
     expect(undo(r, replicaSets).summary).toMatch(/so it rolls out as a new revision$/);
   });
 
+  // A baseline runs an older template under its own hash, with no revision: never one to go back to.
+  const baseline = (t: PodTemplate): ReplicaSetObject => {
+    const rs = replicaSet(0, t);
+    const labels = { app: "web", "ramp.dev/pod-template-hash": "x-baseline", "ramp.dev/role": "baseline" };
+    return { ...rs, metadata: { ...rs.metadata, name: "web-x-baseline", labels, annotations: {} } };
+  };
+
   it.each([
     [at(v2), history.slice(1, 2), undefined, 'rollout "web" has no earlier revision to go back to (revisions: 2)'],
+    [at(v2), [history[1]!, baseline(v1)], undefined, 'rollout "web" has no earlier revision to go back to (revisions: 2)'],
     [at(v2), history.slice(0, 2), 5, 'rollout "web" has no revision 5 (revisions: 1, 2)'],
   ])("refuses %#", (r, replicaSets, toRevision, message) => {
     expect(() => undo(r, replicaSets, toRevision)).toThrow(message);
