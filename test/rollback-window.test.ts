@@ -3,10 +3,13 @@
 // further back than the window walks the steps as any new revision does.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { KubeObject } from "../src/kube/client.ts";
+import { Informer } from "../src/kube/informer.ts";
 import { cluster, eventually, kube, namespace } from "./helpers.ts";
 import {
   type ControllerProcess,
   getRollout,
+  podsByHash,
+  type RolloutObj,
   ramp,
   rollout,
   service,
@@ -82,10 +85,10 @@ async function release(ns: string, name: string, image: string): Promise<string>
     .stableRS as string;
 }
 
+const canaryWeightOf = (route: Route, name: string) =>
+  route.spec.rules[0]?.backendRefs.find((b) => b.name === `${name}-canary`)?.weight;
 const canaryWeight = async (ns: string, name: string) =>
-  (await kube().get<Route>("gateway.networking.k8s.io/v1", "HTTPRoute", name, ns)).spec.rules[0]?.backendRefs.find(
-    (b) => b.name === `${name}-canary`,
-  )?.weight;
+  canaryWeightOf(await kube().get<Route>("gateway.networking.k8s.io/v1", "HTTPRoute", name, ns), name);
 
 const runsFor = async (ns: string, hash: string) =>
   (await kube().list<KubeObject>("ramp.dev/v1alpha1", "AnalysisRun", ns)).filter(
@@ -115,38 +118,54 @@ describe("rollbackWindow, end-to-end", () => {
     const v1 = await windowed(ns, "fast");
     const v2 = await release(ns, "fast", "fast:2");
     expect(v2).not.toBe(v1);
+    // v1's pods are gone after the scale-down delay: going back has pods to make, and traffic to move.
+    await eventually("v1 scaled to zero", async () => (await podsByHash(ns, "fast"))[v1] === 0, 60_000);
 
-    // Everything the Rollout's status and the HTTPRoute say from the undo until stable again.
-    const seen: { step?: number; phase?: string; weight?: number; routeWeight?: number }[] = [];
-    const started = Date.now();
-    const undone = await ramp("undo", "fast", "-n", ns);
-    expect(undone.code, undone.stderr).toBe(0);
-    const done = await eventually(
-      "back on v1, stable",
-      async () => {
-        const s = (await getRollout(ns, "fast")).status;
-        if (s?.currentPodHash === v1) {
-          seen.push({
-            step: s.currentStepIndex,
-            phase: s.phase,
-            weight: s.canary?.weights?.canary.weight,
-            routeWeight: await canaryWeight(ns, "fast"),
-          });
-        }
-        return s?.phase === "Healthy" && s.stableRS === v1 ? s : undefined;
+    // Every write of the Rollout's status and of the HTTPRoute from the undo until stable again, as watched.
+    const statuses: NonNullable<RolloutObj["status"]>[] = [];
+    const routeWeights: (number | undefined)[] = [];
+    const rollouts = new Informer<RolloutObj>(kube(), {
+      apiVersion: "ramp.dev/v1alpha1",
+      kind: "Rollout",
+      namespace: ns,
+      onChange: (_, r) => {
+        if (r.metadata.name === "fast" && r.status?.currentPodHash === v1) statuses.push(r.status);
       },
-      120_000,
-    );
-    console.log(
-      `undo within the window: stable again after ${((Date.now() - started) / 1000).toFixed(1)}s, ${seen.length} looks`,
-    );
-    expect(done.promoteFull).toBe(true);
-    expect(seen.length).toBeGreaterThan(0);
-    for (const look of seen) {
-      expect(look.step, JSON.stringify(seen)).toBe(STEPS.length);
-      expect(look.phase, JSON.stringify(seen)).not.toBe("Paused");
-      expect([0, 100], JSON.stringify(seen)).toContain(look.weight);
-      expect([0, 100], JSON.stringify(seen)).toContain(look.routeWeight);
+    });
+    const routes = new Informer<Route>(kube(), {
+      apiVersion: "gateway.networking.k8s.io/v1",
+      kind: "HTTPRoute",
+      namespace: ns,
+      onChange: (_, r) => {
+        if (r.metadata.name === "fast") routeWeights.push(canaryWeightOf(r, "fast"));
+      },
+    });
+    await Promise.all([rollouts.start(), routes.start()]);
+    try {
+      const started = Date.now();
+      const undone = await ramp("undo", "fast", "-n", ns);
+      expect(undone.code, undone.stderr).toBe(0);
+      const done = await waitForRollout(ns, "fast", "back on v1, stable", (s) => s.phase === "Healthy" && s.stableRS === v1);
+      const seconds = ((Date.now() - started) / 1000).toFixed(1);
+      console.log(
+        `undo within the window: stable again after ${seconds}s; statuses ${statuses.length}, route writes ${routeWeights.length}`,
+      );
+      expect(done.promoteFull).toBe(true);
+      await eventually("the route write seen", async () => routeWeights.length > 0);
+      const history = JSON.stringify({
+        statuses: statuses.map((s) => [s.currentStepIndex, s.phase, s.canary?.weights?.canary.weight]),
+        routeWeights,
+      });
+      expect(statuses.length, history).toBeGreaterThan(0);
+      for (const s of statuses) {
+        expect(s.currentStepIndex, history).toBe(STEPS.length);
+        expect(s.phase, history).not.toBe("Paused");
+        expect([0, 100], history).toContain(s.canary?.weights?.canary.weight);
+      }
+      for (const w of routeWeights) expect([0, 100], history).toContain(w);
+    } finally {
+      rollouts.stop();
+      routes.stop();
     }
     expect(await runsFor(ns, v1)).toEqual([]);
     const events = (await kube().list<Event>("v1", "Event", ns)).filter((e) => e.involvedObject.name === "fast");
