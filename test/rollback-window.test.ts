@@ -147,15 +147,14 @@ describe("rollbackWindow, end-to-end", () => {
       expect(undone.code, undone.stderr).toBe(0);
       const done = await waitForRollout(ns, "fast", "back on v1, stable", (s) => s.phase === "Healthy" && s.stableRS === v1);
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
-      console.log(
-        `undo within the window: stable again after ${seconds}s; statuses ${statuses.length}, route writes ${routeWeights.length}`,
-      );
       expect(done.promoteFull).toBe(true);
-      await eventually("the route write seen", async () => routeWeights.length > 0);
+      await eventually("the route as listed", async () => routeWeights.length > 0);
+      // [step, phase, canary weight] of each status written, and the route's canary weight at each write.
       const history = JSON.stringify({
         statuses: statuses.map((s) => [s.currentStepIndex, s.phase, s.canary?.weights?.canary.weight]),
         routeWeights,
       });
+      console.log(`undo within the window: stable again after ${seconds}s; ${history}`);
       expect(statuses.length, history).toBeGreaterThan(0);
       for (const s of statuses) {
         expect(s.currentStepIndex, history).toBe(STEPS.length);
