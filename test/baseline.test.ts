@@ -7,7 +7,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { KubeObject } from "../src/kube/client.ts";
 import type { ReplicaSetObject } from "../src/rollout/objects.ts";
 import { cluster, eventually, kube, namespace } from "./helpers.ts";
-import { type ControllerProcess, replicaSets, rollout, service, setImage, startController, waitForRollout } from "./rollouts.ts";
+import {
+  type ControllerProcess,
+  ramp,
+  replicaSets,
+  rollout,
+  service,
+  setImage,
+  startController,
+  waitForRollout,
+} from "./rollouts.ts";
 
 type Run = KubeObject & {
   spec: { args?: { name: string; value?: string }[] };
@@ -190,6 +199,9 @@ describe("the judge against a fresh baseline, end-to-end", () => {
     await judgedRollout(ns, "same");
     await setImage(ns, "same", "same:2");
     const { canary } = await baselineBesideCanary(ns, "same", "same:1");
+    // ramp status lists it as the baseline, with no revision.
+    const shown = await ramp("get", "same", "-n", ns);
+    expect(shown.stdout, shown.stderr).toMatch(new RegExp(`-\\s+${canary}-baseline\\s+baseline\\s+same:1`));
     const done = await waitForRollout(
       ns,
       "same",
