@@ -145,6 +145,7 @@ describe("rollbackWindow, end-to-end", () => {
       const started = Date.now();
       const undone = await ramp("undo", "fast", "-n", ns);
       expect(undone.code, undone.stderr).toBe(0);
+      expect(undone.stdout).toMatch(/back to revision 1 .*; within rollbackWindow \(1\): no steps or analysis/);
       const done = await waitForRollout(ns, "fast", "back on v1, stable", (s) => s.phase === "Healthy" && s.stableRS === v1);
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       expect(done.promoteFull).toBe(true);
@@ -180,6 +181,7 @@ describe("rollbackWindow, end-to-end", () => {
     // Revision 2 lies between revision 1 and the stable revision 3: outside a window of one.
     const undone = await ramp("undo", "slow", "-n", ns, "--to-revision", "1");
     expect(undone.code, undone.stderr).toBe(0);
+    expect(undone.stdout).not.toMatch(/rollbackWindow/);
     const paused = await waitForRollout(
       ns,
       "slow",

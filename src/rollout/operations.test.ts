@@ -235,6 +235,23 @@ describe("undo", () => {
     expect(() => undo(r, replicaSets, toRevision)).toThrow(message);
   });
 
+  it.each([
+    ["the revision before stable, window 1", 1, 2, undefined, "; within rollbackWindow (1): no steps or analysis"],
+    ["two before stable, window 1", 1, 3, 1, ""],
+    ["two before stable, window 2", 2, 3, 1, "; within rollbackWindow (2): no steps or analysis"],
+    ["no window", 0, 2, undefined, ""],
+  ])("says when the controller will skip the steps: %s", (_, revisions, stableRevision, toRevision, says) => {
+    const stable = [v1, v2, v3][stableRevision - 1] as PodTemplate;
+    const r = rollout(
+      { stableRS: podTemplateHash(stable), currentPodHash: podTemplateHash(stable) },
+      { template: stable, ...(revisions ? { rollbackWindow: { revisions } } : {}) },
+    );
+    const target = toRevision ?? stableRevision - 1;
+    expect(undo(r, history.slice(0, stableRevision), toRevision).summary).toBe(
+      `back to revision ${target} (${podTemplateHash([v1, v2, v3][target - 1])})${says}`,
+    );
+  });
+
   it("does nothing at the asked revision", () => {
     expect(undo(at(v2), history, 2)).toEqual({ summary: `is already at revision 2 (${podTemplateHash(v2)})` });
   });

@@ -10,8 +10,8 @@ import {
   driveGate,
   NEW_REPLICA_SET,
   observedCounts,
+  observedRollback,
   replicaSetsOf,
-  rollbackWithinWindow,
   scaleReplicaSets,
   terminateUnwanted,
 } from "./common.ts";
@@ -65,7 +65,7 @@ export function planBlueGreen(o: Observed): Plan {
   if (status.currentPodHash !== hash) {
     const first = !status.stableRS;
     const backToStable = status.stableRS === hash;
-    const rollback = first || backToStable ? undefined : rollbackWithinWindow(o, status.stableRS);
+    const rollback = first || backToStable ? undefined : observedRollback(o, status.stableRS);
     startAttempt();
     status.currentPodHash = hash;
     if (first) status.stableRS = hash;

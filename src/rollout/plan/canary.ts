@@ -12,8 +12,8 @@ import {
   driveGate,
   NEW_REPLICA_SET,
   observedCounts,
+  observedRollback,
   replicaSetsOf,
-  rollbackWithinWindow,
   scaleReplicaSets,
   terminateUnwanted,
 } from "./common.ts";
@@ -92,7 +92,7 @@ export function planCanary(o: Observed): Plan {
   if (status.currentPodHash !== o.templateHash) {
     const first = !status.stableRS;
     const backToStable = status.stableRS === o.templateHash;
-    const rollback = first || backToStable ? undefined : rollbackWithinWindow(o, status.stableRS);
+    const rollback = first || backToStable ? undefined : observedRollback(o, status.stableRS);
     const { abort: _a, abortedAt: _b, promoteFull: _c, pauseConditions: _d, ...rest } = status;
     const skip = first || backToStable || rollback !== undefined;
     status = { ...rest, currentPodHash: o.templateHash, currentStepIndex: skip ? steps.length : 0 };
