@@ -447,15 +447,7 @@ export class RolloutController {
             action.replicas,
             spec.minReadySeconds,
           );
-          try {
-            this.replicaSets.remember(await this.client.create(rs));
-          } catch (err) {
-            if (isAlreadyExists(err)) break;
-            if (err instanceof KubeError && (err.status === 422 || err.status === 400)) {
-              throw new SpecProblem(`ReplicaSet "${rs.metadata.name}" is invalid: ${err.message}`);
-            }
-            throw err;
-          }
+          await this.createReplicaSet(rs);
           break;
         }
         case "createBaselineReplicaSet": {
@@ -464,12 +456,9 @@ export class RolloutController {
             this.ownedReplicaSet(rollout, action.fromHash)?.spec.template ??
             this.savedTemplate(namespace, `${name}-${action.fromHash}`);
           if (!source) break;
-          const rs = baselineReplicaSetFor(rollout, source, spec.selector, action.hash, action.replicas, spec.minReadySeconds);
-          try {
-            this.replicaSets.remember(await this.client.create(rs));
-          } catch (err) {
-            if (!isAlreadyExists(err)) throw err;
-          }
+          await this.createReplicaSet(
+            baselineReplicaSetFor(rollout, source, spec.selector, action.hash, action.replicas, spec.minReadySeconds),
+          );
           break;
         }
         case "scaleReplicaSet":
@@ -572,6 +561,19 @@ export class RolloutController {
         // Nothing else wakes us when a Gateway gets round to accepting the change.
         if (verified === false) plan.requeueAfterMs = Math.min(plan.requeueAfterMs ?? VERIFY_RETRY_MS, VERIFY_RETRY_MS);
       }
+    }
+  }
+
+  /** Creates a ReplicaSet (one made already is fine); one the apiserver refuses is a spec problem. */
+  private async createReplicaSet(rs: ReplicaSetObject): Promise<void> {
+    try {
+      this.replicaSets.remember(await this.client.create(rs));
+    } catch (err) {
+      if (isAlreadyExists(err)) return;
+      if (err instanceof KubeError && (err.status === 422 || err.status === 400)) {
+        throw new SpecProblem(`ReplicaSet "${rs.metadata.name}" is invalid: ${err.message}`);
+      }
+      throw err;
     }
   }
 
