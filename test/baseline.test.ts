@@ -4,7 +4,7 @@
 // the Service (stable, canary and baseline alike, so canary and baseline get equal shares), the real
 // Prometheus scrapes it, and the real controllers run the judge canary vs baseline and decide.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { KubeObject } from "../src/kube/client.ts";
+import type { KubeError, KubeObject } from "../src/kube/client.ts";
 import type { ReplicaSetObject } from "../src/rollout/objects.ts";
 import { cluster, eventually, kube, namespace } from "./helpers.ts";
 import {
@@ -180,6 +180,40 @@ describe("the judge against a fresh baseline, end-to-end", () => {
   });
   afterAll(async () => {
     await controller?.stop();
+  });
+
+  it.each([
+    {
+      name: "a baseline behind a traffic router",
+      canary: {
+        baseline: { enabled: true },
+        stableService: "a",
+        canaryService: "b",
+        trafficRouting: { gatewayAPI: { httpRoute: "web" } },
+      },
+      message: "spec.strategy.canary.baseline: Invalid value: baseline needs replica-count routing",
+    },
+    {
+      name: "a Baseline hash argument without a baseline",
+      canary: {
+        steps: [
+          {
+            analysis: {
+              templates: [{ templateName: "judge" }],
+              args: [{ name: "b", valueFrom: { podTemplateHashValue: "Baseline" } }],
+            },
+          },
+        ],
+      },
+      message:
+        "spec.strategy.canary.baseline: Invalid value: podTemplateHashValue Baseline needs strategy.canary.baseline.enabled",
+    },
+  ])("the apiserver refuses $name, naming the field", async ({ canary, message }) => {
+    const err = await kube()
+      .create(rollout(ns, "refused", { strategy: { canary } }))
+      .catch((e: unknown) => e);
+    expect((err as KubeError).status, String(err)).toBe(422);
+    expect((err as KubeError).message).toContain(message);
   });
 
   it.concurrent("+30% latency on the canary is caught against the baseline: rolled back, the baseline removed", async () => {

@@ -302,6 +302,11 @@ const trafficRouting = z
     ],
   });
 
+/** CEL: the analysis at `path` passes no podTemplateHashValue Baseline (true when it has no args). */
+const noBaselineArg = (path: string) =>
+  `(!has(${path}.args) || ${path}.args.all(a, !has(a.valueFrom) || !has(a.valueFrom.podTemplateHashValue) || a.valueFrom.podTemplateHashValue != 'Baseline'))`;
+const BASELINE_ARG_MESSAGE = "podTemplateHashValue Baseline needs strategy.canary.baseline.enabled";
+
 const canaryStrategy = z
   .strictObject({
     stableService: objectName("Service that Ramp points at the stable pods").optional(),
@@ -347,6 +352,11 @@ const canaryStrategy = z
         fieldPath: ".steps",
       },
       {
+        rule: `has(self.baseline) && self.baseline.enabled || (!has(self.analysis) || ${noBaselineArg("self.analysis")}) && (!has(self.steps) || self.steps.all(s, !has(s.analysis) || ${noBaselineArg("s.analysis")}))`,
+        message: BASELINE_ARG_MESSAGE,
+        fieldPath: ".baseline",
+      },
+      {
         rule: "!has(self.baseline) || !self.baseline.enabled || !has(self.trafficRouting)",
         message: "baseline needs replica-count routing (no trafficRouting): a router sends the baseline pods no traffic",
         fieldPath: ".baseline",
@@ -374,6 +384,10 @@ const blueGreenStrategy = z
   })
   .meta({
     rules: [
+      {
+        rule: `(!has(self.prePromotionAnalysis) || ${noBaselineArg("self.prePromotionAnalysis")}) && (!has(self.postPromotionAnalysis) || ${noBaselineArg("self.postPromotionAnalysis")})`,
+        message: BASELINE_ARG_MESSAGE,
+      },
       {
         rule: "!has(self.previewService) || self.activeService != self.previewService",
         message: "activeService and previewService must differ",

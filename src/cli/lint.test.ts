@@ -65,6 +65,15 @@ const cases: Case[] = [
     message: /baseline needs replica-count routing/,
   },
   {
+    name: "a Baseline hash argument without a baseline",
+    yaml: rollout({
+      strategy:
+        "    canary: #!\n      steps:\n      - analysis:\n          templates: [{templateName: judge}]\n          args: [{name: b, valueFrom: {podTemplateHashValue: Baseline}}]",
+    }),
+    field: "spec.strategy.canary.baseline",
+    message: /podTemplateHashValue Baseline needs strategy.canary.baseline.enabled/,
+  },
+  {
     name: "rollbackWindow beyond its bound",
     yaml: rollout({ spec: "  rollbackWindow: {revisions: 101} #!\n" }),
     field: "spec.rollbackWindow.revisions",
