@@ -16,6 +16,7 @@ import {
 } from "./schema-kit.ts";
 
 const MAX_STEPS = 64;
+const MAX_ROLLBACK_WINDOW = 100;
 const MAX_LIST = 32;
 // Header and mirror steps are checked against managedRoutes by a CEL rule whose cost the apiserver
 // bounds by these sizes.
@@ -86,9 +87,11 @@ const analysisArg = z
     valueFrom: z
       .strictObject({
         podTemplateHashValue: z
-          .enum(["Stable", "Latest"])
+          .enum(["Stable", "Latest", "Baseline"])
           .optional()
-          .describe("The pod-template hash of the stable or the newest ReplicaSet"),
+          .describe(
+            "The pod-template hash of the stable or the newest ReplicaSet, or of the baseline (strategy.canary.baseline)",
+          ),
         fieldRef: z
           .strictObject({ fieldPath: z.string().describe("e.g. metadata.labels['app']") })
           .optional()
@@ -318,6 +321,11 @@ const trafficRouting = z
     ],
   });
 
+/** CEL: the analysis at `path` passes no podTemplateHashValue Baseline (true when it has no args). */
+const noBaselineArg = (path: string) =>
+  `(!has(${path}.args) || ${path}.args.all(a, !has(a.valueFrom) || !has(a.valueFrom.podTemplateHashValue) || a.valueFrom.podTemplateHashValue != 'Baseline'))`;
+const BASELINE_ARG_MESSAGE = "podTemplateHashValue Baseline needs strategy.canary.baseline.enabled";
+
 const canaryStrategy = z
   .strictObject({
     stableService: objectName("Service that Ramp points at the stable pods").optional(),
@@ -330,6 +338,14 @@ const canaryStrategy = z
     dynamicStableScale: z.boolean().default(false).describe("Scale stable down as canary weight grows"),
     trafficRouting: trafficRouting.optional().describe("How weights reach traffic; none = approximated by replica counts"),
     analysis: backgroundAnalysis.optional().describe("Background analysis for the whole rollout"),
+    baseline: z
+      .strictObject({
+        enabled: z.boolean().describe("Run a baseline beside the canary"),
+      })
+      .optional()
+      .describe(
+        "A fresh baseline: pods of the stable template, as many as the canary's and started with them, for the judge to compare the canary with (podTemplateHashValue Baseline); removed when the steps end",
+      ),
     steps: z.array(canaryStep).max(MAX_STEPS).optional().describe("The steps; none = go straight to 100%"),
   })
   .meta({
@@ -355,6 +371,16 @@ const canaryStrategy = z
         fieldPath: ".steps",
       },
       {
+        rule: `has(self.baseline) && self.baseline.enabled || (!has(self.analysis) || ${noBaselineArg("self.analysis")}) && (!has(self.steps) || self.steps.all(s, !has(s.analysis) || ${noBaselineArg("s.analysis")}))`,
+        message: BASELINE_ARG_MESSAGE,
+        fieldPath: ".baseline",
+      },
+      {
+        rule: "!has(self.baseline) || !self.baseline.enabled || !has(self.trafficRouting)",
+        message: "baseline needs replica-count routing (no trafficRouting): a router sends the baseline pods no traffic",
+        fieldPath: ".baseline",
+      },
+      {
         rule: "!has(self.analysis) || !has(self.analysis.startingStep) || has(self.steps) && self.analysis.startingStep <= size(self.steps)",
         message: "analysis.startingStep is past the last step",
         fieldPath: ".analysis",
@@ -378,6 +404,10 @@ const blueGreenStrategy = z
   .meta({
     rules: [
       {
+        rule: `(!has(self.prePromotionAnalysis) || ${noBaselineArg("self.prePromotionAnalysis")}) && (!has(self.postPromotionAnalysis) || ${noBaselineArg("self.postPromotionAnalysis")})`,
+        message: BASELINE_ARG_MESSAGE,
+      },
+      {
         rule: "!has(self.previewService) || self.activeService != self.previewService",
         message: "activeService and previewService must differ",
         fieldPath: ".previewService",
@@ -400,6 +430,16 @@ export const rolloutSpec = z
     workloadRef: workloadRef.optional(),
     minReadySeconds: seconds("Seconds a pod must be ready to count as available").default(0),
     revisionHistoryLimit: z.int().min(0).default(10).describe("Old ReplicaSets kept for undo"),
+    rollbackWindow: z
+      .strictObject({
+        revisions: z
+          .int()
+          .min(0)
+          .max(MAX_ROLLBACK_WINDOW)
+          .describe("Going back to one of this many revisions before the stable one skips the steps and analysis"),
+      })
+      .optional()
+      .describe("Fast rollback: a return to a recent revision goes straight to 100%"),
     progressDeadlineSeconds: seconds("Seconds without progress before the rollout is Degraded", 1).default(600),
     progressDeadlineAbort: z.boolean().default(false).describe("Abort when the progress deadline passes"),
     paused: z.boolean().default(false).describe("Stop progressing until unpaused"),
@@ -468,7 +508,10 @@ export const rolloutStatus = z.strictObject({
   controllerPause: z.boolean().optional(),
   abort: z.boolean().optional().describe("Set by `ramp abort`, cleared by `ramp retry`"),
   abortedAt: z.string().optional(),
-  promoteFull: z.boolean().optional().describe("Set by `ramp promote --full`"),
+  promoteFull: z
+    .boolean()
+    .optional()
+    .describe("Set by `ramp promote --full`, or by a rollback within rollbackWindow: no more steps or analysis"),
   restartedAt: z.string().optional(),
   canary: z
     .strictObject({

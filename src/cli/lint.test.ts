@@ -56,6 +56,30 @@ interface Case {
 
 const cases: Case[] = [
   {
+    name: "a baseline behind a traffic router",
+    yaml: rollout({
+      strategy:
+        "    canary:\n      baseline: {enabled: true} #!\n      stableService: a\n      canaryService: b\n      trafficRouting:\n        gatewayAPI: {httpRoute: web}",
+    }),
+    field: "spec.strategy.canary.baseline",
+    message: /baseline needs replica-count routing/,
+  },
+  {
+    name: "a Baseline hash argument without a baseline",
+    yaml: rollout({
+      strategy:
+        "    canary: #!\n      steps:\n      - analysis:\n          templates: [{templateName: judge}]\n          args: [{name: b, valueFrom: {podTemplateHashValue: Baseline}}]",
+    }),
+    field: "spec.strategy.canary.baseline",
+    message: /podTemplateHashValue Baseline needs strategy.canary.baseline.enabled/,
+  },
+  {
+    name: "rollbackWindow beyond its bound",
+    yaml: rollout({ spec: "  rollbackWindow: {revisions: 101} #!\n" }),
+    field: "spec.rollbackWindow.revisions",
+    message: /<=100/,
+  },
+  {
     name: "replicas not a number",
     yaml: rollout().replace("  replicas: 3", "  replicas: three #!"),
     field: "spec.replicas",

@@ -115,6 +115,21 @@ describe("rolloutView", () => {
     expect(view.runs.map((r) => r.name)).toEqual(["web-v2-step-2"]);
   });
 
+  it("a baseline shows as one, with no revision, and takes no share of the weight", () => {
+    const rs = replicaSet("v2-baseline", 0, 2);
+    const baseline = {
+      ...rs,
+      metadata: { ...rs.metadata, labels: { ...rs.metadata.labels, "ramp.dev/role": "baseline" }, annotations: {} },
+    };
+    const view = rolloutView(rollout(CANARY), [STABLE, CANARY_RS, baseline], []);
+    expect(view.replicaSets.map((r) => [r.revision, r.hash, r.role])).toEqual([
+      ["2", "v2", "canary"],
+      ["1", "v1", "stable"],
+      ["-", "v2-baseline", "baseline"],
+    ]);
+    expect(view.weight).toBe(20);
+  });
+
   it("blue-green roles", () => {
     const status = { ...CANARY, blueGreen: { activeSelector: "v1", previewSelector: "v2" } };
     const view = rolloutView(rollout(status, { blueGreen: { activeService: "a" } }), [STABLE, CANARY_RS], []);

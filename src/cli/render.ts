@@ -1,6 +1,6 @@
 // The text views of `ramp get|status` and `ramp list`. Pure: objects and a clock in, text out.
 import type { CanaryStep } from "../api/rollout.ts";
-import { ANALYSIS_ROLE_LABEL, type AnalysisRunObject, type ReplicaSetObject } from "../rollout/objects.ts";
+import { ANALYSIS_ROLE_LABEL, type AnalysisRunObject, isBaseline, type ReplicaSetObject } from "../rollout/objects.ts";
 import { controls, hashOf, type LiveRollout, revisionOf } from "../rollout/operations.ts";
 
 interface ReplicaSetRow {
@@ -57,8 +57,11 @@ export function rolloutView(r: LiveRollout, replicaSets: ReplicaSetObject[], run
   const s = r.status ?? {};
   const owned = (o: { metadata: LiveRollout["metadata"] }) => controls(r, o);
   const rss = replicaSets.filter(owned).sort((a, b) => revisionOf(b) - revisionOf(a));
+  const revisionSets = rss.filter((rs) => !isBaseline(rs));
   const canary = r.spec.strategy.canary;
-  const roleOf = (hash: string) => {
+  const roleOf = (rs: ReplicaSetObject) => {
+    if (isBaseline(rs)) return "baseline";
+    const hash = hashOf(rs);
     const roles = [
       hash === s.stableRS && "stable",
       hash === s.blueGreen?.activeSelector && "active",
@@ -67,9 +70,9 @@ export function rolloutView(r: LiveRollout, replicaSets: ReplicaSetObject[], run
     ].filter(Boolean);
     return roles.length ? roles.join(", ") : "old";
   };
-  const newRS = rss.find((rs) => hashOf(rs) === s.currentPodHash);
+  const newRS = revisionSets.find((rs) => hashOf(rs) === s.currentPodHash);
   const available = (rs?: ReplicaSetObject) => rs?.status?.availableReplicas ?? 0;
-  const total = rss.reduce((n, rs) => n + available(rs), 0);
+  const total = revisionSets.reduce((n, rs) => n + available(rs), 0);
   // What the router was told, else (no router) the newest revision's share of the available pods.
   const weight = !canary
     ? undefined
@@ -94,9 +97,9 @@ export function rolloutView(r: LiveRollout, replicaSets: ReplicaSetObject[], run
     stepIndex: s.currentStepIndex ?? 0,
     ...(weight !== undefined ? { weight } : {}),
     replicaSets: rss.map((rs) => ({
-      revision: String(revisionOf(rs) || "?"),
+      revision: isBaseline(rs) ? "-" : String(revisionOf(rs) || "?"),
       hash: hashOf(rs),
-      role: roleOf(hashOf(rs)),
+      role: roleOf(rs),
       images: images(rs.spec.template.spec.containers),
       ready: rs.status?.readyReplicas ?? 0,
       desired: rs.spec.replicas ?? 0,

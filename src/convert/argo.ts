@@ -226,6 +226,7 @@ export function convertRollout(root: Fields): Json[] {
       "progressDeadlineAbort",
       "paused",
       "restartAt",
+      "rollbackWindow",
     ]);
     const ref = s.child("workloadRef");
     if (ref) {
@@ -244,7 +245,6 @@ export function convertRollout(root: Fields): Json[] {
       strategy.done();
       spec.strategy = st;
     }
-    s.drop("rollbackWindow", "Ramp has no fast rollback window; `ramp undo` goes through the steps");
     s.drop("analysis", "Ramp keeps every AnalysisRun its Rollout owns until the Rollout goes");
     s.done();
   }

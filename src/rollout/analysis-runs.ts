@@ -20,15 +20,28 @@ import type { AnalysisRole, RolloutAnalysis } from "./plan/types.ts";
 
 export type { RunTemplate as FoundTemplate } from "../analysis/run-spec.ts";
 
+/** The hashes podTemplateHashValue names; `baseline` only when the Rollout runs one. */
+export interface RunHashes {
+  stable: string;
+  latest: string;
+  baseline?: string;
+}
+
 /** The Rollout's arguments with hashes and fields resolved to values. */
 export function resolveRolloutArgs(
   analysis: RolloutAnalysis,
   rollout: RolloutObject,
-  hashes: { stable: string; latest: string },
+  hashes: RunHashes,
 ): NonNullable<AnalysisRunSpec["args"]> {
   return (analysis.args ?? []).map((arg) => {
     if (arg.value !== undefined) return { name: arg.name, value: arg.value };
     const from = arg.valueFrom;
+    if (from?.podTemplateHashValue === "Baseline") {
+      if (hashes.baseline === undefined) {
+        throw new Error(`analysis argument "${arg.name}": podTemplateHashValue Baseline needs strategy.canary.baseline.enabled`);
+      }
+      return { name: arg.name, value: hashes.baseline };
+    }
     if (from?.podTemplateHashValue) {
       return { name: arg.name, value: from.podTemplateHashValue === "Stable" ? hashes.stable : hashes.latest };
     }
@@ -47,7 +60,7 @@ export function analysisRunFor(opts: {
   stepIndex?: number;
   analysis: RolloutAnalysis;
   templates: RunTemplate[];
-  hashes: { stable: string; latest: string };
+  hashes: RunHashes;
 }): AnalysisRunObject {
   const { rollout, analysis } = opts;
   const instance = rollout.metadata.labels?.[INSTANCE_ID_LABEL];

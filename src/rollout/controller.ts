@@ -15,10 +15,12 @@ import { RouterError } from "../traffic/router.ts";
 import { analysisRunFor, type FoundTemplate } from "./analysis-runs.ts";
 import {
   type AnalysisRunObject,
+  baselineReplicaSetFor,
   type ControllerRevisionObject,
   controllerOf,
   type DeploymentObject,
   INSTANCE_ID_LABEL,
+  isBaseline,
   type Meta,
   observeAnalysisRun,
   observeReplicaSet,
@@ -38,7 +40,7 @@ import {
   templateToSave,
 } from "./objects.ts";
 import type { ControllerObserver, RolloutGauge } from "./observer.ts";
-import { canonicalJson, podTemplateHash } from "./plan/hash.ts";
+import { baselineHash, canonicalJson, podTemplateHash } from "./plan/hash.ts";
 import { invalidSpecStatus, planRollout, trafficErrorStatus } from "./plan/rollout.ts";
 import type { Action, Observed, Plan, RolloutAnalysis } from "./plan/types.ts";
 import { rolloutTransition } from "./transition.ts";
@@ -241,6 +243,7 @@ export class RolloutController {
     return (
       rs.metadata.namespace === rollout.metadata.namespace &&
       !controllerOf(rs) &&
+      !isBaseline(rs) &&
       spec !== undefined &&
       selectorMatches(spec.selector, rs.metadata.labels ?? {})
     );
@@ -335,12 +338,14 @@ export class RolloutController {
     }
     const templateHash = template ? podTemplateHash(template) : (status.currentPodHash ?? "");
 
-    const owned = this.replicaSets
+    const ownedOrAdopted = this.replicaSets
       .list()
       .filter(
         (rs) =>
           rs.metadata.namespace === namespace && (controllerOf(rs)?.uid === rollout.metadata.uid || this.adopts(rollout, rs)),
       );
+    const owned = ownedOrAdopted.filter((rs) => !isBaseline(rs));
+    const baselines = ownedOrAdopted.filter(isBaseline).map(observeReplicaSet);
     const services: Record<string, string | null> = {};
     for (const svc of serviceNames(spec)) {
       const found = this.services.get(`${namespace}/${svc}`);
@@ -378,6 +383,7 @@ export class RolloutController {
       spec,
       templateHash,
       replicaSets: owned.map(observeReplicaSet).filter((r) => r.hash),
+      ...(baselines.length ? { baselines } : {}),
       revisions: this.revisions
         .list()
         .filter((cr) => cr.metadata.namespace === namespace && controllerOf(cr)?.uid === rollout.metadata.uid)
@@ -442,15 +448,18 @@ export class RolloutController {
             action.replicas,
             spec.minReadySeconds,
           );
-          try {
-            this.replicaSets.remember(await this.client.create(rs));
-          } catch (err) {
-            if (isAlreadyExists(err)) break;
-            if (err instanceof KubeError && (err.status === 422 || err.status === 400)) {
-              throw new SpecProblem(`ReplicaSet "${rs.metadata.name}" is invalid: ${err.message}`);
-            }
-            throw err;
-          }
+          await this.createReplicaSet(rs);
+          break;
+        }
+        case "createBaselineReplicaSet": {
+          // The stable revision's template, from its ReplicaSet or else its saved copy.
+          const source =
+            this.ownedReplicaSet(rollout, action.fromHash)?.spec.template ??
+            this.savedTemplate(namespace, `${name}-${action.fromHash}`);
+          if (!source) break;
+          await this.createReplicaSet(
+            baselineReplicaSetFor(rollout, source, spec.selector, action.hash, action.replicas, spec.minReadySeconds),
+          );
           break;
         }
         case "scaleReplicaSet":
@@ -553,6 +562,19 @@ export class RolloutController {
         // Nothing else wakes us when a Gateway gets round to accepting the change.
         if (verified === false) plan.requeueAfterMs = Math.min(plan.requeueAfterMs ?? VERIFY_RETRY_MS, VERIFY_RETRY_MS);
       }
+    }
+  }
+
+  /** Creates a ReplicaSet (one made already is fine); one the apiserver refuses is a spec problem. */
+  private async createReplicaSet(rs: ReplicaSetObject): Promise<void> {
+    try {
+      this.replicaSets.remember(await this.client.create(rs));
+    } catch (err) {
+      if (isAlreadyExists(err)) return;
+      if (err instanceof KubeError && (err.status === 422 || err.status === 400)) {
+        throw new SpecProblem(`ReplicaSet "${rs.metadata.name}" is invalid: ${err.message}`);
+      }
+      throw err;
     }
   }
 
@@ -744,7 +766,11 @@ export class RolloutController {
         ...(action.stepIndex !== undefined ? { stepIndex: action.stepIndex } : {}),
         analysis: action.analysis as RolloutAnalysis,
         templates,
-        hashes: { stable: observed.status.stableRS ?? observed.templateHash, latest: observed.templateHash },
+        hashes: {
+          stable: observed.status.stableRS ?? observed.templateHash,
+          latest: observed.templateHash,
+          ...(observed.spec.strategy.canary?.baseline?.enabled ? { baseline: baselineHash(observed.templateHash) } : {}),
+        },
       });
     } catch (err) {
       throw new SpecProblem((err as Error).message);

@@ -14,6 +14,9 @@ export const ROLLOUT_LABEL = "ramp.dev/rollout";
 export const ANALYSIS_ROLE_LABEL = "ramp.dev/analysis-role";
 export const STEP_INDEX_LABEL = "ramp.dev/step-index";
 export const INSTANCE_ID_LABEL = "ramp.dev/controller-instance-id";
+/** On a baseline ReplicaSet and its pods (strategy.canary.baseline): `baseline`. */
+export const ROLE_LABEL = "ramp.dev/role";
+export const BASELINE_ROLE = "baseline";
 
 export interface OwnerReference {
   apiVersion: string;
@@ -169,6 +172,27 @@ export function replicaSetFor(
       template: { ...template, metadata: { ...(template.metadata ?? {}), labels } },
     },
   };
+}
+
+/** Whether a ReplicaSet is a baseline, not a revision: no history, undo or adoption counts it. */
+export const isBaseline = (rs: { metadata: Meta }): boolean => rs.metadata.labels?.[ROLE_LABEL] === BASELINE_ROLE;
+
+/** The baseline ReplicaSet: `template` (the stable revision's) labelled with the baseline's hash and
+ * role, and no revision annotation. */
+export function baselineReplicaSetFor(
+  rollout: RolloutObject,
+  template: PodTemplate,
+  selector: ReplicaSetObject["spec"]["selector"],
+  hash: string,
+  replicas: number,
+  minReadySeconds: number,
+): ReplicaSetObject {
+  const labelled = {
+    ...template,
+    metadata: { ...(template.metadata ?? {}), labels: { ...(template.metadata?.labels ?? {}), [ROLE_LABEL]: BASELINE_ROLE } },
+  };
+  const rs = replicaSetFor(rollout, labelled, selector, hash, 0, replicas, minReadySeconds);
+  return { ...rs, metadata: { ...rs.metadata, annotations: {} } };
 }
 
 /** The ControllerRevision that keeps one revision's pod template (`<rollout>-<hash>`, like its ReplicaSet). */

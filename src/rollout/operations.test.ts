@@ -220,11 +220,36 @@ describe("undo", () => {
     expect(undo(r, replicaSets).summary).toMatch(/so it rolls out as a new revision$/);
   });
 
+  // A baseline runs an older template under its own hash, with no revision: never one to go back to.
+  const baseline = (t: PodTemplate): ReplicaSetObject => {
+    const rs = replicaSet(0, t);
+    const labels = { app: "web", "ramp.dev/pod-template-hash": "x-baseline", "ramp.dev/role": "baseline" };
+    return { ...rs, metadata: { ...rs.metadata, name: "web-x-baseline", labels, annotations: {} } };
+  };
+
   it.each([
     [at(v2), history.slice(1, 2), undefined, 'rollout "web" has no earlier revision to go back to (revisions: 2)'],
+    [at(v2), [history[1]!, baseline(v1)], undefined, 'rollout "web" has no earlier revision to go back to (revisions: 2)'],
     [at(v2), history.slice(0, 2), 5, 'rollout "web" has no revision 5 (revisions: 1, 2)'],
   ])("refuses %#", (r, replicaSets, toRevision, message) => {
     expect(() => undo(r, replicaSets, toRevision)).toThrow(message);
+  });
+
+  it.each([
+    ["the revision before stable, window 1", 1, 2, undefined, "; within rollbackWindow (1): no steps or analysis"],
+    ["two before stable, window 1", 1, 3, 1, ""],
+    ["two before stable, window 2", 2, 3, 1, "; within rollbackWindow (2): no steps or analysis"],
+    ["no window", 0, 2, undefined, ""],
+  ])("says when the controller will skip the steps: %s", (_, revisions, stableRevision, toRevision, says) => {
+    const stable = [v1, v2, v3][stableRevision - 1] as PodTemplate;
+    const r = rollout(
+      { stableRS: podTemplateHash(stable), currentPodHash: podTemplateHash(stable) },
+      { template: stable, ...(revisions ? { rollbackWindow: { revisions } } : {}) },
+    );
+    const target = toRevision ?? stableRevision - 1;
+    expect(undo(r, history.slice(0, stableRevision), toRevision).summary).toBe(
+      `back to revision ${target} (${podTemplateHash([v1, v2, v3][target - 1])})${says}`,
+    );
   });
 
   it("does nothing at the asked revision", () => {

@@ -5,12 +5,14 @@ import type { RolloutSpec, RolloutStatus } from "../api/rollout.ts";
 import type { KubeObject } from "../kube/client.ts";
 import {
   controllerOf,
+  isBaseline,
   type Meta,
   POD_TEMPLATE_HASH_LABEL,
   type PodTemplate,
   REVISION_ANNOTATION,
   type ReplicaSetObject,
 } from "./objects.ts";
+import { rollbackWithinWindow } from "./plan/common.ts";
 import { podTemplateHash } from "./plan/hash.ts";
 
 export type LiveRollout = KubeObject & { metadata: Meta; spec: RolloutSpec; status?: RolloutStatus };
@@ -144,7 +146,8 @@ export const hashOf = (rs: ReplicaSetObject): string => rs.metadata.labels?.[POD
 export function undo(r: LiveRollout, replicaSets: ReplicaSetObject[], toRevision?: number): RolloutChange {
   const template = templateOf(r);
   const currentHash = podTemplateHash(template);
-  const owned = replicaSets.filter((rs) => controls(r, rs));
+  // A baseline runs the stable template but is no revision to go back to.
+  const owned = replicaSets.filter((rs) => controls(r, rs) && !isBaseline(rs));
   const byRevision = owned.sort((a, b) => revisionOf(b) - revisionOf(a));
   const target =
     toRevision === undefined
@@ -160,6 +163,12 @@ export function undo(r: LiveRollout, replicaSets: ReplicaSetObject[], toRevision
   }
   const revision = `revision ${revisionOf(target)} (${hashOf(target)})`;
   if (hashOf(target) === currentHash) return { summary: `is already at ${revision}` };
+  const window = r.spec.rollbackWindow?.revisions ?? 0;
+  const known = owned.map((rs) => ({ hash: hashOf(rs), revision: revisionOf(rs) }));
+  const fast =
+    rollbackWithinWindow(window, hashOf(target), r.status?.stableRS, known) === undefined
+      ? ""
+      : `; within rollbackWindow (${window}): no steps or analysis`;
   const { [POD_TEMPLATE_HASH_LABEL]: _, ...labels } = target.spec.template.metadata?.labels ?? {};
   const unlabelled = { ...target.spec.template, metadata: { ...target.spec.template.metadata, labels } };
   const stored = owned.find((rs) => hashOf(rs) === currentHash)?.spec.template ?? template;
@@ -167,7 +176,7 @@ export function undo(r: LiveRollout, replicaSets: ReplicaSetObject[], toRevision
   // The controller finds a revision's ReplicaSet by hash: a template that hashes otherwise is rolled out anew.
   const hash = podTemplateHash(restored);
   const note = hash === hashOf(target) ? "" : `; its stored template hashes to ${hash}, so it rolls out as a new revision`;
-  return { spec: { template: mergePatch(template, restored) }, summary: `back to ${revision}${note}` };
+  return { spec: { template: mergePatch(template, restored) }, summary: `back to ${revision}${note || fast}` };
 }
 
 type Json = Record<string, unknown>;

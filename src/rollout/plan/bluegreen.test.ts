@@ -689,6 +689,29 @@ class World {
   }
 }
 
+describe("planBlueGreen: rollbackWindow", () => {
+  // Revisions old (1), new (2, stable); the spec goes back to old.
+  const stableNew: RolloutStatus = { currentPodHash: "new", stableRS: "new", blueGreen: { activeSelector: "new" } };
+  it.each<{ name: string; window?: number; skipped: boolean }>([
+    { name: "within the window: no pause, no analysis, promoted at once", window: 1, skipped: true },
+    { name: "no rollbackWindow: previewed and analysed as any new revision", skipped: false },
+  ])("back to the revision before stable, $name", ({ window, skipped }) => {
+    const plan = planBlueGreen(
+      observe({
+        spec: spec({ prePromotionAnalysis: SMOKE }, window === undefined ? {} : { rollbackWindow: { revisions: window } }),
+        templateHash: "old",
+        services: { [ACTIVE]: "new", [PREVIEW]: "new" },
+        status: stableNew,
+        replicaSets: [rs("old", 0), rs("new", 4)],
+      }),
+    );
+    expect(plan.status.promoteFull === true).toBe(skipped);
+    expect(plan.status.blueGreen?.scaleUpPreviewCheckPoint === true).toBe(skipped);
+    expect(plan.actions).toContainEqual(scale("old", skipped ? 4 : 2));
+    expect(plan.actions.some((a) => a.type === "createAnalysisRun")).toBe(false); // pre-promotion waits for the preview pods
+  });
+});
+
 describe("planBlueGreen: whole rollouts", () => {
   it("4 replicas, preview 2: manual promotion, post-promotion analysis, completion and the scale-down delay", () => {
     const w = new World(spec({ postPromotionAnalysis: SLO }), {

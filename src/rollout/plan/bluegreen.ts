@@ -10,6 +10,7 @@ import {
   driveGate,
   NEW_REPLICA_SET,
   observedCounts,
+  observedRollback,
   replicaSetsOf,
   scaleReplicaSets,
   terminateUnwanted,
@@ -59,20 +60,25 @@ export function planBlueGreen(o: Observed): Plan {
   };
   let abortReason = "requested";
 
-  // A new pod template previews again; the first revision and a return to the stable one need no preview.
+  // A new pod template previews again; the first revision and a return to the stable one need no
+  // preview, and a rollback within rollbackWindow skips the pauses and analysis (promoteFull says so).
   if (status.currentPodHash !== hash) {
     const first = !status.stableRS;
     const backToStable = status.stableRS === hash;
+    const rollback = first || backToStable ? undefined : observedRollback(o, status.stableRS);
     startAttempt();
     status.currentPodHash = hash;
     if (first) status.stableRS = hash;
+    if (rollback !== undefined) status.promoteFull = true;
     d.event(
       "RolloutUpdated",
       first
         ? `first revision ${hash}`
         : backToStable
           ? `back to the stable revision ${hash}; no preview`
-          : `new revision ${hash}; previewing ${previewCount} pods`,
+          : rollback !== undefined
+            ? `rollback to revision ${rollback} (${hash}) within rollbackWindow; no pause or analysis`
+            : `new revision ${hash}; previewing ${previewCount} pods`,
     );
   } else if (!status.abort && status.abortedAt) {
     // `ramp retry` cleared abort: preview again with fresh analysis.

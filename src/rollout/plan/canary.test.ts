@@ -548,6 +548,184 @@ describe("planCanary: one decision at a time", () => {
   });
 });
 
+describe("planCanary: a baseline beside the canary", () => {
+  const withBaseline = spec(STEPS, {}, { baseline: { enabled: true } });
+  const baseline = (replicas: number, extra: Partial<ObservedReplicaSet> = {}) => rs("new-baseline", replicas, extra);
+  const create = (replicas: number): Action => ({
+    type: "createBaselineReplicaSet",
+    hash: "new-baseline",
+    fromHash: "old",
+    replicas,
+  });
+  it.each<{ name: string; observed: Partial<Observed>; actions: Action[]; status: Partial<RolloutStatus>; events: string[] }>([
+    {
+      name: "a new revision: the baseline is made with the canary, as many pods, from the stable revision",
+      observed: { status: { currentPodHash: "old", stableRS: "old", currentStepIndex: 4 }, replicaSets: [rs("old", 10)] },
+      actions: [{ type: "createReplicaSet", hash: "new", revision: 2, replicas: 2 }, create(2)],
+      status: { currentStepIndex: 0, phase: "Progressing" },
+      events: ["RolloutUpdated"],
+    },
+    {
+      name: "setWeight waits for the baseline's pods too",
+      observed: { baselines: [baseline(2, { available: 1 })] },
+      actions: [],
+      status: { currentStepIndex: 0, phase: "Progressing" },
+      events: [],
+    },
+    {
+      name: "setWeight completes once canary and baseline are at their targets; the baseline stays",
+      observed: { baselines: [baseline(2)] },
+      actions: [],
+      status: { currentStepIndex: 1, phase: "Paused" },
+      events: ["StepCompleted", "RolloutPaused"],
+    },
+    {
+      name: "the baseline grows with the canary, in the same reconcile",
+      observed: { status: { ...midRollout, currentStepIndex: 2 }, baselines: [baseline(2)] },
+      actions: [
+        { type: "scaleReplicaSet", name: "web-new", replicas: 5 },
+        { type: "scaleReplicaSet", name: "web-new-baseline", replicas: 5 },
+      ],
+      status: { currentStepIndex: 2 },
+      events: [],
+    },
+    {
+      name: "an earlier canary's baseline goes and this one's is made",
+      observed: { baselines: [rs("older-baseline", 2)] },
+      actions: [{ type: "deleteReplicaSet", name: "web-older-baseline" }, create(2)],
+      status: { currentStepIndex: 0 },
+      events: [],
+    },
+    {
+      name: "aborted: the baseline goes at once",
+      observed: { status: { ...midRollout, abort: true, abortedAt: T0.toISOString() }, baselines: [baseline(2)] },
+      actions: [
+        { type: "scaleReplicaSet", name: "web-old", replicas: 10 },
+        { type: "deleteReplicaSet", name: "web-new-baseline" },
+      ],
+      status: { abort: true, phase: "Degraded" },
+      events: [],
+    },
+    {
+      name: "the steps are done: the baseline goes as the canary takes over",
+      observed: {
+        status: { ...midRollout, currentStepIndex: 4 },
+        replicaSets: [rs("new", 5), rs("old", 5)],
+        baselines: [baseline(5)],
+      },
+      actions: [
+        { type: "scaleReplicaSet", name: "web-new", replicas: 8 },
+        { type: "deleteReplicaSet", name: "web-new-baseline" },
+      ],
+      status: { currentStepIndex: 4, phase: "Progressing" },
+      events: [],
+    },
+    {
+      name: "stable again (back to the stable template): a leftover baseline goes",
+      observed: {
+        templateHash: "old",
+        status: { currentPodHash: "old", stableRS: "old", currentStepIndex: 4 },
+        replicaSets: [rs("old", 10)],
+        baselines: [baseline(2)],
+      },
+      actions: [{ type: "deleteReplicaSet", name: "web-new-baseline" }],
+      status: { phase: "Healthy" },
+      events: [],
+    },
+  ])("$name", ({ observed, actions, status, events: expectedEvents }) => {
+    const plan = planCanary(
+      observe({ spec: withBaseline, status: midRollout, replicaSets: [rs("new", 2), rs("old", 8)], ...observed }),
+    );
+    expect(scaling(plan)).toEqual(actions);
+    expect(plan.status).toMatchObject(status);
+    expect(events(plan)).toEqual(expectedEvents);
+  });
+});
+
+describe("planCanary: rollbackWindow", () => {
+  const BACKGROUND = { analysis: { templates: [{ templateName: "http-slo" }] } };
+  const windowed = (revisions: number | undefined) =>
+    spec(STEPS, revisions === undefined ? {} : { rollbackWindow: { revisions } }, BACKGROUND);
+  // Revisions a (1), b (2), c (3, stable); the spec goes back to one of them.
+  const history = [rs("a", 0, { revision: 1 }), rs("b", 0, { revision: 2 }), rs("c", 10, { revision: 3 })];
+  const stableC: RolloutStatus = { currentPodHash: "c", stableRS: "c", currentStepIndex: 4 };
+  const skipped = { currentStepIndex: 4, promoteFull: true };
+  it.each<{
+    name: string;
+    window?: number;
+    to: string;
+    observed?: Partial<Observed>;
+    status: Partial<RolloutStatus>;
+    creates?: Action;
+    says: RegExp;
+  }>([
+    {
+      name: "back to the revision before stable, window 1: straight to 100%, no analysis",
+      window: 1,
+      to: "b",
+      status: skipped,
+      says: /rollback to revision 2 \(b\) within rollbackWindow; steps and analysis skipped/,
+    },
+    { name: "two back, window 2: skipped", window: 2, to: "a", status: skipped, says: /rollback to revision 1/ },
+    {
+      name: "two back, window 1: one revision between, the steps start",
+      window: 1,
+      to: "a",
+      status: { currentStepIndex: 0 },
+      says: /new revision a; starting 4 steps/,
+    },
+    { name: "no rollbackWindow: the steps start", to: "b", status: { currentStepIndex: 0 }, says: /starting 4 steps/ },
+    { name: "window 0: the steps start", window: 0, to: "b", status: { currentStepIndex: 0 }, says: /starting 4 steps/ },
+    {
+      name: "a revision never seen is no rollback",
+      window: 5,
+      to: "fresh",
+      status: { currentStepIndex: 0 },
+      says: /new revision fresh/,
+    },
+    {
+      name: "a revision newer than the stable one (rolled forward again) is no rollback",
+      window: 5,
+      to: "d",
+      observed: { replicaSets: [...history, rs("d", 0, { revision: 4 })] },
+      status: { currentStepIndex: 0 },
+      says: /new revision d/,
+    },
+    {
+      name: "a revision known by its saved template only: skipped, its ReplicaSet made again",
+      window: 1,
+      to: "b",
+      observed: {
+        replicaSets: [rs("a", 0, { revision: 1 }), rs("c", 10, { revision: 3 })],
+        revisions: [{ name: "web-b", hash: "b", revision: 2 }],
+      },
+      status: skipped,
+      creates: { type: "createReplicaSet", hash: "b", revision: 4, replicas: 3 },
+      says: /rollback to revision 2/,
+    },
+  ])("$name", ({ window, to, observed, status, creates, says }) => {
+    const plan = planCanary(
+      observe({ spec: windowed(window), templateHash: to, status: stableC, replicaSets: history, ...observed }),
+    );
+    expect(plan.status).toMatchObject(status);
+    const message = plan.actions.find((a) => a.type === "event" && a.reason === "RolloutUpdated");
+    expect(message).toMatchObject({ message: expect.stringMatching(says) });
+    const skippedAll = status.promoteFull === true;
+    // Skipped: no AnalysisRun at all; walking the steps, background analysis starts at step 0.
+    expect(plan.actions.some((a) => a.type === "createAnalysisRun")).toBe(!skippedAll);
+    if (creates) expect(plan.actions).toContainEqual(creates);
+  });
+
+  it("once rolling back, later reconciles stay at 100% without analysis until stable", () => {
+    const rolling = { currentPodHash: "b", stableRS: "c", ...skipped };
+    const sets = [rs("a", 0, { revision: 1 }), rs("b", 10, { revision: 2 }), rs("c", 3, { revision: 3 })];
+    const plan = planCanary(observe({ spec: windowed(1), templateHash: "b", status: rolling, replicaSets: sets }));
+    expect(plan.actions.some((a) => a.type === "createAnalysisRun")).toBe(false);
+    expect(plan.status).toMatchObject({ stableRS: "b", currentStepIndex: 4 });
+    expect(events(plan)).toEqual(["RolloutCompleted"]);
+  });
+});
+
 /** A pure stand-in for the cluster: applies a plan's actions; pods become available at once. */
 function applyPlan(sets: ObservedReplicaSet[], plan: Plan): ObservedReplicaSet[] {
   let next = sets.map((s) => ({ ...s }));

@@ -12,10 +12,12 @@ import {
   driveGate,
   NEW_REPLICA_SET,
   observedCounts,
+  observedRollback,
   replicaSetsOf,
   scaleReplicaSets,
   terminateUnwanted,
 } from "./common.ts";
+import { baselineHash } from "./hash.ts";
 import { canaryTargets, rollingLimits, rollingStep } from "./replicas.ts";
 import type { Observed, ObservedReplicaSet, Plan } from "./types.ts";
 
@@ -92,12 +94,16 @@ export function planCanary(o: Observed): Plan {
     d.event("RolloutRetried", `retrying revision ${o.templateHash} from the first step`);
   }
 
-  // A new pod template starts the steps again; the first revision and a return to the stable one skip them.
+  // A new pod template starts the steps again; the first revision and a return to the stable one skip
+  // them, and a rollback within rollbackWindow skips them and every analysis (promoteFull says so).
   if (status.currentPodHash !== o.templateHash) {
     const first = !status.stableRS;
     const backToStable = status.stableRS === o.templateHash;
+    const rollback = first || backToStable ? undefined : observedRollback(o, status.stableRS);
     const { abort: _a, abortedAt: _b, promoteFull: _c, pauseConditions: _d, ...rest } = status;
-    status = { ...rest, currentPodHash: o.templateHash, currentStepIndex: first || backToStable ? steps.length : 0 };
+    const skip = first || backToStable || rollback !== undefined;
+    status = { ...rest, currentPodHash: o.templateHash, currentStepIndex: skip ? steps.length : 0 };
+    if (rollback !== undefined) status.promoteFull = true;
     setRuns({
       currentStepAnalysisRun: undefined,
       currentBackgroundAnalysisRun: undefined,
@@ -111,7 +117,9 @@ export function planCanary(o: Observed): Plan {
         ? `first revision ${o.templateHash}`
         : backToStable
           ? `back to the stable revision ${o.templateHash}; steps skipped`
-          : `new revision ${o.templateHash}; starting ${steps.length} steps`,
+          : rollback !== undefined
+            ? `rollback to revision ${rollback} (${o.templateHash}) within rollbackWindow; steps and analysis skipped`
+            : `new revision ${o.templateHash}; starting ${steps.length} steps`,
     );
   }
 
@@ -158,11 +166,20 @@ export function planCanary(o: Observed): Plan {
     for (const r of o.replicaSets.filter(held)) targets[r.name] = r.replicas;
     return { weight, targets };
   };
+  // The baseline runs while the steps do, as many pods as the canary's; a step waits for both.
+  const baselineName = `${o.name}-${baselineHash(o.templateHash)}`;
+  const baselineWanted = () =>
+    canary.baseline?.enabled === true && stableRS !== undefined && !completed && !status.abort && !stepsDone();
+  const baselineAt = (goal: number) => {
+    const b = o.baselines?.find((r) => r.name === baselineName);
+    return b !== undefined && b.replicas === goal && b.available >= goal;
+  };
   const atGoals = (targets: Record<string, number>) =>
     counted.every((r) => {
       const goal = targets[r.name] ?? 0;
       return r.replicas === goal && r.available >= goal;
-    });
+    }) &&
+    (!baselineWanted() || baselineAt(targets[newName] ?? 0));
 
   /** An errorBudget step: its run's verdict, a fresh run once recheckAt has come, the hold (a pause
    * with reason ErrorBudgetSpent) while the budget is spent, and its release. */
@@ -279,9 +296,9 @@ export function planCanary(o: Observed): Plan {
     }
   }
 
-  // Background analysis measures the canary from startingStep until it is stable or aborted.
+  // Background analysis measures the canary from startingStep until it is stable, aborted or promoted fully.
   const { startingStep = 0, ...background } = canary.analysis ?? { templates: [] };
-  if (canary.analysis && !completed && !status.abort && (status.currentStepIndex ?? 0) >= startingStep) {
+  if (canary.analysis && !completed && !status.abort && !status.promoteFull && (status.currentStepIndex ?? 0) >= startingStep) {
     const before = status.canary?.currentBackgroundAnalysisRun;
     const { ref, verdict } = driveAnalysis(o, d, before, "background", o.templateHash, background);
     setRuns({ currentBackgroundAnalysisRun: ref });
@@ -300,8 +317,10 @@ export function planCanary(o: Observed): Plan {
 
   // Scale towards the goals of the step the walk ended on.
   const { weight, targets } = goals();
-  scaleReplicaSets(o, d, sets, rollingStep(counted, targets, limits));
+  const next = rollingStep(counted, targets, limits);
+  scaleReplicaSets(o, d, sets, next);
   const atTargets = atGoals(targets);
+  planBaseline(o, d, baselineName, stableRS?.hash ?? "", baselineWanted() ? (next[newName] ?? 0) : undefined);
 
   // Promotion completes once the new pods are all available; old stable pods go after the delay.
   const promoted = status.stableRS !== o.templateHash && !status.abort && weight === 100;
@@ -333,6 +352,19 @@ export function planCanary(o: Observed): Plan {
   status = withCounts(status, o, traffic?.weight ?? weight, atTargets);
   terminateUnwanted(o, d);
   return d.plan(status, traffic);
+}
+
+/** The baseline beside the canary: made, or scaled with it, while `replicas` says it is wanted;
+ * every other baseline (an earlier canary's, or this one's once the steps end) goes. */
+function planBaseline(o: Observed, d: Decisions, name: string, stableHash: string, replicas: number | undefined): void {
+  const current = o.baselines?.find((b) => b.name === name);
+  for (const b of o.baselines ?? []) {
+    if (b !== current || replicas === undefined) d.actions.push({ type: "deleteReplicaSet", name: b.name });
+  }
+  if (replicas === undefined) return;
+  if (!current) {
+    d.actions.push({ type: "createBaselineReplicaSet", hash: baselineHash(o.templateHash), fromHash: stableHash, replicas });
+  } else if (current.replicas !== replicas) d.actions.push({ type: "scaleReplicaSet", name, replicas });
 }
 
 /** What the router should do: the step's weight once the canary has the pods for it (until then the

@@ -77,6 +77,30 @@ const placeholder = (name: string, hash: string, revision: number): ObservedRepl
 export const savedRevision = (o: Observed, hash: string): ObservedRevision | undefined =>
   o.revisions.find((r) => r.hash === hash && r.problem === undefined);
 
+/** rollbackWindow, as in Argo Rollouts: `target` is a revision older than the stable one, with fewer
+ * than `window` revisions between them. `known` are the revisions by hash (the planner knows them by
+ * their ReplicaSets and saved templates, so one trimmed from the history is outside any window).
+ * Returns the revision gone back to. */
+export function rollbackWithinWindow(
+  window: number,
+  target: string,
+  stableHash: string | undefined,
+  known: { hash: string; revision: number }[],
+): number | undefined {
+  if (window === 0 || stableHash === undefined || stableHash === target) return undefined;
+  const revisionOf = new Map<string, number>();
+  for (const r of known) if (r.revision > 0) revisionOf.set(r.hash, Math.max(revisionOf.get(r.hash) ?? 0, r.revision));
+  const back = revisionOf.get(target);
+  const stable = revisionOf.get(stableHash);
+  if (back === undefined || stable === undefined || back >= stable) return undefined;
+  const between = [...revisionOf.values()].filter((r) => r > back && r < stable).length;
+  return between < window ? back : undefined;
+}
+
+/** The rollback within the window the observed template is, if it is one (its revision). */
+export const observedRollback = (o: Observed, stableHash: string | undefined): number | undefined =>
+  rollbackWithinWindow(o.spec.rollbackWindow?.revisions ?? 0, o.templateHash, stableHash, [...o.revisions, ...o.replicaSets]);
+
 export interface ReplicaSets {
   /** The current template's ReplicaSet, once it exists. */
   newRS: ObservedReplicaSet | undefined;

@@ -5,6 +5,10 @@ import { createHash } from "node:crypto";
 
 export const POD_TEMPLATE_HASH_LABEL = "ramp.dev/pod-template-hash";
 
+/** The hash label of the baseline that runs beside canary revision `canaryHash`: a new canary gets a
+ * fresh baseline, and no revision's hash (no dash in the alphabet) is ever one. */
+export const baselineHash = (canaryHash: string): string => `${canaryHash}-baseline`;
+
 // Like Kubernetes' SafeEncodeString: no vowels, so a hash never spells a word.
 const ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
 

@@ -57,6 +57,9 @@ export interface Observed {
   /** Hash of the current pod template. */
   templateHash: string;
   replicaSets: ObservedReplicaSet[];
+  /** The baseline ReplicaSets (strategy.canary.baseline) owned by this Rollout: not revisions, kept
+   * apart from replicaSets so no revision bookkeeping counts them. */
+  baselines?: ObservedReplicaSet[];
   /** ControllerRevisions owned by this Rollout. */
   revisions: ObservedRevision[];
   /** AnalysisRuns owned by this Rollout. */
@@ -78,6 +81,9 @@ export interface Observed {
 export type Action =
   /** From the spec's template, or with `fromRevision` from that ControllerRevision's (a deleted stable ReplicaSet). */
   | { type: "createReplicaSet"; hash: string; revision: number; replicas: number; fromRevision?: string }
+  /** A baseline: the ReplicaSet `<rollout>-<hash>` of revision `fromHash`'s template (the stable one),
+   * labelled with `hash` and the baseline role instead of a revision. */
+  | { type: "createBaselineReplicaSet"; hash: string; fromHash: string; replicas: number }
   | { type: "scaleReplicaSet"; name: string; replicas: number }
   | { type: "setScaleDownAt"; name: string; at: string | null }
   | { type: "deleteReplicaSet"; name: string }
