@@ -13,8 +13,9 @@ import { DESTINATION_NOT_ALLOWED, type OutboundDoor } from "../net/outbound.ts";
 import { canonicalJson } from "../rollout/plan/hash.ts";
 import { fieldValue, redacted } from "./args.ts";
 import { advanceRun, dueMetrics, isTerminal } from "./evaluate.ts";
+import { kubeJobs } from "./providers/job/kube-jobs.ts";
 import { providerFor } from "./providers/registry.ts";
-import type { MeasureContext, ProviderOutcome } from "./types.ts";
+import type { JobApi, MeasureContext, ProviderOutcome } from "./types.ts";
 
 const INSTANCE_ID_LABEL = "ramp.dev/controller-instance-id";
 
@@ -52,11 +53,13 @@ export class AnalysisRunController {
   private readonly opts: AnalysisControllerOptions;
   private readonly queue = new WorkQueue({ baseDelayMs: 50, maxDelayMs: 60_000 });
   private readonly runs: Informer<RunObject>;
+  private readonly jobs: JobApi;
   private workers: Promise<void> | undefined;
 
   constructor(client: KubeClient, opts: AnalysisControllerOptions) {
     this.client = client;
     this.opts = opts;
+    this.jobs = kubeJobs(client);
     const failed = {
       onError: (err: unknown) => opts.log?.(`list/watch failed, retrying: ${(err as Error).message}`, "warn"),
       ...(opts.onWatchFailure ? { onWatchFailure: opts.onWatchFailure } : {}),
@@ -156,12 +159,18 @@ export class AnalysisRunController {
         throw new ArgumentProblem(`argument "${arg.name}": ${code}${(err as Error).message}`);
       }
     }
+    const taken = Object.fromEntries(
+      (run.status?.metricResults ?? []).map((r) => [r.name, (r.count ?? 0) + (r.error ?? 0)] as const),
+    );
+    const uid = String((run.metadata as { uid?: string }).uid ?? "");
     const ctx: MeasureContext = {
       args,
       now,
       namespace,
       readSecret,
       outbound: this.opts.outbound,
+      run: { apiVersion: API_VERSION, kind: "AnalysisRun", name: run.metadata.name, uid, taken },
+      jobs: this.jobs,
       ...(this.opts.prometheusUrl ? { defaultPrometheusUrl: this.opts.prometheusUrl } : {}),
     };
     return { ctx, secrets };

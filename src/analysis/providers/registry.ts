@@ -1,9 +1,11 @@
 // One line per metric provider: the key of metric.provider it serves.
 import type { Metric } from "../../api/analysis.ts";
 import type { MetricProvider } from "../types.ts";
+import { jobProvider } from "./job/provider.ts";
 import { judgeProvider } from "./judge/provider.ts";
 import { prometheusProvider } from "./prometheus/provider.ts";
 import { sloProvider } from "./slo/provider.ts";
+import { webProvider } from "./web/provider.ts";
 
 type ProviderKind = keyof Metric["provider"];
 
@@ -11,6 +13,8 @@ const PROVIDERS: Record<ProviderKind, MetricProvider> = {
   prometheus: prometheusProvider,
   slo: sloProvider,
   judge: judgeProvider,
+  web: webProvider,
+  job: jobProvider,
 };
 
 /** The provider the metric names (the schema makes it exactly one), or undefined for none. */
