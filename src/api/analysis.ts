@@ -169,6 +169,9 @@ const jobProvider = z.strictObject({
     .looseObject({
       backoffLimit: z.int().min(0).max(10).optional().describe("Retries before the Job fails (default 0 here, not 6)"),
       activeDeadlineSeconds: z.int().min(1).optional().describe("Capped at the metric's timeout"),
+      // Declared so the rule below can see them (the rest of the spec is preserved as it is).
+      selector: z.looseObject({}).optional().describe("Refused"),
+      manualSelector: z.boolean().optional().describe("Refused"),
       template: z.looseObject({
         metadata: z
           .looseObject({ labels: labelMap("Pod labels").optional(), annotations: labelMap("Pod annotations").optional() })
