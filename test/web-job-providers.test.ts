@@ -196,6 +196,15 @@ describe("web and job metric providers", () => {
     }
     const job = ok.m.metadata?.job as string;
     await expect(kube().get("batch/v1", "Job", job, ns)).rejects.toSatisfy(isNotFound);
+    // Its pods go with it (deleted in the background by the garbage collector).
+    for (const m of [ok.m, failed.m]) {
+      const selector = `batch.kubernetes.io/job-name=${m.metadata?.job}`;
+      await eventually(
+        `${m.metadata?.job}'s pods removed`,
+        async () => (await kube().list("v1", "Pod", ns, selector)).length === 0,
+        60_000,
+      );
+    }
   }, 400_000);
 
   it("job: a Job that runs past its timeout is failed by its deadline and removed", async () => {
