@@ -1,15 +1,26 @@
-// The `job` provider (Argo Rollouts' job metric): runs the metric's Job in the run's namespace and
+// The `job` provider (Argo Rollouts' job metric): runs the metric's Job (its strings with
+// {{args.NAME}} substituted, as Argo does) in the run's namespace and
 // waits for the Job controller's verdict (watching the Job, not polling), then deletes it. A Job that
 // outlives activeDeadlineSeconds is failed by the Job controller (DeadlineExceeded); the wait itself
 // ends a minute later at most (JOB_TIMEOUT), so a stuck Job controller cannot hold a worker forever.
 import type { Metric } from "../../../api/analysis.ts";
 import { isAlreadyExists, KubeError } from "../../../kube/client.ts";
 import type { MeasureContext, MetricProvider, ProviderOutcome } from "../../types.ts";
-import { failure, MeasureError, seconds } from "../prometheus/measure.ts";
+import { failure, MeasureError, seconds, substituted } from "../prometheus/measure.ts";
 import { JOB_DEFAULT_TIMEOUT_S, jobManifest, jobVerdict, ownedBy } from "./job.ts";
 
 /** How long after activeDeadlineSeconds the wait gives up on the Job controller. */
 const GRACE_MS = 60_000;
+
+/** `value` with {{args.NAME}} substituted in every string of it (container args, env values...). */
+function substitutedDeep<T>(value: T, ctx: MeasureContext, field: string): T {
+  if (typeof value === "string") return substituted(value, ctx, false, field) as T;
+  if (Array.isArray(value)) return value.map((v, i) => substitutedDeep(v, ctx, `${field}[${i}]`)) as T;
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitutedDeep(v, ctx, `${field}.${k}`)] as const)) as T;
+  }
+  return value;
+}
 
 export const jobProvider: MetricProvider = {
   name: "job",
@@ -23,7 +34,7 @@ export const jobProvider: MetricProvider = {
       if (!jobs || !run || !namespace) throw new MeasureError("JOB_UNAVAILABLE", "no cluster access to run a Job");
       const timeoutS = spec.timeout === undefined ? JOB_DEFAULT_TIMEOUT_S : seconds(spec.timeout);
       const n = (run.taken[metric.name] ?? 0) + 1;
-      const manifest = jobManifest(spec, run, namespace, metric.name, n, timeoutS);
+      const manifest = jobManifest(substitutedDeep(spec, ctx, "job"), run, namespace, metric.name, n, timeoutS);
       const name = manifest.metadata.name as string;
       metadata.job = name;
       const job = await jobs.createOrGet(manifest).catch((err: unknown) => {
