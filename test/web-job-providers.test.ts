@@ -207,6 +207,15 @@ describe("web and job metric providers", () => {
     }
   }, 400_000);
 
+  it("job: terminate stops the wait for a Job at once, and the Job is removed", async () => {
+    await kube().create(analysisRun(ns, "job-stop", { provider: { job: { spec: jobSpec(undefined), timeout: "30m" } } }));
+    await eventually("job-stop's Job created", async () => (await jobsOf(ns, "job-stop")).length === 1, 60_000);
+    await kube().patch("ramp.dev/v1alpha1", "AnalysisRun", "job-stop", ns, { spec: { terminate: true } });
+    const { status } = await finished(ns, "job-stop", 60_000);
+    expect(status, JSON.stringify(status)).toMatchObject({ phase: "Successful", message: expect.stringMatching(/terminated/) });
+    await eventually("job-stop's Job removed", async () => (await jobsOf(ns, "job-stop")).length === 0, 60_000);
+  }, 300_000);
+
   it("job: a Job that runs past its timeout is failed by its deadline and removed", async () => {
     await kube().create(analysisRun(ns, "job-slow", { provider: { job: { spec: jobSpec(undefined), timeout: "5s" } } }));
     const { status, m } = await finished(ns, "job-slow", 180_000);

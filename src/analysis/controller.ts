@@ -54,6 +54,8 @@ export class AnalysisRunController {
   private readonly queue = new WorkQueue({ baseDelayMs: 50, maxDelayMs: 60_000 });
   private readonly runs: Informer<RunObject>;
   private readonly jobs: JobApi;
+  /** Cancels the measurements in flight, by run: on its deletion or terminate, and on stop(). */
+  private readonly measuring = new Map<string, AbortController>();
   private workers: Promise<void> | undefined;
 
   constructor(client: KubeClient, opts: AnalysisControllerOptions) {
@@ -71,6 +73,8 @@ export class AnalysisRunController {
       namespace: opts.namespace,
       labelSelector: opts.instanceId ? `${INSTANCE_ID_LABEL}=${opts.instanceId}` : `!${INSTANCE_ID_LABEL}`,
       onChange: (type, run) => {
+        // A run deleted or terminated stops waiting on what it measures (a Job can take minutes).
+        if (type === "DELETED" || run.spec?.terminate) this.measuring.get(objectKey(run))?.abort();
         if (type !== "DELETED") this.queue.add(objectKey(run));
       },
     });
@@ -101,6 +105,8 @@ export class AnalysisRunController {
 
   async stop(): Promise<void> {
     this.queue.shutDown();
+    // A stopping (or deposed) controller does not hold the workers for a Job's whole timeout.
+    for (const measuring of this.measuring.values()) measuring.abort();
     await this.workers;
     this.runs.stop();
   }
@@ -121,14 +127,23 @@ export class AnalysisRunController {
         await this.writeStatus(run, { ...run.status, phase: "Error", message: err.message, startedAt: now.toISOString() });
         return undefined;
       }
-      await Promise.all(
-        due.map(async (metric) => {
-          const provider = providerFor(metric);
-          outcomes[metric.name] = provider
-            ? redacted(await provider.measure(metric, ctx), secrets)
-            : { ok: false, code: "NO_PROVIDER", message: `metric "${metric.name}" names no known provider` };
-        }),
-      );
+      const cancel = new AbortController();
+      this.measuring.set(key, cancel);
+      try {
+        await Promise.all(
+          due.map(async (metric) => {
+            const provider = providerFor(metric);
+            outcomes[metric.name] = provider
+              ? redacted(await provider.measure(metric, { ...ctx, signal: cancel.signal }), secrets)
+              : { ok: false, code: "NO_PROVIDER", message: `metric "${metric.name}" names no known provider` };
+          }),
+        );
+      } finally {
+        this.measuring.delete(key);
+      }
+      // Cancelled measurements are not results: the next reconcile sees why (terminate, deletion)
+      // or, after a stop, the next leader measures again.
+      if (cancel.signal.aborted) return { requeueAfterMs: 0 };
     }
     const step = advanceRun(run.spec, run.status, now, outcomes);
     await this.writeStatus(run, step.status);
