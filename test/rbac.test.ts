@@ -1,6 +1,6 @@
 // Least privilege, proven: the controller runs as the chart's ServiceAccount only (a token from the
 // TokenRequest API, nothing else in its kubeconfig) through a canary with a Gateway API route, a
-// step analysis against the dev Prometheus with a Secret argument, a signed webhook notification
+// step analysis against the dev Prometheus with a Secret argument and a job metric, a signed webhook notification
 // and a restart. With every rule it completes without a single 403; without any one rule it says
 // which verb on which resource it was refused - in its log, a condition, an AnalysisRun or an Event
 // - and keeps running.
@@ -151,6 +151,21 @@ async function setUp(hookUrl: string, drop: (rules: Rule[]) => Rule[] = (r) => r
             },
           },
         },
+        {
+          // A Job (create, watch by name, delete): its pod is ended by kwok (src/dev/kwok-stages.ts).
+          name: "smoke",
+          provider: {
+            job: {
+              timeout: "2m",
+              spec: {
+                template: {
+                  metadata: { annotations: { "ramp.dev/kwok-exit": "0" } },
+                  spec: { restartPolicy: "Never", containers: [{ name: "smoke", image: "smoke:1" }] },
+                },
+              },
+            },
+          },
+        },
       ],
     },
   });
@@ -292,6 +307,7 @@ const RULES: Scenario[] = [
   ["configmaps", ""],
   ["secrets", ""],
   ["httproutes", "gateway.networking.k8s.io"],
+  ["jobs", "batch"],
 ]
   .map(
     ([resource, group]): Scenario => ({

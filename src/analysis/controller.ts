@@ -14,8 +14,9 @@ import { canonicalJson } from "../rollout/plan/hash.ts";
 import { fieldValue, redacted } from "./args.ts";
 import { advanceRun, dueMetrics, isTerminal } from "./evaluate.ts";
 import type { AnalysisRunObserver } from "./observer.ts";
+import { kubeJobs } from "./providers/job/kube-jobs.ts";
 import { providerFor } from "./providers/registry.ts";
-import type { MeasureContext, ProviderOutcome } from "./types.ts";
+import type { JobApi, MeasureContext, ProviderOutcome } from "./types.ts";
 
 const INSTANCE_ID_LABEL = "ramp.dev/controller-instance-id";
 
@@ -54,11 +55,15 @@ export class AnalysisRunController {
   private readonly opts: AnalysisControllerOptions;
   private readonly queue = new WorkQueue({ baseDelayMs: 50, maxDelayMs: 60_000 });
   private readonly runs: Informer<RunObject>;
+  private readonly jobs: JobApi;
+  /** Cancels the measurements in flight, by run: on its deletion or terminate, and on stop(). */
+  private readonly measuring = new Map<string, AbortController>();
   private workers: Promise<void> | undefined;
 
   constructor(client: KubeClient, opts: AnalysisControllerOptions) {
     this.client = client;
     this.opts = opts;
+    this.jobs = kubeJobs(client);
     const failed = {
       onError: (err: unknown) => opts.log?.(`list/watch failed, retrying: ${(err as Error).message}`, "warn"),
       ...(opts.onWatchFailure ? { onWatchFailure: opts.onWatchFailure } : {}),
@@ -71,6 +76,8 @@ export class AnalysisRunController {
       labelSelector: opts.instanceId ? `${INSTANCE_ID_LABEL}=${opts.instanceId}` : `!${INSTANCE_ID_LABEL}`,
       onChange: (type, run) => {
         opts.observer?.analysisRun(objectKey(run), type === "DELETED" ? undefined : run);
+        // A run deleted or terminated stops waiting on what it measures (a Job can take minutes).
+        if (type === "DELETED" || run.spec?.terminate) this.measuring.get(objectKey(run))?.abort();
         if (type !== "DELETED") this.queue.add(objectKey(run));
       },
     });
@@ -101,6 +108,8 @@ export class AnalysisRunController {
 
   async stop(): Promise<void> {
     this.queue.shutDown();
+    // A stopping (or deposed) controller does not hold the workers for a Job's whole timeout.
+    for (const measuring of this.measuring.values()) measuring.abort();
     await this.workers;
     this.runs.stop();
   }
@@ -121,14 +130,23 @@ export class AnalysisRunController {
         await this.writeStatus(run, { ...run.status, phase: "Error", message: err.message, startedAt: now.toISOString() });
         return undefined;
       }
-      await Promise.all(
-        due.map(async (metric) => {
-          const provider = providerFor(metric);
-          outcomes[metric.name] = provider
-            ? redacted(await provider.measure(metric, ctx), secrets)
-            : { ok: false, code: "NO_PROVIDER", message: `metric "${metric.name}" names no known provider` };
-        }),
-      );
+      const cancel = new AbortController();
+      this.measuring.set(key, cancel);
+      try {
+        await Promise.all(
+          due.map(async (metric) => {
+            const provider = providerFor(metric);
+            outcomes[metric.name] = provider
+              ? redacted(await provider.measure(metric, { ...ctx, signal: cancel.signal }), secrets)
+              : { ok: false, code: "NO_PROVIDER", message: `metric "${metric.name}" names no known provider` };
+          }),
+        );
+      } finally {
+        this.measuring.delete(key);
+      }
+      // Cancelled measurements are not results: the next reconcile sees why (terminate, deletion)
+      // or, after a stop, the next leader measures again.
+      if (cancel.signal.aborted) return { requeueAfterMs: 0 };
     }
     const step = advanceRun(run.spec, run.status, now, outcomes);
     await this.writeStatus(run, step.status);
@@ -159,12 +177,18 @@ export class AnalysisRunController {
         throw new ArgumentProblem(`argument "${arg.name}": ${code}${(err as Error).message}`);
       }
     }
+    const taken = Object.fromEntries(
+      (run.status?.metricResults ?? []).map((r) => [r.name, (r.count ?? 0) + (r.error ?? 0)] as const),
+    );
+    const uid = String((run.metadata as { uid?: string }).uid ?? "");
     const ctx: MeasureContext = {
       args,
       now,
       namespace,
       readSecret,
       outbound: this.opts.outbound,
+      run: { apiVersion: API_VERSION, kind: "AnalysisRun", name: run.metadata.name, uid, taken },
+      jobs: this.jobs,
       ...(this.opts.prometheusUrl ? { defaultPrometheusUrl: this.opts.prometheusUrl } : {}),
     };
     return { ctx, secrets };

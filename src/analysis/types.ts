@@ -3,6 +3,7 @@
 
 import type { AnalysisPhase, Metric } from "../api/analysis.ts";
 import type { Code } from "../api/codes.ts";
+import type { KubeObject } from "../kube/client.ts";
 import type { OutboundDoor } from "../net/outbound.ts";
 
 /** What one query gave: one number, several (one per series, or the points of a range), or nothing. */
@@ -39,6 +40,26 @@ export interface MeasureContext {
   signal?: AbortSignal;
   /** The only way out: every connection a provider makes goes through this door (src/net). */
   outbound: OutboundDoor;
+  /** The run being measured: owner of what a provider creates (a Job), and the measurements each
+   * metric has taken so far (successes, failures, inconclusives and errors), which names the next. */
+  run?: { apiVersion: string; kind: string; name: string; uid: string; taken: Record<string, number> };
+  /** Jobs in the run's namespace (the job provider); absent outside a cluster. */
+  jobs?: JobApi;
+}
+
+/** A batch/v1 Job as the job provider reads it. */
+export type JobObject = KubeObject & {
+  status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[] };
+};
+
+/** What the job provider needs of the apiserver (I/O behind a seam: providers/job/kube-jobs.ts). */
+export interface JobApi {
+  /** Creates the Job, or gives the one of that name already there (a restarted controller carries on). */
+  createOrGet(job: JobObject): Promise<JobObject>;
+  /** The Job once `done` holds for it, watching it meanwhile; rejects when `signal` aborts or the Job goes away. */
+  waitFor(namespace: string, name: string, done: (job: JobObject) => boolean, signal: AbortSignal): Promise<JobObject>;
+  /** Deletes the Job and (in the background) its pods; a Job already gone is fine. */
+  delete(namespace: string, name: string): Promise<void>;
 }
 
 export interface MetricProvider {

@@ -1,7 +1,7 @@
 // AnalysisTemplate, ClusterAnalysisTemplate and AnalysisRun: metrics measured against a provider,
 // judged by CEL conditions and limits.
 import { z } from "zod";
-import { duration, exactlyOne, intOrPercent, kindObject, namedList, objectName } from "./schema-kit.ts";
+import { duration, exactlyOne, intOrPercent, kindObject, labelMap, namedList, objectName } from "./schema-kit.ts";
 
 const MAX_LIST = 32;
 
@@ -176,11 +176,93 @@ const burnRateProvider = z
     ],
   });
 // --- end burnRate ---
+// --- web and job providers (issue 17) ---
+
+/** The JSONPath subset src/analysis/providers/web/json-path.ts reads: $ then .name, ['name'],
+ * [N], [*] or .*, optionally in Kubernetes-style braces. Written as one pattern so the CRD and
+ * `ramp lint` refuse anything else (filters and scripts above all) with the field named. */
+const JSON_PATH_STEPS = String.raw`\$(\.\*|\.[A-Za-z0-9_-]+|\[\*\]|\[-?[0-9]{1,9}\]|\['([^'\\]|\\.)*'\]|\["([^"\\]|\\.)*"\])*`;
+export const JSON_PATH_PATTERN = new RegExp(String.raw`^(\{\s*${JSON_PATH_STEPS}\s*\}|${JSON_PATH_STEPS})$`);
+/** Longest web request body a metric may carry. */
+export const MAX_WEB_BODY = 65_536;
+
+const webHeader = z
+  .strictObject({
+    key: z
+      .string()
+      .min(1, "must not be empty")
+      .max(256)
+      .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be an HTTP header name"),
+    value: z.string().max(4096).optional().describe("May use {{args.NAME}}"),
+    valueFrom: z
+      .strictObject({ secretKeyRef })
+      .optional()
+      .describe("From a Secret labelled ramp.dev/secret-access=analysis; never logged"),
+  })
+  .meta({ rules: [exactlyOne(["value", "valueFrom"], "set exactly one of value or valueFrom")] });
+
+const webProvider = z.strictObject({
+  url: z
+    .string()
+    .min(1, "must not be empty")
+    .max(2048)
+    .describe("http(s) URL; {{args.NAME}} is substituted, and the outbound policy checks the result"),
+  method: z.enum(["GET", "POST", "PUT"]).default("GET").describe("HTTP method (default GET)"),
+  headers: z.array(webHeader).max(MAX_LIST).optional().describe("Extra HTTP headers, from values or opted-in Secrets"),
+  body: z.string().max(MAX_WEB_BODY).optional().describe("Request body for POST or PUT; {{args.NAME}} is substituted"),
+  timeout: duration("Give up on the request after this long (default 10s)", 120).optional(),
+  jsonPath: z
+    .string()
+    .max(256)
+    .regex(JSON_PATH_PATTERN, "must be a JSONPath like {$.data.ok} or $.items[0].value: $ then .name, ['name'], [N], [*]")
+    .optional()
+    .describe("Picks the result from the JSON answer (default $, the whole answer); no filters or scripts"),
+});
+
+const jobProvider = z.strictObject({
+  metadata: z
+    .strictObject({
+      labels: labelMap("Labels of the Job").optional(),
+      annotations: labelMap("Annotations of the Job").optional(),
+    })
+    .optional(),
+  spec: z
+    .looseObject({
+      backoffLimit: z.int().min(0).max(10).optional().describe("Retries before the Job fails (default 0 here, not 6)"),
+      activeDeadlineSeconds: z.int().min(1).optional().describe("Capped at the metric's timeout"),
+      // Declared so the rule below can see them (the rest of the spec is preserved as it is).
+      selector: z.looseObject({}).optional().describe("Refused"),
+      manualSelector: z.boolean().optional().describe("Refused"),
+      template: z.looseObject({
+        metadata: z
+          .looseObject({ labels: labelMap("Pod labels").optional(), annotations: labelMap("Pod annotations").optional() })
+          .optional(),
+        spec: z.looseObject({
+          containers: z
+            .array(z.looseObject({ name: z.string().min(1, "must not be empty"), image: z.string().min(1, "must not be empty") }))
+            .min(1, "needs at least one container")
+            .max(MAX_LIST),
+        }),
+      }),
+    })
+    .meta({
+      rules: [
+        {
+          rule: "!has(self.selector) && !has(self.manualSelector)",
+          message: "selector and manualSelector are not allowed: a hand-written selector could adopt other pods",
+        },
+      ],
+    })
+    .describe("A Job spec, as in a batch/v1 Job; created in the run's namespace, owned by the run"),
+  timeout: duration("The Job must finish within this long: its activeDeadlineSeconds (default 10m)", 3600).optional(),
+});
+
+// --- end web and job providers ---
 
 /** Longest successCondition/failureCondition accepted. */
 export const MAX_CONDITION_LENGTH = 2048;
 
-const PROVIDERS = ["prometheus", "slo", "judge", "burnRate"];
+const PROVIDERS = ["prometheus", "slo", "judge", "burnRate", "web", "job"];
 const metric = z
   .strictObject({
     name: z.string().min(1, "must not be empty").max(63).describe("Unique within the template"),
@@ -209,14 +291,16 @@ const metric = z
         slo: sloProvider.optional().describe("Error-rate and latency limits without writing PromQL"),
         judge: judgeProvider.optional().describe("Canary compared with baseline statistically"),
         burnRate: burnRateProvider.optional().describe("SLO burn rates over window pairs, or the error budget left"),
+        web: webProvider.optional().describe("An HTTP endpoint's JSON answer, picked by a JSONPath"),
+        job: jobProvider.optional().describe("A Kubernetes Job: Successful when it completes, Failed when it fails"),
       })
       .meta({ rules: [exactlyOne(PROVIDERS, `set exactly one provider: ${PROVIDERS.join(", ")}`)] }),
   })
   .meta({
     rules: [
       {
-        rule: "has(self.provider.slo) || has(self.provider.judge) || has(self.provider.burnRate) || has(self.successCondition) || has(self.failureCondition)",
-        message: "a prometheus metric needs successCondition, failureCondition or both",
+        rule: "has(self.provider.slo) || has(self.provider.judge) || has(self.provider.burnRate) || has(self.provider.job) || has(self.successCondition) || has(self.failureCondition)",
+        message: "a prometheus or web metric needs successCondition, failureCondition or both",
       },
     ],
   });

@@ -32,6 +32,20 @@ export const CODES = {
   PROMETHEUS_HTTP_ERROR: "Prometheus (or a proxy in front of it) answered with an HTTP error",
   PROMETHEUS_BAD_RESPONSE: "Prometheus's answer was not one Ramp can read",
   PROMETHEUS_NON_NUMERIC: "a sample's value is not a number",
+  // The web provider.
+  WEB_UNREACHABLE: "the web metric's URL could not be reached",
+  WEB_TIMEOUT: "the web metric's URL did not answer within the metric's timeout",
+  WEB_ABORTED: "the web request was cancelled (the run ended or the controller stopped)",
+  WEB_HTTP_ERROR: "the web metric's URL answered with an HTTP status outside 2xx (redirects are not followed)",
+  WEB_RESPONSE_TOO_LARGE: "the web metric's answer is longer than 1 MiB; the rest was not read",
+  WEB_BAD_RESPONSE: "the web metric's answer is not JSON",
+  WEB_BAD_JSON_PATH: "the web metric's jsonPath is outside the supported subset",
+  WEB_NON_NUMERIC: "the value the jsonPath picks is not a number, boolean or numeric string",
+  // The job provider.
+  JOB_CREATE_FAILED: "the apiserver refused to create the metric's Job (its spec, quota or the controller's RBAC)",
+  JOB_TIMEOUT: "the Job's controller did not finish the Job (Complete or Failed) by the metric's timeout",
+  JOB_ABORTED: "waiting for the Job was cancelled (the run ended or the controller stopped)",
+  JOB_UNAVAILABLE: "the Job could not be read or watched (the apiserver failed, or the controller's RBAC)",
   // Traffic routers.
   NOT_FOUND: "the route, service or other object the router needs does not exist",
   NOT_SERVED: "the cluster does not serve the router's API (its CRDs are not installed)",

@@ -161,7 +161,7 @@ export async function startControlPlane(opts: UpOptions = {}): Promise<ClusterSt
     ];
     start("kube-controller-manager", [
       ...clientFlags,
-      "--controllers=replicaset-controller,deployment-controller,garbage-collector-controller,endpoints-controller,endpointslice-controller,namespace-controller,serviceaccount-controller,serviceaccount-token-controller,clusterrole-aggregation-controller",
+      "--controllers=replicaset-controller,deployment-controller,job-controller,garbage-collector-controller,endpoints-controller,endpointslice-controller,namespace-controller,serviceaccount-controller,serviceaccount-token-controller,clusterrole-aggregation-controller",
       `--service-account-private-key-file=${pki.adminKey}`,
       `--root-ca-file=${pki.caCert}`,
       "--concurrent-replicaset-syncs=10",

@@ -1,7 +1,9 @@
 // What kwok does to fake nodes and pods: nodes become Ready at once; a scheduled pod gets an IP and
 // becomes Running and Ready at once (readiness is then what its ReplicaSet's minReadySeconds and
-// the controllers make of it); a deleted pod goes away at once. Our own minimal stages, in kwok's
-// Stage format, so the cluster needs no kwok checkout.
+// the controllers make of it); a deleted pod goes away at once. A running pod annotated
+// ramp.dev/kwok-exit ends a second later: "0" Succeeded, any other exit code Failed with it (a Job's
+// pods, for the job metric provider); pods without the annotation run on. Our own minimal stages, in
+// kwok's Stage format, so the cluster needs no kwok checkout.
 export const KWOK_STAGES = `apiVersion: kwok.x-k8s.io/v1alpha1
 kind: Stage
 metadata: {name: ramp-node-ready}
@@ -69,4 +71,57 @@ spec:
   next:
     finalizers: {empty: true}
     delete: true
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata: {name: ramp-pod-exit-success}
+spec:
+  resourceRef: {apiGroup: v1, kind: Pod}
+  selector:
+    matchExpressions:
+    - {key: .metadata.deletionTimestamp, operator: DoesNotExist}
+    - {key: .status.phase, operator: In, values: [Running]}
+    - {key: '.metadata.annotations["ramp.dev/kwok-exit"]', operator: In, values: ["0"]}
+  delay: {durationMilliseconds: 1000}
+  next:
+    statusTemplate: |
+      {{ $now := Now }}
+      {{ $code := index .metadata.annotations "ramp.dev/kwok-exit" }}
+      conditions:
+      - {type: PodScheduled, status: "True", lastTransitionTime: {{ $now | Quote }}}
+      - {type: Initialized, status: "True", lastTransitionTime: {{ $now | Quote }}}
+      - {type: ContainersReady, status: "False", reason: PodCompleted, lastTransitionTime: {{ $now | Quote }}}
+      - {type: Ready, status: "False", reason: PodCompleted, lastTransitionTime: {{ $now | Quote }}}
+      containerStatuses:
+      {{ range .spec.containers }}
+      - {name: {{ .name | Quote }}, image: {{ .image | Quote }}, ready: false, started: false, restartCount: 0, state: {terminated: {exitCode: {{ $code }}, reason: Completed, startedAt: {{ $now | Quote }}, finishedAt: {{ $now | Quote }}}}}
+      {{ end }}
+      phase: Succeeded
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata: {name: ramp-pod-exit-failure}
+spec:
+  resourceRef: {apiGroup: v1, kind: Pod}
+  selector:
+    matchExpressions:
+    - {key: .metadata.deletionTimestamp, operator: DoesNotExist}
+    - {key: .status.phase, operator: In, values: [Running]}
+    - {key: '.metadata.annotations["ramp.dev/kwok-exit"]', operator: Exists}
+    - {key: '.metadata.annotations["ramp.dev/kwok-exit"]', operator: NotIn, values: ["0"]}
+  delay: {durationMilliseconds: 1000}
+  next:
+    statusTemplate: |
+      {{ $now := Now }}
+      {{ $code := index .metadata.annotations "ramp.dev/kwok-exit" }}
+      conditions:
+      - {type: PodScheduled, status: "True", lastTransitionTime: {{ $now | Quote }}}
+      - {type: Initialized, status: "True", lastTransitionTime: {{ $now | Quote }}}
+      - {type: ContainersReady, status: "False", reason: PodCompleted, lastTransitionTime: {{ $now | Quote }}}
+      - {type: Ready, status: "False", reason: PodCompleted, lastTransitionTime: {{ $now | Quote }}}
+      containerStatuses:
+      {{ range .spec.containers }}
+      - {name: {{ .name | Quote }}, image: {{ .image | Quote }}, ready: false, started: false, restartCount: 0, state: {terminated: {exitCode: {{ $code }}, reason: Error, startedAt: {{ $now | Quote }}, finishedAt: {{ $now | Quote }}}}}
+      {{ end }}
+      phase: Failed
 `;

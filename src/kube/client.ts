@@ -238,7 +238,10 @@ export class KubeClient {
     const opts = await this.httpOptions(method, false, this.timeoutMs ? AbortSignal.timeout(this.timeoutMs) : undefined);
     Object.assign(opts.headers ?? {}, { accept });
     const payload = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
-    if (payload !== undefined) Object.assign(opts.headers ?? {}, { "content-type": contentType });
+    // Content-Length always: Node frames no body of a DELETE by itself, and the server then reads the
+    // body (propagationPolicy) as the start of the next request on the kept-alive socket (a 400).
+    if (payload !== undefined)
+      Object.assign(opts.headers ?? {}, { "content-type": contentType, "content-length": Buffer.byteLength(payload) });
     const send = url.protocol === "https:" ? request : plainRequest;
     const deadline = this.timeoutMs ? Date.now() + this.timeoutMs : Number.POSITIVE_INFINITY;
     for (let retries = 0; ; retries++) {

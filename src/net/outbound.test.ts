@@ -4,7 +4,7 @@ import { once } from "node:events";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DestinationNotAllowed, OutboundDoor } from "./outbound.ts";
+import { DestinationNotAllowed, OutboundDoor, ResponseTooLarge } from "./outbound.ts";
 import type { OutboundPolicy } from "./policy.ts";
 
 const policy: OutboundPolicy = { allow: [], deny: [], allowLoopback: true, apiserver: [] };
@@ -60,5 +60,50 @@ describe("OutboundDoor.post", () => {
     const refusal = await post(door, `http://127.0.0.1:${port}/redirect`).catch((e: unknown) => e);
     expect(refusal).toBeInstanceOf(DestinationNotAllowed);
     expect((refusal as DestinationNotAllowed).origin).toBe("http://169.254.169.254");
+  });
+});
+
+describe("OutboundDoor.fetchText", () => {
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      if (req.url === "/big") return res.writeHead(200).end("x".repeat(10_000));
+      if (req.url === "/slow") return setTimeout(() => res.writeHead(200).end("late"), 2000);
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ method: req.method, body }));
+    });
+  });
+  let port = 0;
+  beforeAll(async () => {
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(() => server.close());
+  const door = new OutboundDoor(policy);
+  const opts = { method: "GET" as const, headers: {}, timeoutMs: 5000, maxBytes: 1000 };
+
+  it("reads the answer's body, and sends the request's", async () => {
+    expect(await door.fetchText(`http://127.0.0.1:${port}/`, opts)).toMatchObject({
+      status: 200,
+      body: '{"method":"GET","body":""}',
+    });
+    const posted = await door.fetchText(`http://127.0.0.1:${port}/`, { ...opts, method: "POST", body: "hi" });
+    expect(JSON.parse(posted.body)).toEqual({ method: "POST", body: "hi" });
+  });
+
+  it("refuses an answer longer than maxBytes", async () => {
+    await expect(door.fetchText(`http://127.0.0.1:${port}/big`, opts)).rejects.toBeInstanceOf(ResponseTooLarge);
+  });
+
+  it("gives up at the deadline", async () => {
+    await expect(door.fetchText(`http://127.0.0.1:${port}/slow`, { ...opts, timeoutMs: 200 })).rejects.toMatchObject({
+      name: "TimeoutError",
+    });
+  });
+
+  it("refuses a destination outside the policy before connecting", async () => {
+    const strict = new OutboundDoor({ ...policy, allowLoopback: false });
+    await expect(strict.fetchText(`http://127.0.0.1:${port}/`, opts)).rejects.toMatchObject({ code: "DESTINATION_NOT_ALLOWED" });
   });
 });

@@ -66,6 +66,30 @@ export interface PostAnswer {
   statusText: string;
 }
 
+export interface FetchOptions {
+  method: "GET" | "POST" | "PUT";
+  headers: Record<string, string>;
+  body?: string;
+  timeoutMs: number;
+  /** Longest answer read; a longer one is refused (ResponseTooLarge). */
+  maxBytes: number;
+  signal?: AbortSignal;
+}
+
+export interface FetchAnswer extends PostAnswer {
+  body: string;
+}
+
+/** The answer's body was longer than the caller accepts; the rest was not read. */
+export class ResponseTooLarge extends Error {
+  readonly maxBytes: number;
+  constructor(maxBytes: number) {
+    super(`the answer is longer than ${maxBytes} bytes`);
+    this.name = "ResponseTooLarge";
+    this.maxBytes = maxBytes;
+  }
+}
+
 type Lookup = (host: string, callback: (err: Error | null, addresses: LookupAddress[]) => void) => void;
 const systemLookup: Lookup = (host, callback) => dnsLookup(host, { all: true }, callback);
 
@@ -111,14 +135,48 @@ export class OutboundDoor {
 
   /** POSTs `body` to `url` through the policy; the answer's body is discarded. */
   async post(url: string, opts: PostOptions): Promise<PostAnswer> {
+    const { res } = await this.send(url, "POST", opts);
+    res.resume();
+    return { status: res.statusCode ?? 0, statusText: res.statusMessage ?? "" };
+  }
+
+  /** Sends `method` to `url` through the policy and reads the answer's body, at most `maxBytes`
+   * of it (more is a ResponseTooLarge, and the connection is dropped); the deadline covers the body. */
+  async fetchText(url: string, opts: FetchOptions): Promise<FetchAnswer> {
+    const { res, signal } = await this.send(url, opts.method, opts);
+    const body = await new Promise<string>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on("data", (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > opts.maxBytes) {
+          reject(new ResponseTooLarge(opts.maxBytes));
+          res.destroy();
+        } else chunks.push(chunk);
+      });
+      res.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+      res.on("error", (err) => reject(signal.aborted ? signal.reason : err));
+      res.on("aborted", () => reject(signal.aborted ? signal.reason : new Error("the answer was cut off")));
+    });
+    return { status: res.statusCode ?? 0, statusText: res.statusMessage ?? "", body };
+  }
+
+  /** Opens the request through the policy, sends the body and waits for the answer's head. A
+   * redirect pointing outside the policy is refused as such (it is never followed). */
+  private async send(
+    url: string,
+    method: string,
+    opts: { headers: Record<string, string>; body?: string; timeoutMs: number; signal?: AbortSignal },
+  ): Promise<{ res: IncomingMessage; signal: AbortSignal }> {
     const { lookup } = this.open(url);
-    const send = url.startsWith("https:") ? httpsRequest : httpRequest;
+    const request = url.startsWith("https:") ? httpsRequest : httpRequest;
     const deadline = AbortSignal.timeout(opts.timeoutMs);
     const signal = opts.signal ? AbortSignal.any([opts.signal, deadline]) : deadline;
+    const body = opts.body ?? "";
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
-      const req = send(url, {
-        method: "POST",
-        headers: { ...opts.headers, "content-length": Buffer.byteLength(opts.body) },
+      const req = request(url, {
+        method,
+        headers: { ...opts.headers, ...(opts.body !== undefined ? { "content-length": Buffer.byteLength(body) } : {}) },
         lookup,
         signal,
       });
@@ -126,10 +184,16 @@ export class OutboundDoor {
       req.on("error", (err) => reject(signal.aborted ? signal.reason : err));
       req.end(opts.body);
     });
-    res.resume();
     const status = res.statusCode ?? 0;
     const location = res.headers.location;
-    if (status >= 300 && status < 400 && location && URL.canParse(location, url)) this.open(new URL(location, url).toString());
-    return { status, statusText: res.statusMessage ?? "" };
+    if (status >= 300 && status < 400 && location && URL.canParse(location, url)) {
+      try {
+        this.open(new URL(location, url).toString());
+      } catch (err) {
+        res.resume();
+        throw err;
+      }
+    }
+    return { res, signal };
   }
 }

@@ -2,9 +2,11 @@
 import type { Metric } from "../../api/analysis.ts";
 import type { MetricProvider } from "../types.ts";
 import { burnRateProvider } from "./burnRate/provider.ts";
+import { jobProvider } from "./job/provider.ts";
 import { judgeProvider } from "./judge/provider.ts";
 import { prometheusProvider } from "./prometheus/provider.ts";
 import { sloProvider } from "./slo/provider.ts";
+import { webProvider } from "./web/provider.ts";
 
 type ProviderKind = keyof Metric["provider"];
 
@@ -13,6 +15,8 @@ const PROVIDERS: Record<ProviderKind, MetricProvider> = {
   slo: sloProvider,
   judge: judgeProvider,
   burnRate: burnRateProvider,
+  web: webProvider,
+  job: jobProvider,
 };
 
 /** The provider the metric names (the schema makes it exactly one), or undefined for none. */

@@ -64,6 +64,10 @@ docs/install.md names the code behind each rule; test/rbac.test.ts removes each 
 - apiGroups: [apps]
   resources: [deployments]
   verbs: [list, watch, patch]
+# The job metric provider: the metric's Job, watched by name until it ends, then deleted.
+- apiGroups: [batch]
+  resources: [jobs]
+  verbs: [get, watch, create, delete]
 - apiGroups: [""]
   resources: [services]
   verbs: [list, watch, patch]

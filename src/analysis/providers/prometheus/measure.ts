@@ -2,6 +2,7 @@
 // substitution, reading results as measured values, and turning every failure into an outcome.
 import { type Code, CodedError } from "../../../api/codes.ts";
 import { durationMs } from "../../../api/duration.ts";
+import { SecretAccessError } from "../../../kube/secrets.ts";
 import { substitute } from "../../args.ts";
 import type { MeasureContext, MeasuredValue, ProviderOutcome } from "../../types.ts";
 import { type InstantResult, PrometheusClient, PrometheusError } from "./client.ts";
@@ -18,6 +19,19 @@ export function failure(err: unknown, metadata: Record<string, string>): Provide
     return { ok: false, code: err.code, message: err.message, ...withMetadata };
   }
   return { ok: false, code: "PROVIDER_ERROR", message: err instanceof Error ? err.message : String(err), ...withMetadata };
+}
+
+/** A key of a Secret in the run's namespace (opted in to analysis); `field` names the metric's field in messages. */
+export async function readSecret(ref: { name: string; key: string }, ctx: MeasureContext, field: string): Promise<string> {
+  const where = `key ${ref.key} of Secret ${ctx.namespace ? `${ctx.namespace}/` : ""}${ref.name} (${field})`;
+  if (!ctx.readSecret || !ctx.namespace) throw new MeasureError("SECRET_UNREADABLE", `cannot read ${where}: no cluster access`);
+  try {
+    return await ctx.readSecret(ctx.namespace, ref.name, ref.key);
+  } catch (err) {
+    // Opt-in refusals keep their own code, so the fix (a label) is plain.
+    const code = err instanceof SecretAccessError ? err.code : "SECRET_UNREADABLE";
+    throw new MeasureError(code, `cannot read ${where}: ${(err as Error).message}`);
+  }
 }
 
 /** The metric's own address, else the controller's default. */

@@ -6,26 +6,11 @@
 // concatenated, series by series (ordered by labels; `series` in the metadata says how many); an
 // empty result is no data.
 import type { Metric } from "../../../api/analysis.ts";
-import { SecretAccessError } from "../../../kube/secrets.ts";
 import type { MeasureContext, MetricProvider, ProviderOutcome } from "../../types.ts";
 import { DEFAULT_TIMEOUT_MS, type InstantResult, type PrometheusAuth, type QueryOptions } from "./client.ts";
-import { clientFor, failure, MeasureError, seconds, substituted, valuesOf } from "./measure.ts";
+import { clientFor, failure, MeasureError, readSecret, seconds, substituted, valuesOf } from "./measure.ts";
 
 type PrometheusSpec = NonNullable<Metric["provider"]["prometheus"]>;
-type SecretRef = { name: string; key: string };
-
-async function readSecret(ref: SecretRef, ctx: MeasureContext, field: string): Promise<string> {
-  const where = `key ${ref.key} of Secret ${ctx.namespace ? `${ctx.namespace}/` : ""}${ref.name} (${field})`;
-  if (!ctx.readSecret || !ctx.namespace) throw new MeasureError("SECRET_UNREADABLE", `cannot read ${where}: no cluster access`);
-  try {
-    return await ctx.readSecret(ctx.namespace, ref.name, ref.key);
-  } catch (err) {
-    // Opt-in refusals keep their own code, so the fix (a label) is plain.
-    const code = err instanceof SecretAccessError ? err.code : "SECRET_UNREADABLE";
-    throw new MeasureError(code, `cannot read ${where}: ${(err as Error).message}`);
-  }
-}
-
 async function authOf(spec: PrometheusSpec, ctx: MeasureContext): Promise<PrometheusAuth | undefined> {
   const { bearerToken, basic } = spec.auth ?? {};
   if (bearerToken) return { bearerToken: await readSecret(bearerToken.secretKeyRef, ctx, "auth.bearerToken") };
