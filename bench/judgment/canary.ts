@@ -1,8 +1,9 @@
 // One simulated canary: the canary's and the baseline's (stable's) traffic, scraped every 15 s from
 // the canary's start, as the counters and histogram an HTTP service exports. Requests per scrape are
 // Poisson, errors binomial, latencies log-normal spread over the histogram's buckets (multinomial).
-// Noise beyond sampling: each minute, each version's error rate and median latency wobble
-// (log-normal), as real services' do with load and upstreams.
+// Noise beyond sampling: each minute, the error rate and the latency wobble (log-normal factors,
+// mean 1 for the error rate): a share common to both versions (load, upstreams, the network) and a
+// smaller share of each version's own (its pods, their neighbours).
 import { normalSf } from "../../src/analysis/providers/judge/stats.ts";
 import { binomial, multinomial, normal, poisson, type Uniform } from "./random.ts";
 
@@ -19,11 +20,26 @@ export interface Version {
   p99Seconds: number;
 }
 
+/** Standard deviations of the log of each minute's factors. */
 export interface Noise {
-  /** Standard deviation of the log of each minute's error-rate factor (mean factor 1). */
   errorRate: number;
-  /** Standard deviation of the log of each minute's median-latency factor. */
   latency: number;
+}
+
+/** Each minute's error-rate and latency factors. */
+export interface Wobble {
+  errorRate: number[];
+  latency: number[];
+}
+
+/** `minutes` of factors drawn with `noise`; the error-rate factors have mean 1. */
+export function wobble(u: Uniform, noise: Noise, minutes: number): Wobble {
+  const w: Wobble = { errorRate: [], latency: [] };
+  for (let m = 0; m < minutes; m++) {
+    w.errorRate.push(Math.exp(noise.errorRate * normal(u) - noise.errorRate ** 2 / 2));
+    w.latency.push(Math.exp(noise.latency * normal(u)));
+  }
+  return w;
 }
 
 /** One version's exported series: cumulative counts at each scrape (scrape i at i * 15 s). */
@@ -44,17 +60,21 @@ function bucketProbabilities(median: number, p99: number): number[] {
   return below.map((p, i) => p - (i === 0 ? 0 : (below[i - 1] as number)));
 }
 
-/** `seconds` of one version's traffic. */
-export function simulate(u: Uniform, v: Version, noise: Noise, seconds: number): Traffic {
+/** `seconds` of one version's traffic; `shared` is the wobble common to both versions, `own` this
+ * version's. */
+export function simulate(u: Uniform, v: Version, shared: Wobble, own: Noise, seconds: number): Traffic {
   const scrapes = Math.floor(seconds / SCRAPE_S);
+  const mine = wobble(u, own, Math.ceil(seconds / 60));
   const t: Traffic = { times: [0], ok: [0], errors: [0], buckets: BUCKETS.map(() => [0]) };
   const perMinute = 60 / SCRAPE_S;
   let errorRate = v.errorRate;
   let probs: number[] = [];
   for (let i = 1; i <= scrapes; i++) {
     if ((i - 1) % perMinute === 0) {
-      errorRate = Math.min(1, v.errorRate * Math.exp(noise.errorRate * normal(u) - noise.errorRate ** 2 / 2));
-      const factor = Math.exp(noise.latency * normal(u));
+      const minute = (i - 1) / perMinute;
+      const at = (f: number[]) => f[minute] ?? 1;
+      errorRate = Math.min(1, v.errorRate * at(shared.errorRate) * at(mine.errorRate));
+      const factor = at(shared.latency) * at(mine.latency);
       probs = bucketProbabilities(v.medianSeconds * factor, v.p99Seconds * factor);
     }
     const requests = poisson(u, v.requestsPerSecond * SCRAPE_S);

@@ -5,7 +5,13 @@ const every15 = (values: number[], from = 0) => ({ times: values.map((_, i) => f
 
 describe("increase", () => {
   it.each([
-    { name: "samples on both edges: the plain difference", series: every15([0, 10, 20, 30, 40]), end: 60, range: 60, expected: 40 },
+    {
+      name: "samples on both edges: the plain difference",
+      series: every15([0, 10, 20, 30, 40]),
+      end: 60,
+      range: 60,
+      expected: 40,
+    },
     { name: "one sample in range: nothing", series: every15([0, 10]), end: 10, range: 5, expected: undefined },
     // Samples at 5..50 in [0, 60]: 45 s sampled, 5 s to the start and 10 s to the end are within
     // 1.1 average gaps, so extrapolated to 60 s: 30 * 60 / 45.

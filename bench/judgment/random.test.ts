@@ -34,7 +34,13 @@ describe.each([
   { name: "Poisson(900) (PTRS)", draw: (u: () => number) => poisson(u, 900), m: 900, v: 900, counts: true },
   { name: "Binomial(60, 0.01)", draw: (u: () => number) => binomial(u, 60, 0.01), m: 0.6, v: 0.594, counts: true },
   { name: "Binomial(6000, 0.002)", draw: (u: () => number) => binomial(u, 6000, 0.002), m: 12, v: 11.976, counts: true },
-  { name: "Binomial(6000, 0.01) (beta rounds)", draw: (u: () => number) => binomial(u, 6000, 0.01), m: 60, v: 59.4, counts: true },
+  {
+    name: "Binomial(6000, 0.01) (beta rounds)",
+    draw: (u: () => number) => binomial(u, 6000, 0.01),
+    m: 60,
+    v: 59.4,
+    counts: true,
+  },
   { name: "Binomial(1500, 0.9)", draw: (u: () => number) => binomial(u, 1500, 0.9), m: 1350, v: 135, counts: true },
   { name: "Gamma(0.5)", draw: (u: () => number) => gamma(u, 0.5), m: 0.5, v: 0.5, counts: false },
   { name: "Gamma(40)", draw: (u: () => number) => gamma(u, 40), m: 40, v: 40, counts: false },
@@ -71,6 +77,6 @@ describe("multinomial", () => {
         totals[j] = (totals[j] as number) + c;
       });
     }
-    totals.forEach((t, j) => expect(Math.abs(t / 2_000_000 - (probs[j] as number))).toBeLessThan(0.002));
+    for (const [j, t] of totals.entries()) expect(Math.abs(t / 2_000_000 - (probs[j] as number))).toBeLessThan(0.002);
   });
 });
