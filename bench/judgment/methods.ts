@@ -67,6 +67,9 @@ export interface Method {
   blind: ReadonlySet<BadKind>;
   spec: AnalysisRunSpec;
   measure: Record<string, Measure>;
+  /** Whether `measure` gives what the metric's provider gives (a burn rate's is its maths' verdict
+   * over several windows' queries instead). */
+  asProvider: boolean;
 }
 
 export type BadKind = "errors" | "latency";
@@ -106,6 +109,7 @@ function thresholds(b: Baseline, window: string): Method {
   return {
     name: `threshold, ${window} window`,
     blind: new Set(),
+    asProvider: true,
     spec,
     measure: {
       "error-rate": (world, at) => value(query.errorRate(world.canary, at, w)),
@@ -142,6 +146,7 @@ function slo(b: Baseline, window: string): Method {
   return {
     name: `slo, ${window} window`,
     blind: new Set(),
+    asProvider: true,
     spec,
     measure: {
       slo: (world, at) => {
@@ -242,6 +247,7 @@ function judge(settings: JudgeSettings): Method {
   return {
     name: settings.name,
     blind: new Set(),
+    asProvider: true,
     spec,
     measure: {
       "errors-vs-stable": (w, at) =>
@@ -298,6 +304,7 @@ function burnRate(settings: BurnSettings, b: Baseline): Method {
   return {
     name: settings.name,
     blind: new Set(["latency"]),
+    asProvider: false,
     spec,
     measure: {
       "burn-rate": (w, at) => {
