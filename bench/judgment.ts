@@ -6,7 +6,8 @@
 // (and by the run's end), the share of good ones rolled back, and what an idle canary gets; then the
 // lowest traffic at which each method meets the target.
 //
-// Run: npm run bench:judgment [-- --canaries 2000 --seed 1 --rates 1,10,100]
+// Run: npm run bench:judgment [-- --canaries 2000 --seed 1 --rates 1,10,30,100,300,1000
+//        --errors 0.001,0.003,0.01 --wobble 0.2,0.03,0.05,0.01]
 // Seeded: the same arguments print the same table.
 import { parseArgs } from "node:util";
 import type { AnalysisPhase } from "../src/api/analysis.ts";
@@ -19,8 +20,10 @@ const { values: opts } = parseArgs({
   options: {
     canaries: { type: "string", default: "2000" },
     seed: { type: "string", default: "1" },
-    rates: { type: "string", default: "1,10,100" },
+    rates: { type: "string", default: "1,10,30,100,300,1000" },
     errors: { type: "string", default: "0.001,0.003,0.01" },
+    /** Log-sd of each minute's factors: shared error rate, shared latency, own error rate, own latency. */
+    wobble: { type: "string", default: "0.2,0.03,0.05,0.01" },
   },
 });
 const GOOD_CANARIES = Number(opts.canaries);
@@ -35,8 +38,9 @@ const STABLE_PODS = 4;
 const MEDIAN_S = 0.1;
 const P99_S = 0.25;
 /** Minute-to-minute wobble common to both versions, and each version's own. */
-const SHARED_NOISE: Noise = { errorRate: 0.2, latency: 0.03 };
-const OWN_NOISE: Noise = { errorRate: 0.05, latency: 0.01 };
+const [sharedErrors, sharedLatency, ownErrors, ownLatency] = (opts.wobble as string).split(",").map(Number);
+const SHARED_NOISE: Noise = { errorRate: sharedErrors ?? 0, latency: sharedLatency ?? 0 };
+const OWN_NOISE: Noise = { errorRate: ownErrors ?? 0, latency: ownLatency ?? 0 };
 /** Long enough for every template's five measurements, a minute apart from the first minute. */
 const SIMULATED_S = 300;
 const TARGET = { caughtWithinTwo: 0.99, falseRollback: 0.005 };

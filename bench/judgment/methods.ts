@@ -327,20 +327,19 @@ export const BURN_SIZED: BurnSettings = {
   pairs: (intervalMs) => canaryPairs(intervalMs).map((p) => ({ ...p, factor: Math.SQRT2 })),
 };
 
-export const JUDGE_VARIANTS: JudgeSettings[] = (process.env.JUDGE_VARIANTS ?? "")
-  .split(";")
-  .filter(Boolean)
-  .map((v) => {
-    const [confidence, failureLimit, countsTolerance, latencyTolerance, step] = v.split(",");
-    return {
-      name: `judge ${v}`,
-      confidence: Number(confidence),
-      failureLimit: Number(failureLimit),
-      countsTolerance,
-      latencyTolerance,
-      step,
-    };
-  });
+/** What the study proposes for the judge (docs/analysis.md, "How to choose and size your checks"):
+ * a stricter confidence, since five looks at 0.95 roll back about one good canary in six; a counts
+ * tolerance of 50%, since each version's own minute-to-minute wobble makes error rates differ by more
+ * than 10% with nothing wrong; 15% for latency; and a 10s step, so the first minute has the five
+ * points the judge needs. */
+export const JUDGE_TUNED: JudgeSettings = {
+  name: "judge, tuned",
+  confidence: 0.999,
+  failureLimit: 0,
+  countsTolerance: "50%",
+  latencyTolerance: "15%",
+  step: "10s",
+};
 
 /** Every method of the study, sized for a service whose healthy figures are `b`. */
 export function methods(b: Baseline): Method[] {
@@ -350,7 +349,7 @@ export function methods(b: Baseline): Method[] {
     slo(b, "1m"),
     slo(b, "5m"),
     judge(JUDGE_DEFAULTS),
-    ...JUDGE_VARIANTS.map(judge),
+    judge(JUDGE_TUNED),
     burnRate(BURN_WORKBOOK, b),
     burnRate(BURN_SIZED, b),
   ];
