@@ -167,6 +167,24 @@ for (const name of names) {
   }
 }
 
+console.log(
+  "\nIn short: bad canaries caught within two intervals (2x errors / p99 +25%), and good ones rolled back, by healthy error rate:\n",
+);
+console.log(`| method | req/s per pod | ${ERROR_RATES.map((e) => `healthy ${percent(e)}: caught / rolled back`).join(" | ")} |`);
+console.log(`| --- | --- | ${ERROR_RATES.map(() => "---").join(" | ")} |`);
+for (const name of names) {
+  for (const rps of RATES) {
+    const cells = ERROR_RATES.map((errorRate) => {
+      const of = (kind: Kind) =>
+        rows.find((r) => r.method.name === name && r.rps === rps && r.errorRate === errorRate && r.kind === kind) as Row;
+      const caught = (kind: BadKind) => (of(kind).method.blind.has(kind) ? "-" : percent(caughtWithin(of(kind).t, 2)));
+      const g = of("good").t;
+      return `${caught("errors")} / ${caught("latency")} / ${percent(share(g.phases.Failed ?? 0, g.n))}`;
+    });
+    console.log(`| ${name} | ${rps} | ${cells.join(" | ")} |`);
+  }
+}
+
 console.log("\nGood canaries rolled back, by the metric that failed:\n");
 for (const r of rows.filter((x) => x.kind === "good" && Object.keys(x.t.failedBy).length)) {
   const by = Object.entries(r.t.failedBy).map(([name, k]) => `${name} ${percent(share(k, r.t.n))}`);
