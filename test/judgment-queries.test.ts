@@ -12,7 +12,7 @@ import { errorRateQuery } from "../src/analysis/providers/slo/queries.ts";
 import type { MeasuredValue, ProviderOutcome } from "../src/analysis/types.ts";
 import type { Metric } from "../src/api/analysis.ts";
 import { loopbackDoor } from "./helpers.ts";
-import { type Family, openMetrics, type PrometheusFixture, type Series, servePrometheusHistory } from "./prometheus-fixture.ts";
+import { type Family, openMetrics, type PrometheusFixture, type Series, startPrometheusFixture } from "./prometheus-fixture.ts";
 
 /** Each canary gets its own hour, long past (backfill stays clear of the last 3 hours). */
 const FIRST_START_S = Date.UTC(2025, 1, 1) / 1000;
@@ -90,7 +90,7 @@ function history(): string {
 
 let prometheus: PrometheusFixture;
 beforeAll(async () => {
-  prometheus = await servePrometheusHistory(history());
+  prometheus = await startPrometheusFixture(history());
 });
 afterAll(async () => {
   await prometheus?.stop();

@@ -266,12 +266,9 @@ export interface PrometheusFixture {
   stop(): Promise<void>;
 }
 
-/** Backfills the fixture's history into a fresh folder and serves it; `stop` ends exactly that Prometheus. */
-export const startPrometheusFixture = (): Promise<PrometheusFixture> => servePrometheusHistory(fixtureOpenMetrics());
-
-/** Backfills `history` (OpenMetrics text, kept clear of the last 3 hours) into a fresh folder and
- * serves it from a Prometheus that scrapes nothing. */
-export async function servePrometheusHistory(history: string): Promise<PrometheusFixture> {
+/** Backfills the history (OpenMetrics text, kept clear of the last 3 hours; default this file's)
+ * into a fresh folder and serves it; `stop` ends exactly that Prometheus. */
+export async function startPrometheusFixture(history = fixtureOpenMetrics()): Promise<PrometheusFixture> {
   const prometheus = await ensurePrometheus(() => {});
   const dir = mkdtempSync(join(tmpdir(), "ramp-prometheus-fixture-"));
   const data = join(dir, "data");

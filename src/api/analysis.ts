@@ -115,10 +115,72 @@ const judgeProvider = z
     ],
   });
 
+// --- burnRate provider (issue 17) ---
+const MAX_BURN_WINDOWS = 4;
+/** The traffic sources of the slo shorthand, for providers that read the same metric families. */
+const sloTraffic = sloProvider.shape;
+const burnRateProvider = z
+  .strictObject({
+    prometheus: z.strictObject({ address: prometheusAddress }).optional(),
+    objective: z.number().gt(0).lt(1).describe("The SLO: share of requests that must succeed, e.g. 0.999"),
+    traffic: z
+      .strictObject({
+        source: sloTraffic.source,
+        service: sloTraffic.service,
+        namespace: sloTraffic.namespace,
+        ingress: sloTraffic.ingress,
+        podTemplateHash: sloTraffic.podTemplateHash,
+      })
+      .optional()
+      .describe("Read the slo shorthand's metric families (istio, nginx, http): errors are 5xx answers"),
+    queries: z
+      .strictObject({
+        good: z
+          .string()
+          .min(1, "must not be empty")
+          .max(4096)
+          .describe("PromQL: good requests in the window, {{window}} its length"),
+        total: z
+          .string()
+          .min(1, "must not be empty")
+          .max(4096)
+          .describe("PromQL: all requests in the window, {{window}} its length"),
+      })
+      .optional()
+      .describe('Your own counts, e.g. sum(increase(http_requests_total{code!~"5.."}[{{window}}]))'),
+    windows: z
+      .array(
+        z.strictObject({
+          long: duration("The long window: is the burn significant", 7 * 24 * 3600),
+          short: duration("The short window: is it still burning", 7 * 24 * 3600),
+          factor: z.number().gt(0).max(10_000).describe("Burn rate above which the pair fires, e.g. 14.4"),
+        }),
+      )
+      .min(1, "needs at least one window pair")
+      .max(MAX_BURN_WINDOWS)
+      .optional()
+      .describe("Window pairs; default the SRE workbook's 14.4x and 6x scaled to the metric's interval (docs/analysis.md)"),
+    budget: z
+      .strictObject({
+        window: duration("How far back the budget is counted, e.g. 1h", 7 * 24 * 3600),
+        minRemaining: z.number().min(0).lt(1).default(0).describe("Share of the window's budget that must be left (0: any)"),
+      })
+      .optional()
+      .describe("Judge the budget left over one window instead of burn-rate pairs (the errorBudget step's check)"),
+    minRequests: z.int().min(0).default(50).describe("A window with fewer requests is no data"),
+  })
+  .meta({
+    rules: [
+      exactlyOne(["traffic", "queries"], "set exactly one of traffic or queries"),
+      { rule: "!(has(self.windows) && has(self.budget))", message: "set windows or budget, not both" },
+    ],
+  });
+// --- end burnRate ---
+
 /** Longest successCondition/failureCondition accepted. */
 export const MAX_CONDITION_LENGTH = 2048;
 
-const PROVIDERS = ["prometheus", "slo", "judge"];
+const PROVIDERS = ["prometheus", "slo", "judge", "burnRate"];
 const metric = z
   .strictObject({
     name: z.string().min(1, "must not be empty").max(63).describe("Unique within the template"),
@@ -146,13 +208,14 @@ const metric = z
         prometheus: prometheusProvider.optional(),
         slo: sloProvider.optional().describe("Error-rate and latency limits without writing PromQL"),
         judge: judgeProvider.optional().describe("Canary compared with baseline statistically"),
+        burnRate: burnRateProvider.optional().describe("SLO burn rates over window pairs, or the error budget left"),
       })
       .meta({ rules: [exactlyOne(PROVIDERS, `set exactly one provider: ${PROVIDERS.join(", ")}`)] }),
   })
   .meta({
     rules: [
       {
-        rule: "has(self.provider.slo) || has(self.provider.judge) || has(self.successCondition) || has(self.failureCondition)",
+        rule: "has(self.provider.slo) || has(self.provider.judge) || has(self.provider.burnRate) || has(self.successCondition) || has(self.failureCondition)",
         message: "a prometheus metric needs successCondition, failureCondition or both",
       },
     ],

@@ -20,6 +20,9 @@ export const CODES = {
   BAD_ARGUMENT: "an argument could not be substituted into the query",
   JUDGE_BAD_SPEC: "the judge provider's queries or settings cannot be compared",
   JUDGE_BAD_COUNTS: "the judge provider's counts are not usable numbers",
+  // The errorBudget step.
+  ERROR_BUDGET_SPENT:
+    "the errorBudget step's check found the service's error budget spent (or could not measure it); the rollout holds and checks again",
   // Prometheus.
   PROMETHEUS_NO_ADDRESS: "neither the metric nor the controller names a Prometheus address",
   PROMETHEUS_UNREACHABLE: "Prometheus could not be reached",

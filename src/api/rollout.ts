@@ -192,7 +192,25 @@ const gateStep = z
   })
   .describe("Proceed only when a URL answers 2xx");
 
-const STEP_KINDS = ["setWeight", "pause", "analysis", "setCanaryScale", "setHeaderRoute", "setMirrorRoute", "gate"];
+/** Holds the steps while the service's error budget is spent (a release freeze), and goes on by
+ * itself once it has recovered: the templates' AnalysisRun is measured again every recheckInterval
+ * until it is Successful. It never aborts; `ramp promote` skips it. */
+const errorBudgetStep = rolloutAnalysis
+  .extend({
+    recheckInterval: duration("Wait between a spent budget and the next check (default 1m)", 3600).optional(),
+  })
+  .describe("Hold the rollout while the error budget is spent");
+
+const STEP_KINDS = [
+  "setWeight",
+  "pause",
+  "analysis",
+  "setCanaryScale",
+  "setHeaderRoute",
+  "setMirrorRoute",
+  "gate",
+  "errorBudget",
+];
 const canaryStep = z
   .strictObject({
     setWeight: z.int().min(0).max(100).optional().describe("Percentage of traffic for the canary, 0 to 100"),
@@ -205,6 +223,7 @@ const canaryStep = z
     setHeaderRoute: headerRouteStep.optional(),
     setMirrorRoute: mirrorRouteStep.optional(),
     gate: gateStep.optional(),
+    errorBudget: errorBudgetStep.optional(),
   })
   .meta({ rules: [exactlyOne(STEP_KINDS, `each step has exactly one action: ${STEP_KINDS.join(", ")}`)] });
 
@@ -420,6 +439,14 @@ const gateState = z.strictObject({
   message: z.string().optional().describe("The last call's outcome"),
   lastAttemptAt: z.string().optional().describe("When the last call started (RFC 3339)"),
 });
+const errorBudgetState = z.strictObject({
+  stepIndex: z.int().min(0).describe("The errorBudget step"),
+  checks: z.int().min(0).describe("AnalysisRuns created for it so far"),
+  spentSince: z.string().optional().describe("When the budget was first found spent (RFC 3339); absent once it is available"),
+  recheckAt: z.string().optional().describe("When the next check starts (RFC 3339)"),
+  code: z.string().optional().describe("ERROR_BUDGET_SPENT while the rollout holds"),
+  message: z.string().optional().describe("The last check's outcome"),
+});
 const weightDestination = z.strictObject({
   weight: z.int().min(0).max(100),
   podTemplateHash: z.string().optional(),
@@ -452,6 +479,7 @@ export const rolloutStatus = z.strictObject({
       currentStepAnalysisRun: analysisRunRef.optional(),
       currentBackgroundAnalysisRun: analysisRunRef.optional(),
       currentGate: gateState.optional().describe("The gate step the steps are at, or last passed"),
+      errorBudget: errorBudgetState.optional().describe("The errorBudget step the steps are at, or last passed"),
     })
     .optional(),
   blueGreen: z
@@ -483,3 +511,5 @@ export type RolloutStatus = z.infer<typeof rolloutStatus>;
 export type CanaryStep = z.infer<typeof canaryStep>;
 export type GateStep = z.infer<typeof gateStep>;
 export type GateState = z.infer<typeof gateState>;
+export type ErrorBudgetStep = z.infer<typeof errorBudgetStep>;
+export type ErrorBudgetState = z.infer<typeof errorBudgetState>;

@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { parseAllDocuments } from "yaml";
 import { advanceRun } from "../analysis/evaluate.ts";
+import { vanishingNumeratorWarning } from "../analysis/providers/prometheus/vanishing.ts";
 import { providerFor } from "../analysis/providers/registry.ts";
 import { buildRunSpec, type RunTemplate } from "../analysis/run-spec.ts";
 import type { ProviderOutcome } from "../analysis/types.ts";
@@ -110,7 +111,10 @@ export async function analyze(flags: AnalyzeFlags): Promise<{ phase: AnalysisPha
   const lines = metrics.map((m) => {
     const details = [m.value !== undefined ? `value ${m.value}` : "no value", m.message].filter(Boolean).join("; ");
     const query = m.metadata?.query ? `\n    query: ${m.metadata.query}` : "";
-    return `  ${m.name.padEnd(24)} ${m.phase.padEnd(12)} ${details}${m.dryRun ? " (dry run)" : ""}${query}`;
+    // No value from a ratio that goes empty on a healthy service: say why, or it reads as an outage.
+    const warning = m.value === undefined && m.metadata?.query ? vanishingNumeratorWarning(m.metadata.query) : undefined;
+    const note = warning ? `\n    note: ${warning}` : "";
+    return `  ${m.name.padEnd(24)} ${m.phase.padEnd(12)} ${details}${m.dryRun ? " (dry run)" : ""}${query}${note}`;
   });
   const text = `measured at ${at.toISOString()}\n${lines.join("\n")}\nverdict: ${phase}${status.message ? ` (${status.message})` : ""}`;
   return { phase, report: { at: at.toISOString(), verdict: phase, metrics }, text };

@@ -586,6 +586,34 @@ describe("ramp lint: hostile input is a finding, never a crash or a stall", () =
   });
 });
 
+describe("ramp lint: a ratio that is empty on a healthy service", () => {
+  const ratio = (query: string) =>
+    template(
+      `  - name: errors\n    successCondition: result < 0.01\n    provider:\n      prometheus:\n        query: '${query}' #!`,
+    );
+  it.each([
+    {
+      name: "5xx over all, unguarded: a note on the query's line",
+      query: 'sum(rate(x{code=~"5.."}[1m])) / sum(rate(x[1m]))',
+      note: /AnalysisTemplate\/t: spec\.metrics\[0\]\.provider\.prometheus\.query: .*\(code=~"5\.\."\).*or vector\(0\)/,
+    },
+    {
+      name: "guarded with or vector(0): nothing",
+      query: '(sum(rate(x{code=~"5.."}[1m])) or vector(0)) / sum(rate(x[1m]))',
+      note: undefined,
+    },
+  ])("$name", ({ query, note }) => {
+    const yaml = ratio(query);
+    const findings = lintText(yaml, "t.yaml");
+    expect(exitCodeOf(findings)).toBe(0);
+    const notes = findings.filter((f) => f.severity === "note");
+    if (!note) return expect(notes).toEqual([]);
+    expect(notes).toHaveLength(1);
+    expect(notes[0]?.line).toBe(markedLine(yaml));
+    expect(formatFinding(notes[0] as (typeof notes)[0])).toMatch(note);
+  });
+});
+
 // Each case starts the CLI; generous for machines where other engineers run tests at the same time.
 describe("ramp lint: the command", { timeout: 90_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), "ramp-lint-"));

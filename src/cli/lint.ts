@@ -21,6 +21,7 @@ import {
   YAMLParseError,
 } from "yaml";
 import { compileCondition } from "../analysis/conditions.ts";
+import { vanishingNumeratorWarning } from "../analysis/providers/prometheus/vanishing.ts";
 import { type FieldPath, formatPath, type Problem, validateObject } from "../api/validate.ts";
 import { yaml11Difference } from "./yaml11.ts";
 
@@ -233,6 +234,19 @@ function conditionProblems(kind: string, doc: unknown): Problem[] {
   );
 }
 
+/** Prometheus queries of a template's (or run's) metrics whose ratio can be empty on a healthy
+ * service: notes, since the query is valid and may mean it. */
+function vanishingRatios(kind: string, doc: unknown): Problem[] {
+  if (!["AnalysisTemplate", "ClusterAnalysisTemplate", "AnalysisRun"].includes(kind)) return [];
+  const metrics = (doc as { spec?: { metrics?: unknown } }).spec?.metrics;
+  if (!Array.isArray(metrics)) return [];
+  return metrics.flatMap((metric, i): Problem[] => {
+    const query = (metric as { provider?: { prometheus?: { query?: unknown } } } | null)?.provider?.prometheus?.query;
+    const warning = typeof query === "string" ? vanishingNumeratorWarning(query) : undefined;
+    return warning ? [{ path: ["spec", "metrics", i, "provider", "prometheus", "query"], message: warning }] : [];
+  });
+}
+
 /** Lints one YAML document that starts on line `firstLine` of `file`. */
 function lintDocument(text: string, file: string, firstLine: number): Finding[] {
   const lineCounter = new LineCounter();
@@ -278,6 +292,10 @@ function lintDocument(text: string, file: string, firstLine: number): Finding[] 
     if (!isScalar(node) || node.type !== Scalar.PLAIN || node.tag || typeof node.source !== "string") continue;
     const difference = yaml11Difference(node.source, node.value);
     if (difference) findings.push(problem(lineOfNode(node), difference, object, formatPath(path) || "(document)"));
+  }
+  for (const p of vanishingRatios(result.kind, value)) {
+    const at = lineOfNode(positionOf(p.path));
+    findings.push({ ...problem(at, `${object}: ${formatPath(p.path)}: ${p.message}`), severity: "note" });
   }
   return findings;
 }

@@ -55,7 +55,12 @@ export function promote(r: LiveRollout, full = false): RolloutChange {
   const index = s.currentStepIndex ?? 0;
   const step = steps[index];
   // A background analysis can pause on any step: promoting then clears the pause but keeps the step.
-  const skip = !isPaused(s) || step?.pause !== undefined || step?.analysis !== undefined || step?.gate !== undefined;
+  const skip =
+    !isPaused(s) ||
+    step?.pause !== undefined ||
+    step?.analysis !== undefined ||
+    step?.gate !== undefined ||
+    step?.errorBudget !== undefined;
   const next = skip ? Math.min(index + 1, steps.length) : index;
   return {
     ...unpause(r),

@@ -598,3 +598,124 @@ describe("planCanary: a whole rollout", () => {
     );
   });
 });
+
+describe("planCanary: an errorBudget step holds while the budget is spent", () => {
+  const BUDGET = { templates: [{ templateName: "budget" }] };
+  const BUDGET_STEPS = [{ setWeight: 20 }, { errorBudget: { ...BUDGET, recheckInterval: "30s" } }, { setWeight: 50 }];
+  const sets = [rs("new", 2), rs("old", 8)];
+  const held = { reason: "ErrorBudgetSpent", startTime: T0.toISOString() };
+  const spent = {
+    stepIndex: 1,
+    checks: 1,
+    spentSince: T0.toISOString(),
+    recheckAt: at(30).toISOString(),
+    code: "ERROR_BUDGET_SPENT",
+  };
+  const atBudget = (canary: NonNullable<RolloutStatus["canary"]>, paused = true): RolloutStatus => ({
+    ...midRollout,
+    currentStepIndex: 1,
+    ...(paused ? { pauseConditions: [held] } : {}),
+    canary,
+  });
+  const run = (name: string, phase: ObservedAnalysisRun["phase"]) => ({ ...stepRun(phase), name });
+  it.each<{
+    name: string;
+    now?: Date;
+    status: RolloutStatus;
+    runs: ObservedAnalysisRun[];
+    actions: Action[];
+    expected: RolloutStatus;
+    events: string[];
+    requeue?: number;
+  }>([
+    {
+      name: "reaching the step starts the first check",
+      status: { ...midRollout, currentStepIndex: 1 },
+      runs: [],
+      actions: [{ type: "createAnalysisRun", name: "web-new-step1", role: "step", hash: "new", stepIndex: 1, analysis: BUDGET }],
+      expected: { phase: "Progressing", canary: { errorBudget: { stepIndex: 1, checks: 1 } } },
+      events: [],
+    },
+    {
+      name: "a spent budget holds: paused ErrorBudgetSpent, checked again after recheckInterval",
+      status: atBudget({ currentStepAnalysisRun: { name: "web-new-step1" }, errorBudget: { stepIndex: 1, checks: 1 } }, false),
+      runs: [{ ...stepRun("Failed"), message: 'metric "budget" Failed' }],
+      actions: [],
+      expected: { phase: "Paused", currentStepIndex: 1, pauseConditions: [held], canary: { errorBudget: spent } },
+      events: ["AnalysisRunFailed", "RolloutPaused"],
+      requeue: 30_000,
+    },
+    {
+      name: "a budget that cannot be measured (Error) holds too: a freeze fails closed",
+      status: atBudget({ currentStepAnalysisRun: { name: "web-new-step1" }, errorBudget: { stepIndex: 1, checks: 1 } }, false),
+      runs: [stepRun("Error")],
+      actions: [],
+      expected: { phase: "Paused", pauseConditions: [held], canary: { errorBudget: spent } },
+      events: ["AnalysisRunError", "RolloutPaused"],
+      requeue: 30_000,
+    },
+    {
+      name: "held before recheckAt: nothing is created, the wait is a requeue (no hot loop)",
+      now: at(10),
+      status: atBudget({ currentStepAnalysisRun: { name: "web-new-step1", phase: "Failed" }, errorBudget: spent }),
+      runs: [stepRun("Failed")],
+      actions: [],
+      expected: { phase: "Paused", pauseConditions: [held], canary: { errorBudget: spent } },
+      events: [],
+      requeue: 20_000,
+    },
+    {
+      name: "at recheckAt a fresh run checks again, still held",
+      now: at(30),
+      status: atBudget({ currentStepAnalysisRun: { name: "web-new-step1", phase: "Failed" }, errorBudget: spent }),
+      runs: [stepRun("Failed")],
+      actions: [
+        { type: "createAnalysisRun", name: "web-new-step1.2", role: "step", hash: "new", stepIndex: 1, analysis: BUDGET },
+      ],
+      expected: {
+        phase: "Paused",
+        pauseConditions: [held],
+        canary: {
+          currentStepAnalysisRun: { name: "web-new-step1.2" },
+          errorBudget: { stepIndex: 1, checks: 2, spentSince: T0.toISOString(), code: "ERROR_BUDGET_SPENT" },
+        },
+      },
+      events: [],
+    },
+    {
+      name: "a recovered budget releases the hold and the steps go on",
+      now: at(40),
+      status: atBudget({
+        currentStepAnalysisRun: { name: "web-new-step1.2" },
+        errorBudget: { stepIndex: 1, checks: 2, spentSince: T0.toISOString(), code: "ERROR_BUDGET_SPENT" },
+      }),
+      runs: [stepRun("Failed"), run("web-new-step1.2", "Successful")],
+      actions: [{ type: "scaleReplicaSet", name: "web-new", replicas: 5 }],
+      expected: {
+        phase: "Progressing",
+        currentStepIndex: 2,
+        pauseConditions: [],
+        canary: {
+          currentStepAnalysisRun: { name: "web-new-step1.2", phase: "Successful" },
+          errorBudget: { stepIndex: 1, checks: 2 },
+        },
+      },
+      events: ["AnalysisRunSuccessful", "ErrorBudgetAvailable", "StepCompleted"],
+    },
+    {
+      name: "a budget available at the first check never pauses",
+      status: atBudget({ currentStepAnalysisRun: { name: "web-new-step1" }, errorBudget: { stepIndex: 1, checks: 1 } }, false),
+      runs: [stepRun("Successful")],
+      actions: [{ type: "scaleReplicaSet", name: "web-new", replicas: 5 }],
+      expected: { phase: "Progressing", currentStepIndex: 2 },
+      events: ["AnalysisRunSuccessful", "StepCompleted"],
+    },
+  ])("$name", ({ now, status, runs, actions, expected, events: expectedEvents, requeue }) => {
+    const plan = planCanary(observe({ spec: spec(BUDGET_STEPS), now: now ?? T0, status, analysisRuns: runs, replicaSets: sets }));
+    expect(scaling(plan)).toEqual(actions);
+    expect(plan.status).toMatchObject(expected);
+    expect(events(plan)).toEqual(expectedEvents);
+    expect(plan.requeueAfterMs).toBe(requeue);
+    if (plan.status.pauseConditions?.length) expect(plan.status.message).toMatch(/error budget spent/);
+  });
+});

@@ -3,7 +3,7 @@
 // the router should route (Plan.traffic) and the shell makes it so.
 
 import { durationMs } from "../../api/duration.ts";
-import type { CanaryStep, RolloutStatus } from "../../api/rollout.ts";
+import type { CanaryStep, ErrorBudgetState, ErrorBudgetStep, RolloutStatus } from "../../api/rollout.ts";
 import type { DesiredTraffic, HeaderRoute, MirrorRoute } from "../../traffic/router.ts";
 import {
   abortCause,
@@ -56,6 +56,8 @@ export function managedRoutesAt(steps: CanaryStep[], index: number): { header: H
 const PAUSE_STEP = "CanaryPauseStep";
 const INCONCLUSIVE = "InconclusiveAnalysisRun";
 const GATE_FAILED = "GateFailed";
+const ERROR_BUDGET_SPENT = "ErrorBudgetSpent";
+const ERROR_BUDGET_RECHECK = "1m";
 const ms = (iso: string) => new Date(iso).getTime();
 type CanaryRuns = NonNullable<RolloutStatus["canary"]>;
 
@@ -81,7 +83,12 @@ export function planCanary(o: Observed): Plan {
   if (!status.abort && status.abortedAt) {
     const { abortedAt: _a, pauseConditions: _p, ...rest } = status;
     status = { ...rest, currentStepIndex: 0 };
-    setRuns({ currentStepAnalysisRun: undefined, currentBackgroundAnalysisRun: undefined, currentGate: undefined });
+    setRuns({
+      currentStepAnalysisRun: undefined,
+      currentBackgroundAnalysisRun: undefined,
+      currentGate: undefined,
+      errorBudget: undefined,
+    });
     d.event("RolloutRetried", `retrying revision ${o.templateHash} from the first step`);
   }
 
@@ -91,7 +98,12 @@ export function planCanary(o: Observed): Plan {
     const backToStable = status.stableRS === o.templateHash;
     const { abort: _a, abortedAt: _b, promoteFull: _c, pauseConditions: _d, ...rest } = status;
     status = { ...rest, currentPodHash: o.templateHash, currentStepIndex: first || backToStable ? steps.length : 0 };
-    setRuns({ currentStepAnalysisRun: undefined, currentBackgroundAnalysisRun: undefined, currentGate: undefined });
+    setRuns({
+      currentStepAnalysisRun: undefined,
+      currentBackgroundAnalysisRun: undefined,
+      currentGate: undefined,
+      errorBudget: undefined,
+    });
     if (first) status.stableRS = o.templateHash;
     d.event(
       "RolloutUpdated",
@@ -152,6 +164,51 @@ export function planCanary(o: Observed): Plan {
       return r.replicas === goal && r.available >= goal;
     });
 
+  /** An errorBudget step: its run's verdict, a fresh run once recheckAt has come, the hold (a pause
+   * with reason ErrorBudgetSpent) while the budget is spent, and its release. */
+  const errorBudgetCheck = (index: number, step: ErrorBudgetStep): "wait" | "checking" | "available" => {
+    const { recheckInterval = ERROR_BUDGET_RECHECK, ...analysis } = step;
+    const seen = status.canary?.errorBudget;
+    const state: ErrorBudgetState = seen?.stepIndex === index ? { ...seen } : { stepIndex: index, checks: 0 };
+    if (state.recheckAt !== undefined && now < ms(state.recheckAt)) {
+      d.requeueIn(ms(state.recheckAt) - now);
+      return "wait";
+    }
+    const before = state.recheckAt === undefined ? status.canary?.currentStepAnalysisRun : undefined;
+    const { ref, verdict } = driveAnalysis(o, d, before, "step", o.templateHash, analysis, index);
+    if (ref.name !== before?.name) {
+      state.checks++;
+      delete state.recheckAt;
+    }
+    if (ref.message) state.message = ref.message;
+    let outcome: "checking" | "available" = "checking";
+    if (verdict === "Successful") {
+      if (state.spentSince) {
+        status.pauseConditions = status.pauseConditions?.filter((p) => p.reason !== ERROR_BUDGET_SPENT);
+        d.event("ErrorBudgetAvailable", `step ${index}: the error budget has recovered (analysis run ${ref.name}); going on`);
+      }
+      delete state.spentSince;
+      delete state.code;
+      outcome = "available";
+    } else if (verdict !== "Pending") {
+      const recheckMs = durationMs(recheckInterval);
+      if (!state.spentSince) {
+        state.spentSince = nowIso;
+        pauseFor(ERROR_BUDGET_SPENT);
+        d.event(
+          "RolloutPaused",
+          `paused at step ${index}: error budget spent (analysis run ${ref.name} ${verdict.toLowerCase()}); rechecking every ${recheckInterval}, promote to skip`,
+          true,
+        );
+      }
+      state.code = "ERROR_BUDGET_SPENT";
+      state.recheckAt = new Date(now + recheckMs).toISOString();
+      d.requeueIn(recheckMs);
+    }
+    setRuns({ currentStepAnalysisRun: ref, errorBudget: state });
+    return outcome;
+  };
+
   // Walk the steps as far as the observed state allows.
   if (!stepsDone() && !status.abort && !o.spec.paused) {
     for (let guard = 0; guard <= steps.length && !status.abort; guard++) {
@@ -211,6 +268,10 @@ export function planCanary(o: Observed): Plan {
           pauseFor(GATE_FAILED);
           d.event("RolloutPaused", `paused at step ${index}: ${why}; promote to skip the gate, or abort`);
         }
+      } else if (step.errorBudget) {
+        const held = errorBudgetCheck(index, step.errorBudget);
+        if (held === "wait") break;
+        complete = held === "available";
       }
       if (!complete) break;
       status.currentStepIndex = index + 1;
@@ -307,7 +368,11 @@ function withCounts(status: RolloutStatus, o: Observed, weight: number, atTarget
   const message = status.abort
     ? `aborted: traffic back to stable revision ${status.stableRS}${abortCause([status.canary?.currentStepAnalysisRun, status.canary?.currentBackgroundAnalysisRun])}`
     : paused
-      ? `paused at step ${index} of ${steps.length}${o.spec.paused ? " (spec.paused)" : ""}`
+      ? `paused at step ${index} of ${steps.length}${o.spec.paused ? " (spec.paused)" : ""}${
+          status.pauseConditions?.some((p) => p.reason === ERROR_BUDGET_SPENT)
+            ? `: error budget spent, next check at ${status.canary?.errorBudget?.recheckAt ?? "once the run ends"}`
+            : ""
+        }`
       : healthy
         ? `healthy at revision ${o.templateHash}`
         : status.stableRS === o.templateHash

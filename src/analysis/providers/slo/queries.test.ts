@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { errorRateQuery, latencyQuery, promqlDuration, requestsQuery, type SloTarget } from "./queries.ts";
+import { errorRateQuery, errorsQuery, latencyQuery, promqlDuration, requestsQuery, type SloTarget } from "./queries.ts";
 
 const istio: SloTarget = { source: "istio", service: "reviews", namespace: "shop" };
 const nginx: SloTarget = { source: "nginx", service: "web-canary", namespace: "shop", ingress: "web-canary" };
@@ -19,6 +19,12 @@ describe("slo queries", () => {
       query: errorRateQuery(istio, 5 * MINUTE),
       expected:
         '(sum(rate(istio_requests_total{reporter="destination",destination_service_name="reviews",destination_workload_namespace="shop",response_code=~"5.."}[5m])) or vector(0)) / sum(rate(istio_requests_total{reporter="destination",destination_service_name="reviews",destination_workload_namespace="shop"}[5m]))',
+    },
+    {
+      name: "istio 5xx count",
+      query: errorsQuery(istio, 5 * MINUTE),
+      expected:
+        'sum(increase(istio_requests_total{reporter="destination",destination_service_name="reviews",destination_workload_namespace="shop",response_code=~"5.."}[5m]))',
     },
     {
       name: "istio latency, milliseconds to seconds",

@@ -80,6 +80,12 @@ export function requestsQuery(t: SloTarget, windowMs: number): string {
   return `sum(increase(${FAMILIES[t.source].requests}${selector(t)}[${promqlDuration(windowMs)}]))`;
 }
 
+/** 5xx answers in the window; no 5xx series counts 0 (countOf). */
+export function errorsQuery(t: SloTarget, windowMs: number): string {
+  const family = FAMILIES[t.source];
+  return `sum(increase(${family.requests}${selector(t, `${family.status}=~"5.."`)}[${promqlDuration(windowMs)}]))`;
+}
+
 /** Share of 5xx answers over the window. Without any 5xx series the numerator would be empty (no
  * data): `or vector(0)` makes it zero, while no traffic at all stays no data. */
 export function errorRateQuery(t: SloTarget, windowMs: number): string {
