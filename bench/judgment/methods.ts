@@ -67,9 +67,6 @@ export interface Method {
   blind: ReadonlySet<BadKind>;
   spec: AnalysisRunSpec;
   measure: Record<string, Measure>;
-  /** Whether `measure` gives what the metric's provider gives (a burn rate's is its maths' verdict
-   * over several windows' queries instead). */
-  asProvider: boolean;
 }
 
 export type BadKind = "errors" | "latency";
@@ -109,7 +106,6 @@ function thresholds(b: Baseline, window: string): Method {
   return {
     name: `threshold, ${window} window`,
     blind: new Set(),
-    asProvider: true,
     spec,
     measure: {
       "error-rate": (world, at) => value(query.errorRate(world.canary, at, w)),
@@ -146,7 +142,6 @@ function slo(b: Baseline, window: string): Method {
   return {
     name: `slo, ${window} window`,
     blind: new Set(),
-    asProvider: true,
     spec,
     measure: {
       slo: (world, at) => {
@@ -247,7 +242,6 @@ function judge(settings: JudgeSettings): Method {
   return {
     name: settings.name,
     blind: new Set(),
-    asProvider: true,
     spec,
     measure: {
       "errors-vs-stable": (w, at) =>
@@ -268,64 +262,75 @@ export interface BurnSettings {
   name: string;
   /** The SLO objective, from the healthy error rate. */
   objective: (b: Baseline) => number;
-  pairs: (intervalMs: number) => WindowPair[];
+  /** Window pairs to write in the template; the provider's default (canaryPairs) when absent. */
+  windows?: { long: string; short: string; factor: number }[];
 }
 
-/** The SRE workbook's pairs scaled to a canary (maths.ts canaryPairs), with an objective the healthy
- * version meets using half its budget. */
+/** The burnRate provider's defaults (the SRE workbook's pairs scaled to a canary, canaryPairs), with
+ * an objective the healthy version meets using half its budget. */
 export const BURN_WORKBOOK: BurnSettings = {
   name: "burn rate (workbook 14.4x/6x)",
   objective: (b) => 1 - 2 * b.errorRate,
-  pairs: canaryPairs,
 };
-
-/** The error-ratio queries of a burn-rate check over the canary's windows: firing is Failed. The
- * burnRate provider is not on this branch yet; this measures as its maths decides (burnRateDecision). */
-function burnRate(settings: BurnSettings, b: Baseline): Method {
-  const intervalMs = durationMs(SCHEDULE.interval);
-  const pairs = settings.pairs(intervalMs);
-  const objective = settings.objective(b);
-  const queries = pairs.map((p) => ({
-    long: errorRateQuery(target(CANARY_HASH), p.longMs),
-    short: errorRateQuery(target(CANARY_HASH), p.shortMs),
-  }));
-  const spec = analysisRunSpec.parse({
-    metrics: [
-      {
-        name: "burn-rate",
-        ...SCHEDULE,
-        failureLimit: 0,
-        // What the study's measure gives as value: 1 firing, 0 not; the query shows the longest window.
-        successCondition: "result < 1",
-        provider: { prometheus: { query: queries[0]?.long } },
-      },
-    ],
-  });
-  return {
-    name: settings.name,
-    blind: new Set(["latency"]),
-    asProvider: false,
-    spec,
-    measure: {
-      "burn-rate": (w, at) => {
-        const ratios = pairs.map((p) => ({
-          long: query.errorRate(w.canary, at, p.longMs / 1000),
-          short: query.errorRate(w.canary, at, p.shortMs / 1000),
-        }));
-        const decision = burnRateDecision(objective, pairs, ratios);
-        if (decision.noData) return noData();
-        return value(decision.firing ? 1 : 0);
-      },
-    },
-  };
-}
 
 /** canaryPairs' windows, firing at the middle between the healthy and twice the healthy error rate. */
 export const BURN_SIZED: BurnSettings = {
   name: "burn rate (sized: 1.41x of 1 - healthy)",
   objective: (b) => 1 - b.errorRate,
-  pairs: (intervalMs) => canaryPairs(intervalMs).map((p) => ({ ...p, factor: Math.SQRT2 })),
+  windows: canaryPairs(durationMs(SCHEDULE.interval)).map((p) => ({
+    long: promqlDuration(p.longMs),
+    short: promqlDuration(p.shortMs),
+    factor: 1.41,
+  })),
 };
+
+/** The burnRate provider over the canary's http traffic. Its measurement, as provider.ts takes it:
+ * each window's error ratio from increase() counts (no data below minRequests), the pairs judged
+ * by burnRateDecision, firing is Failed; the value is the burn rates, long then short of each pair. */
+function burnRate(settings: BurnSettings, b: Baseline): Method {
+  const spec = analysisRunSpec.parse({
+    metrics: [
+      {
+        name: "burn-rate",
+        ...SCHEDULE,
+        provider: {
+          burnRate: {
+            objective: Number(settings.objective(b).toPrecision(6)),
+            traffic: { source: "http", service: SERVICE, namespace: NAMESPACE, podTemplateHash: CANARY_HASH },
+            ...(settings.windows ? { windows: settings.windows } : {}),
+          },
+        },
+      },
+    ],
+  });
+  const metric = spec.metrics[0] as Metric;
+  const burn = metric.provider.burnRate as NonNullable<Metric["provider"]["burnRate"]>;
+  const pairs: WindowPair[] = burn.windows
+    ? burn.windows.map((p) => ({ longMs: durationMs(p.long), shortMs: durationMs(p.short), factor: p.factor }))
+    : canaryPairs(durationMs(metric.interval ?? "1m"));
+  const ratio = (t: Traffic, at: number, windowMs: number) => {
+    const total = query.requests(t, at, windowMs / 1000);
+    if (!(total >= burn.minRequests) || !(total > 0)) return undefined;
+    return Math.min(1, Math.max(0, query.errors(t, at, windowMs / 1000) / total));
+  };
+  return {
+    name: settings.name,
+    blind: new Set(["latency"]),
+    spec,
+    measure: {
+      "burn-rate": (w, at) => {
+        const ratios = pairs.map((p) => ({ long: ratio(w.canary, at, p.longMs), short: ratio(w.canary, at, p.shortMs) }));
+        const decision = burnRateDecision(burn.objective, pairs, ratios);
+        if (decision.noData) return noData();
+        return {
+          ok: true,
+          value: decision.pairs.flatMap((p) => [p.longBurnRate ?? Number.NaN, p.shortBurnRate ?? Number.NaN]),
+          verdict: decision.firing ? "Failed" : "Successful",
+        };
+      },
+    },
+  };
+}
 
 /** What the study proposes for the judge (docs/analysis.md, "How to choose and size your checks"):
  * a stricter confidence, since five looks at 0.95 roll back about one good canary in six; a counts
