@@ -50,7 +50,7 @@ describe.each([
   const xs = draws(N, () => draw(u));
   it(`has mean ${m}`, () => expect(Math.abs(mean(xs) - m)).toBeLessThan(5 * Math.sqrt(v / N)));
   it(`has variance ${v}`, () => expect(Math.abs(variance(xs) - v)).toBeLessThan(6 * v * Math.sqrt(2 / N)));
-  it.skipIf(!counts)("gives whole numbers", () => expect(xs.every(Number.isInteger)).toBe(true));
+  if (counts) it("gives whole numbers", () => expect(xs.every(Number.isInteger)).toBe(true));
 });
 
 describe("binomial edges", () => {
