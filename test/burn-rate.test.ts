@@ -2,10 +2,15 @@
 // (promtool tsdb create-blocks-from openmetrics), so the SRE workbook's 1h/5m and 6h/30m windows
 // have data. Each scenario is one ReplicaSet (pod_template_hash) of Service checkout: 1000 requests
 // a minute with its own errors. No cluster needed.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseAllDocuments, stringify } from "yaml";
 import { providerFor } from "../src/analysis/providers/registry.ts";
 import type { ProviderOutcome } from "../src/analysis/types.ts";
 import { analysisTemplateSpec, type Metric } from "../src/api/analysis.ts";
+import { analyze } from "../src/cli/analyze.ts";
 import { loopbackDoor } from "./helpers.ts";
 import { type PrometheusFixture, startPrometheusFixture } from "./prometheus-fixture.ts";
 
@@ -26,12 +31,15 @@ const SCENARIOS: Record<string, (minutesAgo: number) => number> = {
   recovered: (ago) => (ago >= 10 && ago < 50 ? 40 : 0.5),
   // 0.8% throughout: 8x, a slow burn only the 6h pair sees.
   slow: () => 8,
+  // Service catalog never answered a 5xx: it has no 5xx series at all.
+  clean: () => 0,
 };
 
 function history(): string {
   const lines = ["# TYPE http_requests counter"];
   for (const [hash, errors] of Object.entries(SCENARIOS)) {
-    const labels = (code: string) => `{namespace="shop",service="checkout",pod_template_hash="${hash}",code="${code}"}`;
+    const service = hash === "clean" ? "catalog" : "checkout";
+    const labels = (code: string) => `{namespace="shop",service="${service}",pod_template_hash="${hash}",code="${code}"}`;
     let good = 0;
     let bad = 0;
     const ok: string[] = [];
@@ -43,7 +51,7 @@ function history(): string {
       ok.push(`http_requests_total${labels("200")} ${good} ${START_S + m * 60}`);
       failed.push(`http_requests_total${labels("500")} ${bad} ${START_S + m * 60}`);
     }
-    lines.push(...ok, ...failed);
+    lines.push(...ok, ...(bad > 0 ? failed : []));
   }
   return `${lines.join("\n")}\n# EOF\n`;
 }
@@ -149,5 +157,36 @@ describe("burnRate's budget over a window (the errorBudget step's check)", () =>
     const outcome = await measure(metricOf({ objective, traffic: traffic(hash), budget: { window } }));
     expect(outcome).toMatchObject({ ok: true, verdict });
     expect(outcome.ok && (outcome.value as number)).toBeCloseTo(remaining, 1);
+  });
+});
+
+describe("the example http-error-rate on a service that never served a 5xx", () => {
+  const dir = mkdtempSync(join(tmpdir(), "ramp-burn-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const example = parseAllDocuments(readFileSync("examples/analysis-templates.yaml", "utf8"))
+    .map((d) => d.toJS() as { metadata: { name: string }; spec: { metrics: { provider: { prometheus: { query: string } } }[] } })
+    .find((d) => d.metadata.name === "http-error-rate");
+  const run = (query: string) => {
+    const doc = structuredClone(example);
+    if (!doc) throw new Error("no http-error-rate example");
+    (doc.spec.metrics[0] as { provider: { prometheus: { query: string } } }).provider.prometheus.query = query;
+    const file = join(dir, `t${Math.random()}.yaml`);
+    writeFileSync(file, stringify(doc));
+    return analyze({ file, arg: ["service=catalog", "namespace=shop"], prometheus: fixture.url, at: NOW.toISOString() });
+  };
+  const query = example?.spec.metrics[0]?.provider.prometheus.query ?? "";
+
+  it("as shipped (numerator or vector(0)): Successful, with error rate 0", async () => {
+    const { phase, text } = await run(query);
+    expect(phase).toBe("Successful");
+    expect(text).toMatch(/value 0\b/);
+  });
+
+  it("without the guard: no data, Inconclusive, and ramp analyze says why", async () => {
+    const unguarded = query.replace(/^\((.*) or vector\(0\)\)/m, "$1");
+    expect(unguarded).not.toContain("vector(0)");
+    const { phase, text } = await run(unguarded);
+    expect(phase).toBe("Inconclusive");
+    expect(text).toMatch(/note: the ratio's numerator selects series its denominator does not \(code=~"5\.\."\)/);
   });
 });

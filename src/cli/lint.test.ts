@@ -181,6 +181,21 @@ const cases: Case[] = [
     message: /exactly one router/,
   },
   {
+    name: "errorBudget rechecked less often than hourly",
+    yaml: rollout({
+      strategy:
+        "    canary:\n      steps:\n      - errorBudget:\n          templates: [{templateName: budget}]\n          recheckInterval: 2h #!",
+    }),
+    field: "spec.strategy.canary.steps[0].errorBudget.recheckInterval",
+    message: /at most 1h/,
+  },
+  {
+    name: "errorBudget without templates",
+    yaml: rollout({ strategy: "    canary:\n      steps:\n      - errorBudget: {} #!" }),
+    field: "spec.strategy.canary.steps[0].errorBudget.templates",
+    message: /required field is missing/,
+  },
+  {
     name: "gateway without a route",
     yaml: rollout({
       strategy: "    canary:\n      stableService: a\n      canaryService: b\n      trafficRouting:\n        gatewayAPI: {} #!",
@@ -322,6 +337,38 @@ const cases: Case[] = [
     ),
     field: "spec.metrics[0].provider",
     message: /exactly one provider/,
+  },
+  {
+    name: "burnRate with both traffic and queries",
+    yaml: template(
+      "  - name: burn\n    provider:\n      burnRate: #!\n        objective: 0.999\n        traffic: {source: http, service: a, namespace: b}\n        queries: {good: g, total: t}",
+    ),
+    field: "spec.metrics[0].provider.burnRate",
+    message: /exactly one of traffic or queries/,
+  },
+  {
+    name: "burnRate with windows and budget",
+    yaml: template(
+      "  - name: burn\n    provider:\n      burnRate: #!\n        objective: 0.999\n        traffic: {source: http, service: a, namespace: b}\n        windows: [{long: 1h, short: 5m, factor: 14.4}]\n        budget: {window: 1h}",
+    ),
+    field: "spec.metrics[0].provider.burnRate",
+    message: /windows or budget, not both/,
+  },
+  {
+    name: "burnRate objective of 100%",
+    yaml: template(
+      "  - name: burn\n    provider:\n      burnRate:\n        objective: 1 #!\n        traffic: {source: http, service: a, namespace: b}",
+    ),
+    field: "spec.metrics[0].provider.burnRate.objective",
+    message: /Too big/,
+  },
+  {
+    name: "burnRate window longer than a week",
+    yaml: template(
+      "  - name: burn\n    provider:\n      burnRate:\n        objective: 0.99\n        traffic: {source: http, service: a, namespace: b}\n        budget: {window: 200h} #!",
+    ),
+    field: "spec.metrics[0].provider.burnRate.budget.window",
+    message: /at most/,
   },
   {
     name: "duplicate metric names",

@@ -38,6 +38,7 @@ export function describeStep(step: CanaryStep): string {
   if (step.pause) return step.pause.duration === undefined ? "pause (until promoted)" : `pause ${step.pause.duration}`;
   if (step.analysis) return `analysis ${step.analysis.templates.map((t) => t.templateName).join(", ")}`;
   if (step.gate) return `gate ${step.gate.name}${step.gate.onFailure === "abort" ? " (aborts on failure)" : ""}`;
+  if (step.errorBudget) return `errorBudget ${step.errorBudget.templates.map((t) => t.templateName).join(", ")}`;
   const scale = step.setCanaryScale;
   if (scale) {
     if (scale.replicas !== undefined) return `setCanaryScale ${scale.replicas} pods`;
