@@ -7,7 +7,7 @@
 import { normalSf } from "../../src/analysis/providers/judge/stats.ts";
 import { binomial, multinomial, normal, poisson, type Uniform } from "./random.ts";
 
-export const SCRAPE_S = 15;
+const SCRAPE_S = 15;
 /** Upper bounds of the latency histogram in seconds (+Inf last): fine enough around the p99. */
 export const BUCKETS = [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.75, 1, 2.5, Number.POSITIVE_INFINITY];
 /** z of the 99th percentile of a standard normal. */

@@ -173,7 +173,7 @@ export interface JudgeSettings {
 
 /** The judge's defaults, as examples/analysis-templates.yaml writes it (confidence 0.95, tolerance
  * 10%, failureLimit 0). */
-export const JUDGE_DEFAULTS: JudgeSettings = { name: "judge, defaults", confidence: 0.95, failureLimit: 0 };
+const JUDGE_DEFAULTS: JudgeSettings = { name: "judge, defaults", confidence: 0.95, failureLimit: 0 };
 
 function judge(settings: JudgeSettings): Method {
   const window = "5m";
@@ -268,13 +268,13 @@ export interface BurnSettings {
 
 /** The burnRate provider's defaults (the SRE workbook's pairs scaled to a canary, canaryPairs), with
  * an objective the healthy version meets using half its budget. */
-export const BURN_WORKBOOK: BurnSettings = {
+const BURN_WORKBOOK: BurnSettings = {
   name: "burn rate (workbook 14.4x/6x)",
   objective: (b) => 1 - 2 * b.errorRate,
 };
 
 /** canaryPairs' windows, firing at the middle between the healthy and twice the healthy error rate. */
-export const BURN_SIZED: BurnSettings = {
+const BURN_SIZED: BurnSettings = {
   name: "burn rate (sized: 1.41x of 1 - healthy)",
   objective: (b) => 1 - b.errorRate,
   windows: canaryPairs(durationMs(SCHEDULE.interval)).map((p) => ({
@@ -337,7 +337,7 @@ function burnRate(settings: BurnSettings, b: Baseline): Method {
  * tolerance of 50%, since each version's own minute-to-minute wobble makes error rates differ by more
  * than 10% with nothing wrong; 15% for latency; and a 10s step, so the first minute has the five
  * points the judge needs. */
-export const JUDGE_TUNED: JudgeSettings = {
+const JUDGE_TUNED: JudgeSettings = {
   name: "judge, tuned",
   confidence: 0.999,
   failureLimit: 0,

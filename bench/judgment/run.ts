@@ -6,7 +6,7 @@ import type { AnalysisPhase, AnalysisRunStatus } from "../../src/api/analysis.ts
 import type { Method, World } from "./methods.ts";
 
 /** Where simulated time starts (the canary's first second); any fixed instant would do. */
-export const ORIGIN_MS = Date.UTC(2025, 0, 1);
+const ORIGIN_MS = Date.UTC(2025, 0, 1);
 /** A run that has not ended after this many rounds is a bug of the study, not a verdict. */
 const MAX_ROUNDS = 1000;
 
