@@ -56,12 +56,14 @@ export const requestCount = (hash: string, errors: boolean) =>
   `sum(increase(http_requests_total{namespace="${FIXTURE.namespace}",pod_template_hash="${hash}"${errors ? ',code=~"5.."' : ""}}[10m]))`;
 
 type Labels = Record<string, string>;
-interface Series {
+export interface Series {
   name: string;
   labels: Labels;
   values: number[];
+  /** Each value's time in seconds; the fixture's steps when absent. */
+  times?: number[];
 }
-interface Family {
+export interface Family {
   name: string;
   type: "gauge" | "counter" | "histogram";
   series: Series[];
@@ -243,25 +245,29 @@ const labelText = (labels: Labels) =>
     .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
     .join(",")}}`;
 
-/** The whole history as OpenMetrics text: each family together, each series in time order. */
-export function fixtureOpenMetrics(): string {
+/** Families as OpenMetrics text: each family together, each series in time order. */
+export function openMetrics(families: Family[]): string {
   const lines: string[] = [];
-  for (const family of families()) {
+  for (const family of families) {
     lines.push(`# TYPE ${family.name} ${family.type}`);
     for (const s of family.series) {
-      lines.push(...s.values.map((v, i) => `${s.name}${labelText(s.labels)} ${v} ${START_S + i * STEP_S}`));
+      const times = s.times ?? s.values.map((_, i) => START_S + i * STEP_S);
+      lines.push(...s.values.map((v, i) => `${s.name}${labelText(s.labels)} ${v} ${times[i]}`));
     }
   }
   return `${lines.join("\n")}\n# EOF\n`;
 }
+
+/** The whole history as OpenMetrics text. */
+export const fixtureOpenMetrics = (): string => openMetrics(families());
 
 export interface PrometheusFixture {
   url: string;
   stop(): Promise<void>;
 }
 
-/** Backfills the history (OpenMetrics text, default this file's) into a fresh folder and serves it;
- * `stop` ends exactly that Prometheus. */
+/** Backfills the history (OpenMetrics text, kept clear of the last 3 hours; default this file's)
+ * into a fresh folder and serves it; `stop` ends exactly that Prometheus. */
 export async function startPrometheusFixture(history = fixtureOpenMetrics()): Promise<PrometheusFixture> {
   const prometheus = await ensurePrometheus(() => {});
   const dir = mkdtempSync(join(tmpdir(), "ramp-prometheus-fixture-"));

@@ -8,14 +8,11 @@ import type { Metric } from "../../../api/analysis.ts";
 import type { MeasureContext, MeasuredValue, MetricProvider, ProviderOutcome } from "../../types.ts";
 import type { PrometheusClient, QueryOptions } from "../prometheus/client.ts";
 import { clientFor, countOf, failure, figure, MeasureError, seconds, substituted, valuesOf } from "../prometheus/measure.ts";
-import { alternativeOf, isWorse, type JudgeRule, toleranceOf } from "./decision.ts";
-import { compareProportions, mannWhitney, median, relativeChange } from "./stats.ts";
+import { BadCountsError, type Judgement, type JudgeRule, judgeCounts, judgeSamples, toleranceOf } from "./decision.ts";
 
 type JudgeSpec = NonNullable<Metric["provider"]["judge"]>;
 
 const DEFAULT_STEP = "15s";
-/** Fewer points on a side is no data: a verdict on a handful of points would be a guess. */
-const MIN_POINTS = 5;
 
 interface Judging {
   spec: JudgeSpec;
@@ -29,20 +26,20 @@ interface Judging {
 const listOf = (value: MeasuredValue | undefined): number[] =>
   value === undefined ? [] : typeof value === "number" ? [value] : value;
 
-function verdict(j: Judging, p: number, effect: number, extra: Record<string, string>): ProviderOutcome {
+/** The outcome of a judgement: its figures join the metadata; no data keeps the reason. */
+function outcomeOf(j: Judging, judgement: Judgement): ProviderOutcome {
+  if (judgement.verdict === undefined)
+    return { ok: true, value: undefined, metadata: { ...j.metadata, reason: judgement.reason } };
+  const figures = Object.fromEntries(
+    Object.entries(judgement.figures).map(([k, v]) => [k, typeof v === "number" ? figure(v) : v] as const),
+  );
   return {
     ok: true,
-    value: effect,
-    verdict: isWorse(p, effect, j.rule) ? "Failed" : "Successful",
-    metadata: { ...j.metadata, ...extra, p: figure(p), effect: figure(effect) },
+    value: judgement.effect,
+    verdict: judgement.verdict,
+    metadata: { ...j.metadata, ...figures, p: figure(judgement.p), effect: figure(judgement.effect) },
   };
 }
-
-const noData = (j: Judging, reason: string): ProviderOutcome => ({
-  ok: true,
-  value: undefined,
-  metadata: { ...j.metadata, reason },
-});
 
 /** Mann-Whitney on the points of both range queries; NaN points (no traffic at that step) are dropped. */
 async function compareSamples(j: Judging, canary: string, baseline: string): Promise<ProviderOutcome> {
@@ -56,17 +53,7 @@ async function compareSamples(j: Judging, canary: string, baseline: string): Pro
   const [x, y] = await Promise.all([points(j.metadata.canaryQuery), points(j.metadata.baselineQuery)]);
   j.metadata.n_canary = String(x.length);
   j.metadata.n_baseline = String(y.length);
-  if (x.length < MIN_POINTS || y.length < MIN_POINTS) {
-    return noData(j, `${x.length} canary and ${y.length} baseline points, fewer than ${MIN_POINTS} on a side`);
-  }
-  const test = mannWhitney(x, y, alternativeOf(j.rule.direction));
-  const [canaryMedian, baselineMedian] = [median(x), median(y)];
-  return verdict(j, test.p, relativeChange(canaryMedian, baselineMedian), {
-    test: test.exact ? "mann-whitney (exact)" : "mann-whitney (normal approximation)",
-    U: figure(test.u),
-    median_canary: figure(canaryMedian),
-    median_baseline: figure(baselineMedian),
-  });
+  return outcomeOf(j, judgeSamples(j.rule, x, y));
 }
 
 /** The error proportions of both versions; each query's series are summed, no series is 0. */
@@ -88,24 +75,12 @@ async function compareCounts(j: Judging, queries: NonNullable<JudgeSpec["counts"
     baselineErrors: figure(baselineErrors),
     n_baseline: figure(baselineTotal),
   });
-  if (!(canaryTotal >= j.spec.minRequests)) {
-    return noData(j, `${figure(canaryTotal)} canary requests, fewer than minRequests (${j.spec.minRequests})`);
+  try {
+    return outcomeOf(j, judgeCounts(j.rule, j.spec.minRequests, { canaryErrors, canaryTotal, baselineErrors, baselineTotal }));
+  } catch (err) {
+    if (err instanceof BadCountsError) throw new MeasureError("JUDGE_BAD_COUNTS", err.message);
+    throw err;
   }
-  if (!(baselineTotal > 0)) return noData(j, "no baseline requests");
-  if (Number.isNaN(canaryErrors) || Number.isNaN(baselineErrors)) return noData(j, "an error count is NaN");
-  if (canaryErrors > canaryTotal || baselineErrors > baselineTotal) {
-    throw new MeasureError("JUDGE_BAD_COUNTS", "an error count exceeds its request count: check the counts queries");
-  }
-  const canary = { errors: canaryErrors, total: canaryTotal };
-  const baseline = { errors: baselineErrors, total: baselineTotal };
-  const test = compareProportions(canary, baseline, alternativeOf(j.rule.direction));
-  const [canaryRate, baselineRate] = [canaryErrors / canaryTotal, baselineErrors / baselineTotal];
-  return verdict(j, test.p, relativeChange(canaryRate, baselineRate), {
-    test: test.test,
-    ...(test.z === undefined ? {} : { z: figure(test.z) }),
-    errorRate_canary: figure(canaryRate),
-    errorRate_baseline: figure(baselineRate),
-  });
 }
 
 export const judgeProvider: MetricProvider = {

@@ -7,6 +7,18 @@ import type { MeasureContext, MetricProvider, ProviderOutcome } from "../../type
 import type { PrometheusClient, QueryOptions } from "../prometheus/client.ts";
 import { clientFor, countOf, failure, figure, MeasureError, seconds, substituted, valuesOf } from "../prometheus/measure.ts";
 import { errorRateQuery, latencyQuery, promqlDuration, requestsQuery, type SloTarget } from "./queries.ts";
+import { judgeSlo, type SloLimits } from "./verdict.ts";
+
+type SloSpec = NonNullable<Metric["provider"]["slo"]>;
+
+/** The limits of an slo spec, in the units the judgement uses. */
+export function sloLimits(spec: SloSpec): SloLimits {
+  return {
+    minRequests: spec.minRequests,
+    ...(spec.errorRate ? { errorRateMax: spec.errorRate.max } : {}),
+    ...(spec.latency ? { latency: { quantile: spec.latency.quantile, maxSeconds: seconds(spec.latency.max) } } : {}),
+  };
+}
 
 const DEFAULT_WINDOW = "1m";
 
@@ -48,27 +60,9 @@ export const sloProvider: MetricProvider = {
       metadata.requests = figure(requests);
       if (errorRate !== undefined) metadata.errorRate = figure(errorRate);
       if (latency !== undefined) metadata.latencySeconds = figure(latency);
-      const noData = (reason: string): ProviderOutcome => ({ ok: true, value: undefined, metadata: { ...metadata, reason } });
-      if (!(requests >= spec.minRequests)) {
-        return noData(`${figure(requests)} requests in ${window}, fewer than minRequests (${spec.minRequests})`);
-      }
-      const limits: { what: string; value: number | undefined; max: number; unit: string }[] = [];
-      if (spec.errorRate) limits.push({ what: "error rate", value: errorRate, max: spec.errorRate.max, unit: "" });
-      if (spec.latency) {
-        const what = `p${figure(spec.latency.quantile * 100)} latency`;
-        limits.push({ what, value: latency, max: seconds(spec.latency.max), unit: "s" });
-      }
-      const missing = limits.find((l) => l.value === undefined);
-      if (missing) return noData(`no ${missing.what} over ${window}`);
-      const broken = limits.flatMap((l) =>
-        l.value !== undefined && l.value > l.max ? [`${l.what} ${figure(l.value)}${l.unit} above ${l.max}${l.unit}`] : [],
-      );
-      return {
-        ok: true,
-        value: spec.errorRate ? errorRate : latency,
-        verdict: broken.length ? "Failed" : "Successful",
-        metadata: { ...metadata, reason: broken.length ? broken.join("; ") : "within limits" },
-      };
+      const judged = judgeSlo(sloLimits(spec), { requests, errorRate, latencySeconds: latency }, window);
+      if (judged.verdict === undefined) return { ok: true, value: undefined, metadata: { ...metadata, reason: judged.reason } };
+      return { ok: true, value: judged.value, verdict: judged.verdict, metadata: { ...metadata, reason: judged.reason } };
     } catch (err) {
       return failure(err, metadata);
     }
