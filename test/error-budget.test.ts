@@ -111,7 +111,7 @@ describe("errorBudget step", () => {
     const v2 = held.currentPodHash as string;
     expect(held.pauseConditions?.map((p) => p.reason)).toEqual(["ErrorBudgetSpent"]);
     expect(held.currentStepIndex).toBe(0);
-    expect(held.message).toMatch(/paused at step 0 of 2: error budget spent/);
+    expect(held.message).toMatch(/paused at step 1 of 2: error budget spent/);
     expect((await podsByHash(ns, "app"))[v2] ?? 0).toBe(0);
     const status = await ramp("status", "app", "-n", ns);
     expect(status.stdout).toMatch(/Paused.*error budget spent/);

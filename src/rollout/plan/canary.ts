@@ -134,7 +134,7 @@ export function planCanary(o: Observed): Plan {
   const stepsDone = () => completed || (status.currentStepIndex ?? 0) >= steps.length || status.promoteFull === true;
   const abortFor = (why: string) => {
     status.abort = true;
-    d.event("RolloutAborted", `aborted at step ${status.currentStepIndex ?? 0}: ${why}`, true);
+    d.event("RolloutAborted", `aborted at step ${(status.currentStepIndex ?? 0) + 1}: ${why}`, true);
     status.abortedAt = nowIso;
   };
 
@@ -214,7 +214,7 @@ export function planCanary(o: Observed): Plan {
         pauseFor(ERROR_BUDGET_SPENT);
         d.event(
           "RolloutPaused",
-          `paused at step ${index}: error budget spent (analysis run ${ref.name} ${verdict.toLowerCase()}); rechecking every ${recheckInterval}, promote to skip`,
+          `paused at step ${index + 1}: error budget spent (analysis run ${ref.name} ${verdict.toLowerCase()}); rechecking every ${recheckInterval}, promote to skip`,
           true,
         );
       }
@@ -243,8 +243,8 @@ export function planCanary(o: Observed): Plan {
           d.event(
             "RolloutPaused",
             duration === undefined
-              ? `paused at step ${index} until promoted`
-              : `paused at step ${index} for ${step.pause.duration}`,
+              ? `paused at step ${index + 1} until promoted`
+              : `paused at step ${index + 1} for ${step.pause.duration}`,
           );
           if (duration !== undefined) d.requeueIn(duration);
         } else if (duration !== undefined) {
@@ -271,7 +271,7 @@ export function planCanary(o: Observed): Plan {
         else if (verdict === "Failed" || verdict === "Error") abortFor(`analysis run ${ref.name} ${verdict.toLowerCase()}`);
         else if (verdict === "Inconclusive") {
           pauseFor(INCONCLUSIVE);
-          d.event("RolloutPaused", `paused at step ${index}: analysis run ${ref.name} inconclusive; promote or abort`);
+          d.event("RolloutPaused", `paused at step ${index + 1}: analysis run ${ref.name} inconclusive; promote or abort`);
         }
       } else if (step.setHeaderRoute || step.setMirrorRoute) {
         complete = true; // the routes of executed steps are part of Plan.traffic
@@ -283,7 +283,7 @@ export function planCanary(o: Observed): Plan {
         else if (verdict === "Failed" && step.gate.onFailure === "abort") abortFor(why ?? "");
         else if (verdict === "Failed") {
           pauseFor(GATE_FAILED);
-          d.event("RolloutPaused", `paused at step ${index}: ${why}; promote to skip the gate, or abort`);
+          d.event("RolloutPaused", `paused at step ${index + 1}: ${why}; promote to skip the gate, or abort`);
         }
       } else if (step.errorBudget) {
         const held = errorBudgetCheck(index, step.errorBudget);
@@ -400,7 +400,7 @@ function withCounts(status: RolloutStatus, o: Observed, weight: number, atTarget
   const message = status.abort
     ? `aborted: traffic back to stable revision ${status.stableRS}${abortCause([status.canary?.currentStepAnalysisRun, status.canary?.currentBackgroundAnalysisRun])}`
     : paused
-      ? `paused at step ${index} of ${steps.length}${o.spec.paused ? " (spec.paused)" : ""}${
+      ? `paused at step ${Math.min(index + 1, steps.length)} of ${steps.length}${o.spec.paused ? " (spec.paused)" : ""}${
           status.pauseConditions?.some((p) => p.reason === ERROR_BUDGET_SPENT)
             ? `: error budget spent, next check at ${status.canary?.errorBudget?.recheckAt ?? "once the run ends"}`
             : ""
