@@ -4,7 +4,7 @@
 // the slo shorthand looks only at the canary's pods (pod_template_hash).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { KubeObject } from "../src/kube/client.ts";
-import { cluster, eventually, kube, namespace } from "./helpers.ts";
+import { eventually, kube, namespace } from "./helpers.ts";
 import {
   type ControllerProcess,
   getRollout,
@@ -12,7 +12,7 @@ import {
   rollout,
   service,
   setImage,
-  startController,
+  startNamespacedController,
   waitForRollout,
 } from "./rollouts.ts";
 
@@ -93,14 +93,7 @@ describe("analysis closed loop", () => {
   beforeAll(async () => {
     ns = await namespace("loop");
     await kube().create(errorsTemplate(ns));
-    controller = await startController([
-      "--namespace",
-      ns,
-      "--leader-election-namespace",
-      ns,
-      "--prometheus-url",
-      cluster().prometheusUrl,
-    ]);
+    controller = await startNamespacedController(ns);
   });
   afterAll(async () => {
     await controller?.stop();

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { KubeError, KubeObject } from "../src/kube/client.ts";
 import type { ReplicaSetObject } from "../src/rollout/objects.ts";
-import { cluster, eventually, kube, namespace } from "./helpers.ts";
+import { eventually, kube, namespace } from "./helpers.ts";
 import {
   type ControllerProcess,
   ramp,
@@ -14,7 +14,7 @@ import {
   rollout,
   service,
   setImage,
-  startController,
+  startNamespacedController,
   waitForRollout,
 } from "./rollouts.ts";
 
@@ -169,14 +169,7 @@ describe("the judge against a fresh baseline, end-to-end", () => {
   beforeAll(async () => {
     ns = await namespace("baseline");
     await kube().create(judgeTemplate(ns));
-    controller = await startController([
-      "--namespace",
-      ns,
-      "--leader-election-namespace",
-      ns,
-      "--prometheus-url",
-      cluster().prometheusUrl,
-    ]);
+    controller = await startNamespacedController(ns);
   });
   afterAll(async () => {
     await controller?.stop();

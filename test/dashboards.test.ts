@@ -205,13 +205,13 @@ describe("dashboards on the dev cluster", () => {
     expect(queries.length).toBeGreaterThan(40);
     // Each traffic dashboard's request rate, error rate and three latencies split canary from stable.
     expect(queries.filter((q) => q.byRole)).toHaveLength(3 * 5);
-    const missing = new Set(queries.map((q) => q.where + "\n" + q.query));
+    const missing = new Set(queries.map((q) => `${q.where}\n${q.query}`));
     await eventually(
       "every dashboard query to return data",
       async () => {
         await Promise.all(
           queries.map(async (q) => {
-            const key = q.where + "\n" + q.query;
+            const key = `${q.where}\n${q.query}`;
             if (missing.has(key) && (await hasData(q.query, q.byRole))) missing.delete(key);
           }),
         );

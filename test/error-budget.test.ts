@@ -3,7 +3,7 @@
 // (`upstream`, half its answers 5xx) is spent, checks again by itself, and goes on once upstream
 // is fixed and its budget recovers.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cluster, eventually, kube, namespace } from "./helpers.ts";
+import { eventually, kube, namespace } from "./helpers.ts";
 import {
   type ControllerProcess,
   eventReasons,
@@ -13,7 +13,7 @@ import {
   rollout,
   service,
   setImage,
-  startController,
+  startNamespacedController,
   template,
   waitForRollout,
 } from "./rollouts.ts";
@@ -59,14 +59,7 @@ describe("errorBudget step", () => {
   beforeAll(async () => {
     ns = await namespace("budget");
     await kube().create(budgetTemplate(ns));
-    controller = await startController([
-      "--namespace",
-      ns,
-      "--leader-election-namespace",
-      ns,
-      "--prometheus-url",
-      cluster().prometheusUrl,
-    ]);
+    controller = await startNamespacedController(ns);
   });
   afterAll(async () => {
     await controller?.stop();

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { KubeObject } from "../src/kube/client.ts";
 import { Informer } from "../src/kube/informer.ts";
-import { cluster, eventually, kube, namespace } from "./helpers.ts";
+import { eventually, kube, namespace } from "./helpers.ts";
 import {
   type ControllerProcess,
   getRollout,
@@ -14,7 +14,7 @@ import {
   rollout,
   service,
   setImage,
-  startController,
+  startNamespacedController,
   waitForRollout,
 } from "./rollouts.ts";
 
@@ -101,14 +101,7 @@ describe("rollbackWindow, end-to-end", () => {
   beforeAll(async () => {
     ns = await namespace("window");
     await kube().create(okTemplate(ns));
-    controller = await startController([
-      "--namespace",
-      ns,
-      "--leader-election-namespace",
-      ns,
-      "--prometheus-url",
-      cluster().prometheusUrl,
-    ]);
+    controller = await startNamespacedController(ns);
   });
   afterAll(async () => {
     await controller?.stop();

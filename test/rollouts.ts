@@ -75,6 +75,15 @@ export async function startController(args: string[], launch: ControllerLaunch =
   };
 }
 
+/** A controller that watches only `ns`, leads through a Lease there, and measures with the dev
+ * cluster's Prometheus: what most end-to-end tests of one namespace run. */
+export const startNamespacedController = (ns: string, ...extra: string[]) =>
+  startController([
+    ...["--namespace", ns, "--leader-election-namespace", ns],
+    ...["--prometheus-url", cluster().prometheusUrl],
+    ...extra,
+  ]);
+
 /** Every reconcile the controller has counted (ramp_reconcile_total, all outcomes). */
 export async function reconciles(url: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();

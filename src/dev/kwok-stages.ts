@@ -71,57 +71,42 @@ spec:
   next:
     finalizers: {empty: true}
     delete: true
----
-apiVersion: kwok.x-k8s.io/v1alpha1
-kind: Stage
-metadata: {name: ramp-pod-exit-success}
-spec:
-  resourceRef: {apiGroup: v1, kind: Pod}
-  selector:
-    matchExpressions:
-    - {key: .metadata.deletionTimestamp, operator: DoesNotExist}
-    - {key: .status.phase, operator: In, values: [Running]}
-    - {key: '.metadata.annotations["ramp.dev/kwok-exit"]', operator: In, values: ["0"]}
-  delay: {durationMilliseconds: 1000}
-  next:
-    statusTemplate: |
-      {{ $now := Now }}
-      {{ $code := index .metadata.annotations "ramp.dev/kwok-exit" }}
-      conditions:
-      - {type: PodScheduled, status: "True", lastTransitionTime: {{ $now | Quote }}}
-      - {type: Initialized, status: "True", lastTransitionTime: {{ $now | Quote }}}
-      - {type: ContainersReady, status: "False", reason: PodCompleted, lastTransitionTime: {{ $now | Quote }}}
-      - {type: Ready, status: "False", reason: PodCompleted, lastTransitionTime: {{ $now | Quote }}}
-      containerStatuses:
-      {{ range .spec.containers }}
-      - {name: {{ .name | Quote }}, image: {{ .image | Quote }}, ready: false, started: false, restartCount: 0, state: {terminated: {exitCode: {{ $code }}, reason: Completed, startedAt: {{ $now | Quote }}, finishedAt: {{ $now | Quote }}}}}
-      {{ end }}
-      phase: Succeeded
----
-apiVersion: kwok.x-k8s.io/v1alpha1
-kind: Stage
-metadata: {name: ramp-pod-exit-failure}
-spec:
-  resourceRef: {apiGroup: v1, kind: Pod}
-  selector:
-    matchExpressions:
-    - {key: .metadata.deletionTimestamp, operator: DoesNotExist}
-    - {key: .status.phase, operator: In, values: [Running]}
-    - {key: '.metadata.annotations["ramp.dev/kwok-exit"]', operator: Exists}
-    - {key: '.metadata.annotations["ramp.dev/kwok-exit"]', operator: NotIn, values: ["0"]}
-  delay: {durationMilliseconds: 1000}
-  next:
-    statusTemplate: |
-      {{ $now := Now }}
-      {{ $code := index .metadata.annotations "ramp.dev/kwok-exit" }}
-      conditions:
-      - {type: PodScheduled, status: "True", lastTransitionTime: {{ $now | Quote }}}
-      - {type: Initialized, status: "True", lastTransitionTime: {{ $now | Quote }}}
-      - {type: ContainersReady, status: "False", reason: PodCompleted, lastTransitionTime: {{ $now | Quote }}}
-      - {type: Ready, status: "False", reason: PodCompleted, lastTransitionTime: {{ $now | Quote }}}
-      containerStatuses:
-      {{ range .spec.containers }}
-      - {name: {{ .name | Quote }}, image: {{ .image | Quote }}, ready: false, started: false, restartCount: 0, state: {terminated: {exitCode: {{ $code }}, reason: Error, startedAt: {{ $now | Quote }}, finishedAt: {{ $now | Quote }}}}}
-      {{ end }}
-      phase: Failed
+${podExit("ramp-pod-exit-success", `- {key: '.metadata.annotations["ramp.dev/kwok-exit"]', operator: In, values: ["0"]}`, "Completed", "Succeeded")}
+${podExit(
+  "ramp-pod-exit-failure",
+  `- {key: '.metadata.annotations["ramp.dev/kwok-exit"]', operator: Exists}
+    - {key: '.metadata.annotations["ramp.dev/kwok-exit"]', operator: NotIn, values: ["0"]}`,
+  "Error",
+  "Failed",
+)}
 `;
+
+/** A pod-exit stage; the two differ in their selector on the annotation, the reason and the phase. */
+function podExit(name: string, annotation: string, reason: string, phase: string): string {
+  return `---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata: {name: ${name}}
+spec:
+  resourceRef: {apiGroup: v1, kind: Pod}
+  selector:
+    matchExpressions:
+    - {key: .metadata.deletionTimestamp, operator: DoesNotExist}
+    - {key: .status.phase, operator: In, values: [Running]}
+    ${annotation}
+  delay: {durationMilliseconds: 1000}
+  next:
+    statusTemplate: |
+      {{ $now := Now }}
+      {{ $code := index .metadata.annotations "ramp.dev/kwok-exit" }}
+      conditions:
+      - {type: PodScheduled, status: "True", lastTransitionTime: {{ $now | Quote }}}
+      - {type: Initialized, status: "True", lastTransitionTime: {{ $now | Quote }}}
+      - {type: ContainersReady, status: "False", reason: PodCompleted, lastTransitionTime: {{ $now | Quote }}}
+      - {type: Ready, status: "False", reason: PodCompleted, lastTransitionTime: {{ $now | Quote }}}
+      containerStatuses:
+      {{ range .spec.containers }}
+      - {name: {{ .name | Quote }}, image: {{ .image | Quote }}, ready: false, started: false, restartCount: 0, state: {terminated: {exitCode: {{ $code }}, reason: ${reason}, startedAt: {{ $now | Quote }}, finishedAt: {{ $now | Quote }}}}}
+      {{ end }}
+      phase: ${phase}`;
+}
