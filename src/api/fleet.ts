@@ -29,7 +29,9 @@ const waveAnalysis = z
       .optional()
       .describe("Values for the templates' arguments"),
   })
-  .describe("Run in the management cluster (against the fleet's Prometheus) after the wave's soak; it must succeed before the next wave starts");
+  .describe(
+    "Run in the management cluster (against the fleet's Prometheus) after the wave's soak; it must succeed before the next wave starts",
+  );
 
 const wave = z
   .strictObject({
@@ -65,12 +67,23 @@ export const fleetRolloutSpec = z
     onFailure: z
       .enum(["pause", "rollback"])
       .default("pause")
-      .describe("When a member is Degraded or a wave's analysis fails: stop (pause), or also return the updated clusters to their previous template, last wave first (rollback)"),
+      .describe(
+        "When a member is Degraded or a wave's analysis fails: stop (pause), or also return the updated clusters to their previous template, last wave first (rollback)",
+      ),
   })
   .meta({ rules: [exactlyOne(["template", "image"])] });
 
 export const FLEET_PHASES = ["Progressing", "Healthy", "Degraded", "RollingBack", "RolledBack"] as const;
-export const WAVE_PHASES = ["Pending", "Progressing", "Soaking", "Analyzing", "Healthy", "Degraded", "Skipped", "RolledBack"] as const;
+export const WAVE_PHASES = [
+  "Pending",
+  "Progressing",
+  "Soaking",
+  "Analyzing",
+  "Healthy",
+  "Degraded",
+  "Skipped",
+  "RolledBack",
+] as const;
 export const CLUSTER_PHASES = ["Pending", "Progressing", "Healthy", "Degraded", "Skipped", "RolledBack"] as const;
 
 const clusterStatus = z.strictObject({

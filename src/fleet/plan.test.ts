@@ -52,7 +52,10 @@ const kinds = (actions: FleetAction[]) =>
 const reasons = (actions: FleetAction[]) => actions.flatMap((a) => (a.type === "event" ? [a.reason] : []));
 
 /** Plans again and again with the status each plan returns, as the shell would. */
-function walk(steps: { views?: Record<string, MemberView>; now?: Date; analysisRuns?: Record<string, string> }[], base = observed()) {
+function walk(
+  steps: { views?: Record<string, MemberView>; now?: Date; analysisRuns?: Record<string, string> }[],
+  base = observed(),
+) {
   let status: FleetRolloutStatus = base.status;
   return steps.map((s) => {
     const plan = planFleet({ ...base, ...s, status, views: { ...base.views, ...s.views } });
@@ -64,11 +67,7 @@ function walk(steps: { views?: Record<string, MemberView>; now?: Date; analysisR
 describe("resolveWaves", () => {
   it.each([
     ["names and labels; a cluster only in its first wave", spec(), [["eu-1"], ["us-1", "us-2"]]],
-    [
-      "a selector nothing matches",
-      spec({ waves: [{ name: "w", selector: { matchLabels: { tier: "none" } } }] }),
-      [[]],
-    ],
+    ["a selector nothing matches", spec({ waves: [{ name: "w", selector: { matchLabels: { tier: "none" } } }] }), [[]]],
   ])("%s", (_what, s, expected) => {
     expect(resolveWaves(s, members)).toEqual(expected);
   });
@@ -90,7 +89,7 @@ describe("planFleet", () => {
     ["Healthy: the soak starts", healthy(REV), "Soaking", []],
     ["Degraded: the fleet stops", degraded, "Degraded", []],
     ["unreachable: the wave holds", unreachable, "Progressing", []],
-    ["Healthy on another revision: not counted", healthy("r1"), "Progressing", []],
+    ["Healthy on another revision: not counted, its template set again", healthy("r1"), "Progressing", ["update:eu-1"]],
   ])("wave 1's cluster %s", (_what, view, wavePhase, more) => {
     const [, second] = walk([{}, { views: { "eu-1": view }, now: at(1) }]);
     expect(second?.status.waves?.[0]?.phase).toBe(wavePhase);
@@ -125,7 +124,12 @@ describe("planFleet", () => {
 
   it("a cluster that stops being Healthy during the soak restarts it", () => {
     const good = { "eu-1": healthy(REV) };
-    const plans = walk([{}, { views: good, now: at(1) }, { views: { "eu-1": unreachable }, now: at(5) }, { views: good, now: at(9) }]);
+    const plans = walk([
+      {},
+      { views: good, now: at(1) },
+      { views: { "eu-1": unreachable }, now: at(5) },
+      { views: good, now: at(9) },
+    ]);
     expect(plans[2]?.status.waves?.[0]).toMatchObject({ phase: "Progressing", message: "held: eu-1 cannot be reached" });
     expect(plans[2]?.status.waves?.[0]?.clusters[0]).toMatchObject({ reachable: false, message: "connect ECONNREFUSED" });
     expect(reasons(plans[2]?.actions ?? [])).toEqual(["ClusterUnreachable", "WaveHeld"]);

@@ -1,8 +1,9 @@
 // Pure: a FleetRollout's next move. Observed FleetRollout + what each member's Rollout says + the
 // wave analyses' phases + now -> the actions to take, the new status, and when to look again.
 // Everything it remembers is in the status it returns, so a restarted coordinator carries on.
-import type { ClusterStatus, FleetRolloutSpec, FleetRolloutStatus, WaveStatus } from "../api/fleet.ts";
+
 import { parseDuration } from "../api/duration.ts";
+import type { ClusterStatus, FleetRolloutSpec, FleetRolloutStatus, WaveStatus } from "../api/fleet.ts";
 
 /** A member cluster as found (ClusterProfile or labelled Secret). */
 export interface Member {
@@ -207,7 +208,10 @@ function progress(ctx: Ctx, status: FleetRolloutStatus, waves: WaveStatus[]): Fl
   // Each updated cluster's phase from its member; a Degraded one stops the fleet.
   for (const c of wave.clusters) {
     if (c.phase === "Pending") continue;
-    const next = updatedPhase(o.views[c.name], o.revision);
+    const view = o.views[c.name];
+    // Started but not carrying the revision (the write was lost, or someone changed it): set it again.
+    if (view?.reachable && !view.missing && view.revision !== o.revision) ctx.actions.push({ type: "update", cluster: c.name });
+    const next = updatedPhase(view, o.revision);
     if (next.phase === "Healthy" && c.phase !== "Healthy") ctx.event("ClusterHealthy", `${c.name} is Healthy`);
     c.phase = next.phase;
     if (c.reachable !== false) {
@@ -240,9 +244,7 @@ function progress(ctx: Ctx, status: FleetRolloutStatus, waves: WaveStatus[]): Fl
     delete wave.healthyAt;
     const waiting = wave.clusters.filter((c) => c.phase !== "Healthy" || c.reachable === false).map((c) => c.name);
     const unreachable = wave.clusters.filter((c) => c.reachable === false).map((c) => c.name);
-    wave.message = unreachable.length
-      ? `held: ${unreachable.join(", ")} cannot be reached`
-      : `waiting for ${waiting.join(", ")}`;
+    wave.message = unreachable.length ? `held: ${unreachable.join(", ")} cannot be reached` : `waiting for ${waiting.join(", ")}`;
     return { ...status, message: `wave ${index + 1} (${wave.name}): ${wave.message}` };
   }
   if (!wave.healthyAt) wave.healthyAt = ctx.now;

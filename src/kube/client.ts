@@ -84,6 +84,9 @@ interface ResourceInfo {
 
 export interface KubeClientOptions {
   kubeconfig?: string;
+  /** The cluster and user, given in memory (a fleet member's kubeconfig Secret): no file and no
+   * environment variable is read. */
+  access?: ClusterAccess;
   context?: string;
   /** Who owns the fields this client applies (server-side apply). */
   fieldManager?: string;
@@ -123,6 +126,7 @@ function readOptional(path: string): string | undefined {
 
 /** The kubeconfig the options and the environment point at (kubectl's order), as one cluster and user. */
 function loadAccess(opts: KubeClientOptions): ClusterAccess {
+  if (opts.access) return opts.access;
   const home = join(homedir(), ".kube", "config");
   const source = configSource({ kubeconfigFlag: opts.kubeconfig, env: process.env, homeKubeconfigExists: existsSync(home) });
   let config: Kubeconfig;
