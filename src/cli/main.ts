@@ -27,6 +27,7 @@ const COMMANDS: [string[], () => Promise<Register>][] = [
   [["convert"], async () => (await import("./convert.ts")).registerConvert],
   [["analyze"], async () => (await import("./analyze.ts")).registerAnalyze],
   [["controller"], async () => (await import("./controller.ts")).registerController],
+  [["fleet"], async () => (await import("./fleet.ts")).registerFleet],
   [["demo"], async () => (await import("./demo.ts")).registerDemo],
   [["dev"], async () => (await import("./dev.ts")).registerDev],
   [["version"], async () => (await import("./version.ts")).registerVersion],

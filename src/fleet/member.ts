@@ -4,8 +4,8 @@
 import type { FleetRolloutSpec } from "../api/fleet.ts";
 import type { RolloutStatus } from "../api/rollout.ts";
 import type { KubeObject } from "../kube/client.ts";
-import type { Meta } from "../rollout/objects.ts";
 import { type ClusterAccess, clusterAccess, parseKubeconfig } from "../kube/kubeconfig.ts";
+import type { Meta } from "../rollout/objects.ts";
 import { podTemplateHash } from "../rollout/plan/hash.ts";
 import type { MemberView } from "./plan.ts";
 
