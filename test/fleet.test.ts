@@ -11,7 +11,7 @@ import { type DevCluster, devDown, devUp } from "../src/dev/up.ts";
 import { KubeClient, type KubeObject } from "../src/kube/client.ts";
 import { type FreezingProxy, freezingProxy } from "./freezing-proxy.ts";
 import { cluster, eventually, kube, namespace } from "./helpers.ts";
-import { type ControllerProcess, type RolloutObj, ramp, rollout, startController, template } from "./rollouts.ts";
+import { type ControllerProcess, type RolloutObj, ramp, rampWatch, rollout, startController, template } from "./rollouts.ts";
 
 const MEMBERS = ["m1", "m2", "m3"] as const;
 type MemberName = (typeof MEMBERS)[number];
@@ -383,4 +383,89 @@ describe("fleet rollouts across three member clusters", () => {
       await proxy.close();
     }
   }, 480_000);
+  it.concurrent("ramp fleet promote skips a wave's soak; ramp fleet abort stops the fleet (onFailure pause) and status -w exits 1", async () => {
+    const ns = await fleetNamespace("fleet-cli");
+    await memberRollouts(ns);
+    const c = await coordinator(ns, "cli");
+    await kube().create(
+      fleetRollout(ns, "web", {
+        image: { image: "web:3" },
+        waves: [
+          { name: "first", clusters: ["m3"], soak: "1h" },
+          { name: "second", clusters: ["m2"], soak: "1h" },
+        ],
+      }),
+    );
+    await waitFleet(ns, "web", "wave 1 soaking", (s) => s.waves?.[0]?.phase === "Soaking");
+    expect((await ramp("fleet", "promote", "web", "-n", ns)).code).toBe(0);
+    const promoted = await waitFleet(ns, "web", "wave 2 under way", (s) => s.currentWave === 1);
+    expect(promoted.waves?.[0]).toMatchObject({ phase: "Healthy", message: "promoted" });
+    expect(promoted.promote).toBeUndefined();
+    const watch = rampWatch("fleet", "status", "web", "-n", ns, "-w");
+    expect((await ramp("fleet", "abort", "web", "-n", ns)).code).toBe(0);
+    const end = await waitFleet(ns, "web", "stopped", (s) => s.phase === "Degraded");
+    expect(end.stopReason).toBe("aborted by ramp fleet abort");
+    expect(await eventually("status -w ends", async () => (await Promise.race([watch.exited, sleep(200)])) ?? false)).toBe(1);
+    expect(watch.output()).toContain("FleetRollout");
+    expect(imageOf(await memberRollout("m3", ns))).toBe("web:3");
+    await c.stop();
+  }, 480_000);
+
+  // Last and alone: while the ClusterProfile API is served, every namespace's members are its ClusterProfiles.
+  it("with the ClusterProfile API served, the members are the namespace's ClusterProfiles (labels from them)", async () => {
+    const crd = clusterProfileCrd();
+    await kube().create(crd);
+    try {
+      await eventually("ClusterProfile served", async () => {
+        await kube().list("multicluster.x-k8s.io/v1alpha1", "ClusterProfile", "default");
+        return true;
+      });
+      const ns = await fleetNamespace("fleet-inventory");
+      await kube().create({
+        apiVersion: "multicluster.x-k8s.io/v1alpha1",
+        kind: "ClusterProfile",
+        metadata: { name: "m3", namespace: ns, labels: { region: "edge" } },
+        spec: { displayName: "m3", clusterManager: { name: "ramp-test" } },
+      });
+      await memberRollouts(ns);
+      const c = await coordinator(ns, "inventory");
+      await kube().create(
+        fleetRollout(ns, "web", {
+          image: { image: "web:4" },
+          waves: [{ name: "edge", selector: { matchLabels: { region: "edge" } } }],
+        }),
+      );
+      const end = await waitFleet(ns, "web", "Healthy", (s) => s.phase === "Healthy");
+      expect(end.waves?.[0]?.clusters.map((x) => [x.name, x.phase])).toEqual([["m3", "Healthy"]]);
+      expect(imageOf(await memberRollout("m1", ns))).toBe("web:1");
+      await c.stop();
+    } finally {
+      await kube().delete("apiextensions.k8s.io/v1", "CustomResourceDefinition", crd.metadata.name as string);
+    }
+  }, 300_000);
 });
+
+/** A stand-in for the Cluster Inventory API's ClusterProfile CRD (sigs.k8s.io/cluster-inventory-api
+ * is not on the Go module proxy this suite may use): the same group, version and kind; the
+ * coordinator reads only names and labels. */
+function clusterProfileCrd(): KubeObject {
+  return {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: { name: "clusterprofiles.multicluster.x-k8s.io" },
+    spec: {
+      group: "multicluster.x-k8s.io",
+      scope: "Namespaced",
+      names: { kind: "ClusterProfile", plural: "clusterprofiles", singular: "clusterprofile", listKind: "ClusterProfileList" },
+      versions: [
+        {
+          name: "v1alpha1",
+          served: true,
+          storage: true,
+          subresources: { status: {} },
+          schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } },
+        },
+      ],
+    },
+  };
+}
