@@ -2,10 +2,12 @@
 // each with its own Ramp controller doing the canary; the fleet coordinator in the management
 // cluster walks a FleetRollout across them. Good release, bad release with rollback, a member made
 // unreachable mid-wave, and the coordinator SIGKILLed at random points.
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse, stringify } from "yaml";
+import { parse, parseAllDocuments, stringify } from "yaml";
+import { CHART, helm } from "../scripts/helm.ts";
 import type { FleetRolloutStatus } from "../src/api/fleet.ts";
 import { type DevCluster, devDown, devUp } from "../src/dev/up.ts";
 import { KubeClient, type KubeObject } from "../src/kube/client.ts";
@@ -14,6 +16,8 @@ import { cluster, eventually, kube, namespace } from "./helpers.ts";
 import { type ControllerProcess, type RolloutObj, ramp, rampWatch, rollout, startController, template } from "./rollouts.ts";
 
 const MEMBERS = ["m1", "m2", "m3"] as const;
+/** The soak of the cut-off scenario's wave. */
+const SOAK_S = 12;
 type MemberName = (typeof MEMBERS)[number];
 const ROOT = new URL("..", import.meta.url).pathname;
 const FLEET_CONTROLLER = [process.execPath, `${ROOT}src/cli/main.ts`, "fleet", "controller"];
@@ -160,7 +164,7 @@ async function fleetNamespace(prefix: string, kubeconfigs: Partial<Record<Member
   return ns;
 }
 
-const coordinator = (ns: string, identity: string) =>
+const coordinator = (ns: string, identity: string, kubeconfig?: string) =>
   startController(
     [
       "--namespace",
@@ -178,11 +182,55 @@ const coordinator = (ns: string, identity: string) =>
       "--member-timeout",
       "3s",
     ],
-    { command: FLEET_CONTROLLER },
+    { command: FLEET_CONTROLLER, ...(kubeconfig ? { kubeconfig } : {}) },
   ).then((c) => {
     started.push(c);
     return c;
   });
+
+/** The chart's fleet RBAC (fleet.enabled=true) for a release in `ns`, granted; returns a kubeconfig
+ * that is its ServiceAccount and nothing else (a token from the TokenRequest API). */
+async function chartServiceAccount(ns: string): Promise<string> {
+  const release = `fleet-${ns.slice(-8)}`;
+  const text = await helm([
+    "template",
+    release,
+    CHART,
+    "--namespace",
+    ns,
+    "--set",
+    "fleet.enabled=true",
+    "--show-only",
+    "templates/serviceaccount.yaml",
+    "--show-only",
+    "templates/fleet.yaml",
+  ]);
+  for (const obj of parseAllDocuments(text).map((d) => d.toJS() as KubeObject | null)) {
+    if (obj && obj.kind !== "Deployment") await kube().create(obj);
+  }
+  const sa = `${release}-ramp`;
+  const answer = await kube().request<{ status: { token: string } }>(
+    "POST",
+    `/api/v1/namespaces/${ns}/serviceaccounts/${sa}/token`,
+    {
+      apiVersion: "authentication.k8s.io/v1",
+      kind: "TokenRequest",
+      spec: { expirationSeconds: 3600 },
+    },
+  );
+  const admin = parse(readFileSync(cluster().kubeconfig, "utf8"));
+  const file = join(cluster().dir, `${release}.kubeconfig`);
+  writeFileSync(
+    file,
+    stringify({
+      ...admin,
+      users: [{ name: sa, user: { token: answer.status.token } }],
+      contexts: [{ name: sa, context: { cluster: admin.clusters[0].name, user: sa } }],
+      "current-context": sa,
+    }),
+  );
+  return file;
+}
 
 const fleetRollout = (ns: string, name: string, spec: Record<string, unknown>) => ({
   apiVersion: "ramp.dev/v1alpha1",
@@ -231,7 +279,9 @@ describe("fleet rollouts across three member clusters", () => {
     const ns = await fleetNamespace("fleet-good");
     await kube().create(errorsTemplate(ns, cluster().prometheusUrl));
     await memberRollouts(ns);
-    let current = await coordinator(ns, "good-0");
+    // The coordinator runs as the chart's fleet ServiceAccount: its RBAC is all it needs.
+    const asChart = await chartServiceAccount(ns);
+    let current = await coordinator(ns, "good-0", asChart);
     await kube().create(
       fleetRollout(ns, "web", {
         template: versioned("web:2", "0"),
@@ -255,7 +305,7 @@ describe("fleet rollouts across three member clusters", () => {
         if (done) break;
         await current.stop("SIGKILL");
         kills++;
-        current = await coordinator(ns, `good-${i}`);
+        current = await coordinator(ns, `good-${i}`, asChart);
       }
     })();
     const end = await waitFleet(ns, "web", "Healthy", (s) => s.phase === "Healthy", 360_000).finally(() => {
@@ -344,19 +394,21 @@ describe("fleet rollouts across three member clusters", () => {
       await memberRollouts(ns);
       const c = await coordinator(ns, "cut");
       await kube().create(
-        fleetRollout(ns, "web", { template: versioned("web:2", "0"), waves: [{ name: "all", clusters: ["m1", "m2"] }] }),
+        fleetRollout(ns, "web", {
+          template: versioned("web:2", "0"),
+          waves: [{ name: "all", clusters: ["m1", "m2"], soak: `${SOAK_S}s` }],
+        }),
       );
-      await waitFleet(
-        ns,
-        "web",
-        "m2 updated",
-        (s) => s.waves?.[0]?.clusters.find((x) => x.name === "m2")?.phase === "Progressing",
-      );
+      // Cut off mid-wave: its clusters updated, the soak under way (a member's canary alone is over in seconds).
+      await waitFleet(ns, "web", "wave soaking", (s) => s.waves?.[0]?.phase === "Soaking");
       proxy.freeze();
+      const cutAt = Date.now();
       const held = await waitFleet(ns, "web", "m2 reported unreachable", (s) => {
         const x = s.waves?.[0]?.clusters.find((y) => y.name === "m2");
         return x?.reachable === false;
       });
+      expect(held.waves?.[0]?.phase).toBe("Progressing");
+      expect(held.waves?.[0]?.healthyAt).toBeUndefined(); // the soak starts again once it answers
       expect(held.phase).toBe("Progressing");
       // m2 itself finishes its canary (its own Ramp), but the fleet cannot see it: it holds.
       await eventually(
@@ -367,17 +419,19 @@ describe("fleet rollouts across three member clusters", () => {
         },
         120_000,
       );
-      await sleep(6_000);
+      // Past the soak the fleet would have needed: still held.
+      await sleep(Math.max(0, cutAt + (SOAK_S + 3) * 1000 - Date.now()));
       const still = (await getFleet(ns, "web")).status;
       expect(still?.phase).toBe("Progressing");
       expect(still?.waves?.[0]?.message).toMatch(/held: m2 cannot be reached/);
-      expect((await ramp("fleet", "status", "web", "-n", ns)).stdout).toContain("m2: ");
+      expect((await ramp("fleet", "status", "web", "-n", ns)).stdout).toContain("m2: Progressing (unreachable)");
       proxy.resume();
       const end = await waitFleet(ns, "web", "Healthy once m2 answers again", (s) => s.phase === "Healthy");
       expect(end.waves?.[0]?.clusters.map((x) => [x.name, x.phase, x.reachable])).toEqual([
         ["m1", "Healthy", undefined],
         ["m2", "Healthy", undefined],
       ]);
+      expect(Date.parse(end.waves?.[0]?.healthyAt as string)).toBeGreaterThan(cutAt); // a whole soak after the cut
       await c.stop();
     } finally {
       await proxy.close();

@@ -241,6 +241,12 @@ describe("planFleet", () => {
     expect(kinds(plan.actions)).toEqual(["update:eu-1"]);
   });
 
+  it("a member's long message is cut short", () => {
+    const long: MemberView = { ...degraded, message: "x".repeat(5_000) };
+    const [, second] = walk([{}, { views: { "eu-1": long } }]);
+    expect(second?.status.waves?.[0]?.clusters[0]?.message).toHaveLength(512);
+  });
+
   it("a finished fleet does nothing more", () => {
     const plans = walk([{}, { views: { "eu-1": degraded } }, { views: { "eu-1": degraded }, now: at(60) }]);
     expect(plans[2]?.actions).toEqual([]);

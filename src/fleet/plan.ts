@@ -58,6 +58,10 @@ export interface FleetPlan {
 /** How often members are read while something is under way (their Rollouts are not watched). */
 export const POLL_MS = 2_000;
 
+/** A member's words are kept short: the status holds one per cluster, and a member is not trusted. */
+const MAX_MESSAGE = 512;
+const brief = (text: string) => (text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE - 1)}…` : text);
+
 const FAILED_ANALYSIS = new Set(["Failed", "Error", "Inconclusive"]);
 
 /** The clusters of each wave: by name or label, a cluster only in the first wave that takes it. */
@@ -106,16 +110,16 @@ function updatedPhase(view: MemberView | undefined, revision: string): { phase: 
   if (!view?.reachable) return { phase: "Progressing" };
   if (view.missing) return { phase: "Progressing", message: "the Rollout does not exist in the member" };
   if (view.revision !== revision) return { phase: "Progressing", message: "the member's template is not this revision" };
-  if (view.phase === "Degraded") return { phase: "Degraded", message: view.message ?? "the member's Rollout is Degraded" };
+  if (view.phase === "Degraded") return { phase: "Degraded", message: brief(view.message ?? "the member's Rollout is Degraded") };
   if (view.phase === "Healthy" && view.settled) return { phase: "Healthy" };
-  return { phase: "Progressing", ...(view.message ? { message: view.message } : {}) };
+  return { phase: "Progressing", ...(view.message ? { message: brief(view.message) } : {}) };
 }
 
 /** Reachability and the member's own words, recorded on every look. */
 function withView(c: ClusterStatus, view: MemberView | undefined): ClusterStatus {
   const { reachable: _r, message: _m, ...rest } = c;
   if (!view) return { ...rest, reachable: false, message: "no such member (no ClusterProfile or kubeconfig Secret)" };
-  if (!view.reachable) return { ...rest, reachable: false, message: view.message };
+  if (!view.reachable) return { ...rest, reachable: false, message: brief(view.message) };
   return rest;
 }
 
