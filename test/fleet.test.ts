@@ -83,14 +83,28 @@ const memberRollout = (m: MemberName, ns: string) =>
 const imageOf = (r: RolloutObj) => (r.spec.template as { spec: { containers: { image: string }[] } }).spec.containers[0]?.image;
 
 async function waitFleet(ns: string, name: string, what: string, check: (s: FleetRolloutStatus) => boolean, ms = 240_000) {
+  let last: unknown;
   return eventually(
     `${ns}/${name}: ${what}`,
     async () => {
       const f = await getFleet(ns, name);
+      last = f.status;
       return f.status && f.status.observedGeneration === f.metadata.generation && check(f.status) ? f.status : undefined;
     },
     ms,
-  );
+  ).catch(async (err: unknown) => {
+    // What the fleet and its members said last, and what the coordinators logged: a failure explains itself.
+    const rollouts = await Promise.all(
+      MEMBERS.map(async (m) => [
+        m,
+        await memberRollout(m, ns).then((r) => ({ annotations: r.metadata.annotations, status: r.status }), String),
+      ]),
+    );
+    const logs = started.filter((c) => c.output().includes(ns)).map((c) => c.output().split("\n").slice(-40).join("\n"));
+    throw new Error(
+      `${(err as Error).message}\nfleet status: ${JSON.stringify(last)}\nmember rollouts: ${JSON.stringify(rollouts)}\ncoordinator logs:\n${logs.join("\n---\n")}`,
+    );
+  });
 }
 
 /** The member Rollout every scenario releases: a canary whose analysis reads the template's `errors` annotation. */
