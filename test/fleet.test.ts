@@ -178,29 +178,49 @@ async function fleetNamespace(prefix: string, kubeconfigs: Partial<Record<Member
   return ns;
 }
 
-const coordinator = (ns: string, identity: string, kubeconfig?: string) =>
-  startController(
-    [
-      "--namespace",
-      ns,
-      "--leader-election-namespace",
-      ns,
-      "--lease-duration",
-      "3s",
-      "--renew-deadline",
-      "2s",
-      "--retry-period",
-      "500ms",
-      "--identity",
-      identity,
-      "--member-timeout",
-      "3s",
-    ],
-    { command: FLEET_CONTROLLER, ...(kubeconfig ? { kubeconfig } : {}) },
-  ).then((c) => {
+interface Coordinator {
+  /** The process running now. */
+  current: () => ControllerProcess;
+  /** How many times it was started again after it exited. */
+  restarts: () => number;
+  stop: () => Promise<void>;
+}
+
+/** `ramp fleet controller` for one namespace, started again whenever it exits, as a Deployment's pod
+ * would be (a coordinator that loses its Lease on the loaded machine exits by design). */
+async function coordinator(ns: string, identity: string, kubeconfig?: string): Promise<Coordinator> {
+  const launch = async (n: number) => {
+    const c = await startController(
+      [
+        ...["--namespace", ns, "--leader-election-namespace", ns, "--identity", `${identity}-${n}`],
+        ...["--lease-duration", "6s", "--renew-deadline", "4s", "--retry-period", "1s", "--member-timeout", "3s"],
+      ],
+      { command: FLEET_CONTROLLER, ...(kubeconfig ? { kubeconfig } : {}) },
+    );
     started.push(c);
     return c;
-  });
+  };
+  let stopped = false;
+  let restarts = 0;
+  let current = await launch(0);
+  const supervise = (c: ControllerProcess): void => {
+    void c.exited.then(async () => {
+      if (stopped) return;
+      restarts++;
+      current = await launch(restarts);
+      supervise(current);
+    });
+  };
+  supervise(current);
+  return {
+    current: () => current,
+    restarts: () => restarts,
+    stop: async () => {
+      stopped = true;
+      await current.stop();
+    },
+  };
+}
 
 /** The chart's fleet RBAC (fleet.enabled=true) for a release in `ns`, granted; returns a kubeconfig
  * that is its ServiceAccount and nothing else (a token from the TokenRequest API). */
@@ -295,38 +315,23 @@ describe("fleet rollouts across three member clusters", () => {
     await memberRollouts(ns);
     // The coordinator runs as the chart's fleet ServiceAccount: its RBAC is all it needs.
     const asChart = await chartServiceAccount(ns);
-    let current = await coordinator(ns, "good-0", asChart);
-    await kube().create(
-      fleetRollout(ns, "web", {
-        template: versioned("web:2", "0"),
-        waves: [
-          {
-            name: "small",
-            selector: { matchLabels: { region: "small" } },
-            soak: "5s",
-            analysis: { templates: [{ templateName: "errors" }], args: [{ name: "errors", value: "0" }] },
-          },
-          { name: "big", clusters: ["m2", "m3"], maxConcurrent: 2 },
-        ],
-      }),
-    );
-    // Kill the coordinator at random points and start a new one, until the fleet ends.
+    const c = await coordinator(ns, "good", asChart);
+    // SIGKILL the coordinator at random points; it is started again (as a Deployment would), until the fleet ends.
     let kills = 0;
     let done = false;
     const killer = (async () => {
-      for (let i = 1; !done && kills < 4; i++) {
+      while (!done && kills < 4) {
         await sleep(2_000 + Math.random() * 5_000);
         if (done) break;
-        await current.stop("SIGKILL");
+        await c.current().stop("SIGKILL");
         kills++;
-        current = await coordinator(ns, `good-${i}`, asChart);
       }
     })();
     const end = await waitFleet(ns, "web", "Healthy", (s) => s.phase === "Healthy", 360_000).finally(() => {
       done = true;
     });
     await killer;
-    console.log(`good release: ${kills} SIGKILLs of the coordinator along the way`);
+    console.log(`good release: ${kills} SIGKILLs of the coordinator along the way (${c.restarts()} restarts)`);
     const [small, big] = end.waves ?? [];
     expect(small?.clusters.map((c) => [c.name, c.phase])).toEqual([["m1", "Healthy"]]);
     expect(big?.clusters.map((c) => [c.name, c.phase])).toEqual([
@@ -355,7 +360,7 @@ describe("fleet rollouts across three member clusters", () => {
       .filter((e) => e.involvedObject.name === "web")
       .map((e) => e.reason);
     expect(reasons).toEqual(expect.arrayContaining(["WaveStarted", "ClusterUpdated", "WaveHealthy", "FleetHealthy"]));
-    await current.stop();
+    await c.stop();
   }, 480_000);
 
   it.concurrent("a release bad in the first cluster stops there: the others never see it, and onFailure rollback returns the first", async () => {
