@@ -316,6 +316,20 @@ describe("fleet rollouts across three member clusters", () => {
     // The coordinator runs as the chart's fleet ServiceAccount: its RBAC is all it needs.
     const asChart = await chartServiceAccount(ns);
     const c = await coordinator(ns, "good", asChart);
+    await kube().create(
+      fleetRollout(ns, "web", {
+        template: versioned("web:2", "0"),
+        waves: [
+          {
+            name: "small",
+            selector: { matchLabels: { region: "small" } },
+            soak: "5s",
+            analysis: { templates: [{ templateName: "errors" }], args: [{ name: "errors", value: "0" }] },
+          },
+          { name: "big", clusters: ["m2", "m3"], maxConcurrent: 2 },
+        ],
+      }),
+    );
     // SIGKILL the coordinator at random points; it is started again (as a Deployment would), until the fleet ends.
     let kills = 0;
     let done = false;
