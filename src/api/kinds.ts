@@ -8,6 +8,7 @@ import {
   analysisTemplateSpec,
   clusterAnalysisTemplate,
 } from "./analysis.ts";
+import { fleetRollout, fleetRolloutSpec, fleetRolloutStatus } from "./fleet.ts";
 import { API_VERSION } from "./group.ts";
 import { rollout, rolloutSpec, rolloutStatus } from "./rollout.ts";
 
@@ -104,6 +105,23 @@ export const KINDS: readonly KindDef[] = [
     spec: analysisRunSpec,
     status: analysisRunStatus,
     printerColumns: [{ name: "Phase", type: "string", jsonPath: ".status.phase" }, age],
+  },
+  {
+    kind: "FleetRollout",
+    plural: "fleetrollouts",
+    singular: "fleetrollout",
+    shortNames: ["rfr"],
+    scope: "Namespaced",
+    description: "One release walked across member clusters in ordered waves, by the fleet coordinator in a management cluster.",
+    object: fleetRollout,
+    spec: fleetRolloutSpec,
+    status: fleetRolloutStatus,
+    printerColumns: [
+      { name: "Phase", type: "string", jsonPath: ".status.phase" },
+      { name: "Wave", type: "integer", jsonPath: ".status.currentWave" },
+      { name: "Message", type: "string", jsonPath: ".status.message", priority: 1 },
+      age,
+    ],
   },
 ];
 

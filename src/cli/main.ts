@@ -28,6 +28,7 @@ const COMMANDS: [string[], () => Promise<Register>][] = [
   [["analyze"], async () => (await import("./analyze.ts")).registerAnalyze],
   [["dashboard"], async () => (await import("./dashboard.ts")).registerDashboard],
   [["controller"], async () => (await import("./controller.ts")).registerController],
+  [["fleet"], async () => (await import("./fleet.ts")).registerFleet],
   [["demo"], async () => (await import("./demo.ts")).registerDemo],
   [["dev"], async () => (await import("./dev.ts")).registerDev],
   [["version"], async () => (await import("./version.ts")).registerVersion],

@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { request as plainRequest } from "node:http";
 import { request } from "node:https";
+import type { LookupFunction } from "node:net";
 import { homedir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -84,6 +85,11 @@ interface ResourceInfo {
 
 export interface KubeClientOptions {
   kubeconfig?: string;
+  /** The cluster and user, given in memory (a fleet member's kubeconfig Secret): no file and no
+   * environment variable is read. */
+  access?: ClusterAccess;
+  /** Resolves the apiserver's host (a fleet member's goes through the outbound policy's lookup). */
+  lookup?: LookupFunction;
   context?: string;
   /** Who owns the fields this client applies (server-side apply). */
   fieldManager?: string;
@@ -123,6 +129,7 @@ function readOptional(path: string): string | undefined {
 
 /** The kubeconfig the options and the environment point at (kubectl's order), as one cluster and user. */
 function loadAccess(opts: KubeClientOptions): ClusterAccess {
+  if (opts.access) return opts.access;
   const home = join(homedir(), ".kube", "config");
   const source = configSource({ kubeconfigFlag: opts.kubeconfig, env: process.env, homeKubeconfigExists: existsSync(home) });
   let config: Kubeconfig;
@@ -189,7 +196,7 @@ export class KubeClient {
   private readonly discovery = new Map<string, Promise<Map<string, ResourceInfo>>>();
 
   constructor(opts: KubeClientOptions = {}) {
-    this.transport = new Transport(loadAccess(opts));
+    this.transport = new Transport(loadAccess(opts), undefined, opts.lookup);
     this.fieldManager = opts.fieldManager ?? "ramp";
     this.limiter = opts.qps ? new RateLimiter(opts.qps, Math.max(1, opts.burst ?? opts.qps)) : undefined;
     this.onResponse = opts.onResponse;

@@ -5,6 +5,7 @@ import { execFile } from "node:child_process";
 import { readFileSync, statSync } from "node:fs";
 import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
+import type { LookupFunction } from "node:net";
 import { promisify } from "node:util";
 import {
   type ClusterAccess,
@@ -145,8 +146,11 @@ export class Transport {
   private tls: Tls | undefined;
   private agents: { request: Agent; watch: Agent } | undefined;
 
-  constructor(access: ClusterAccess, fs: FileReader = DISK) {
+  private readonly lookup: LookupFunction | undefined;
+
+  constructor(access: ClusterAccess, fs: FileReader = DISK, lookup?: LookupFunction) {
     this.access = access;
+    this.lookup = lookup;
     this.ca = source(access.ca, "certificate authority", fs);
     this.cert = source(access.clientCert, "client certificate", fs);
     this.key = source(access.clientKey, "client key", fs);
@@ -197,7 +201,12 @@ export class Transport {
     this.agents?.watch.destroy();
     const https = this.access.server.startsWith("https:");
     const make = (maxSockets: number, timeout?: number): Agent => {
-      const pool = { keepAlive: true, maxSockets, ...(timeout ? { timeout } : {}) };
+      const pool = {
+        keepAlive: true,
+        maxSockets,
+        ...(timeout ? { timeout } : {}),
+        ...(this.lookup ? { lookup: this.lookup } : {}),
+      };
       if (!https) return new HttpAgent(pool);
       return new HttpsAgent({
         ...pool,

@@ -1,0 +1,225 @@
+// `ramp fleet status|promote|abort|controller`: FleetRollouts in a management cluster. The
+// coordinator runs behind its own Lease (ramp-fleet-controller), like `ramp controller`.
+import { hostname } from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Command } from "commander";
+import { durationFlag } from "../api/duration.ts";
+import type { FleetRolloutStatus } from "../api/fleet.ts";
+import { API_VERSION } from "../api/group.ts";
+import { FleetController, type FleetObject } from "../fleet/controller.ts";
+import { fleetOutcome, renderFleet } from "../fleet/render.ts";
+import { LeaderElector, leaseAttemptTimeoutMs } from "../kube/lease.ts";
+import { createLogger } from "../kube/log.ts";
+import { leaseNamespace } from "../kube/pod-defaults.ts";
+import { OutboundDoor, outboundPolicy } from "../net/outbound.ts";
+import { ControllerMetrics } from "../server/metrics.ts";
+import { startServer } from "../server/server.ts";
+import { ExitError } from "./errors.ts";
+import { DEFAULT_REQUEST_TIMEOUT, type KubeFlags, kubeClient, kubeOptions, namespaceOf } from "./kube-options.ts";
+import { VERSION } from "./version.ts";
+
+const POLL_MS = 1_000;
+const int = (v: string) => {
+  const n = Number.parseInt(v, 10);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`expected a whole number, got "${v}"`);
+  return n;
+};
+const duration = (flag: string) => (v: string) => durationFlag(flag, v);
+const collect = (v: string, all: string[]) => [...all, v];
+
+interface StatusFlags extends KubeFlags {
+  watch?: boolean;
+  timeout: number;
+}
+
+interface FleetControllerFlags extends KubeFlags {
+  metricsHost: string;
+  metricsPort: number;
+  leaderElect: boolean;
+  leaderElectionNamespace?: string;
+  leaseDuration: number;
+  renewDeadline: number;
+  retryPeriod: number;
+  identity: string;
+  memberTimeout: number;
+  outboundAllow: string[];
+  outboundDeny: string[];
+  outboundAllowLoopback: boolean;
+}
+
+export function registerFleet(program: Command): void {
+  const fleet = program.command("fleet").description("release across clusters in waves (FleetRollouts in a management cluster)");
+  kubeOptions(
+    fleet
+      .command("status <fleetrollout>")
+      .description("the fleet, its waves and clusters; -w: until it ends (exit 0 Healthy, 1 stopped, 2 timed out)"),
+  )
+    .option("-w, --watch", "print again on each change, until the fleet is Healthy, Degraded or rolled back")
+    .option("--timeout <duration>", "with -w: how long to wait", duration("--timeout"), 600_000)
+    .action(async (name: string, flags: StatusFlags) => {
+      await status(name, flags);
+    });
+  kubeOptions(fleet.command("promote <fleetrollout>").description("skip the current wave's soak and analysis")).action(
+    async (name: string, flags: KubeFlags) => {
+      await intent(name, flags, { promote: true }, "promoted");
+    },
+  );
+  kubeOptions(
+    fleet
+      .command("abort <fleetrollout>")
+      .description("stop the fleet: no further wave starts; onFailure applies (pause or rollback)"),
+  ).action(async (name: string, flags: KubeFlags) => {
+    await intent(name, flags, { abort: true }, "aborted");
+  });
+  kubeOptions(
+    fleet.command("controller").description("run the fleet coordinator (leader-elected; serves /healthz, /readyz and /metrics)"),
+    "handle FleetRollouts in this namespace only (default: all)",
+  )
+    .option("--metrics-host <host>", "address of the health and metrics server", "127.0.0.1")
+    .option("--metrics-port <port>", "port of the health and metrics server (0: any free one)", int, 8091)
+    .option("--no-leader-elect", "reconcile without a Lease (only one replica may run)")
+    .option("--leader-election-namespace <ns>", "namespace of the Lease (default: as `ramp controller`)")
+    .option("--lease-duration <d>", "how long a leader's Lease holds without renewal", duration("--lease-duration"), 15_000)
+    .option(
+      "--renew-deadline <d>",
+      "how long the leader tries to renew before it stops leading",
+      duration("--renew-deadline"),
+      10_000,
+    )
+    .option("--retry-period <d>", "time between Lease attempts", duration("--retry-period"), 2_000)
+    .option("--identity <id>", "this replica's name in the Lease", `${hostname()}_${process.pid}`)
+    .option(
+      "--member-timeout <d>",
+      "a member apiserver silent this long counts as unreachable",
+      duration("--member-timeout"),
+      5_000,
+    )
+    .option("--outbound-allow <host|CIDR>", "member apiservers may be only these (repeatable)", collect, [])
+    .option("--outbound-deny <host|CIDR>", "never reach these (repeatable)", collect, [])
+    .option("--outbound-allow-loopback", "allow loopback member apiservers (dev clusters and tests)", false)
+    .action(async (flags: FleetControllerFlags) => {
+      await runFleetController(flags);
+    });
+}
+
+async function status(name: string, flags: StatusFlags): Promise<void> {
+  const client = kubeClient(flags, {}, DEFAULT_REQUEST_TIMEOUT);
+  const ns = namespaceOf(flags, client);
+  const read = () => client.get<FleetObject>(API_VERSION, "FleetRollout", name, ns);
+  let fleet = await read();
+  let shown = renderFleet(name, ns, fleet.status);
+  console.log(shown);
+  if (!flags.watch) return;
+  const deadline = Date.now() + flags.timeout;
+  for (;;) {
+    const code = fleetOutcome(fleet.status, fleet.metadata.generation ?? 0);
+    if (code !== undefined) {
+      process.exitCode = code;
+      return;
+    }
+    if (Date.now() > deadline) throw new ExitError(new Error(`timed out waiting for FleetRollout ${ns}/${name}`), 2);
+    await sleep(POLL_MS);
+    try {
+      fleet = await read();
+    } catch (err) {
+      throw new ExitError(err, 3);
+    }
+    const text = renderFleet(name, ns, fleet.status);
+    if (text !== shown) console.log(`\n${text}`);
+    shown = text;
+  }
+}
+
+/** Records a person's intent in the status, as `ramp abort` does for a Rollout. */
+async function intent(name: string, flags: KubeFlags, change: Partial<FleetRolloutStatus>, done: string): Promise<void> {
+  const client = kubeClient(flags, { fieldManager: "ramp-cli" }, DEFAULT_REQUEST_TIMEOUT);
+  const ns = namespaceOf(flags, client);
+  await client.patch(API_VERSION, "FleetRollout", name, ns, { status: change }, { subresource: "status" });
+  console.log(`fleetrollout ${ns}/${name} ${done}`);
+}
+
+async function runFleetController(flags: FleetControllerFlags): Promise<void> {
+  const logger = createLogger({ name: "ramp fleet controller", format: "text", level: "info" });
+  const log = (line: string, level: "debug" | "info" | "warn" | "error" = "info") => logger[level](line);
+  let controller: FleetController | undefined;
+  const metrics = new ControllerMetrics({ queueDepth: () => controller?.queueDepth ?? 0, version: VERSION });
+  const clientOptions = {
+    fieldManager: "ramp-fleet-controller",
+    onResponse: (verb: string, code: number) => metrics.apiRequest(verb, code),
+  };
+  const client = kubeClient(flags, clientOptions, DEFAULT_REQUEST_TIMEOUT);
+  const outbound = new OutboundDoor(
+    await outboundPolicy(
+      { allow: flags.outboundAllow, deny: flags.outboundDeny, allowLoopback: flags.outboundAllowLoopback },
+      client.server,
+    ),
+  );
+  controller = new FleetController(client, {
+    outbound,
+    identity: flags.identity,
+    memberTimeoutMs: flags.memberTimeout,
+    log,
+    ...(flags.namespace ? { namespace: flags.namespace } : {}),
+  });
+  const active = controller;
+  let leading = !flags.leaderElect;
+  const server = await startServer({
+    host: flags.metricsHost,
+    port: flags.metricsPort,
+    metrics,
+    ready: () => {
+      if (!leading) return { ready: true };
+      const problems = active.problems;
+      if (problems.length) return { ready: false, reason: problems.join("; ") };
+      return active.synced ? { ready: true } : { ready: false, reason: "caches not synced yet" };
+    },
+  });
+  log(`serving on ${server.url}`);
+  const stopping = new AbortController();
+  let elector: LeaderElector | undefined;
+  const shutdown = async (signal: string) => {
+    if (stopping.signal.aborted) return;
+    log(`${signal}: finishing the reconciles under way`);
+    stopping.abort();
+    await active.stop();
+    await elector?.release();
+    await server.close();
+    process.exit(0);
+  };
+  process.once("SIGTERM", () => void shutdown("SIGTERM"));
+  process.once("SIGINT", () => void shutdown("SIGINT"));
+  if (!flags.leaderElect) {
+    await active.start();
+    return;
+  }
+  const timing = { leaseDurationMs: flags.leaseDuration, renewDeadlineMs: flags.renewDeadline, retryPeriodMs: flags.retryPeriod };
+  const leaseClient = kubeClient(flags, { ...clientOptions, requestTimeoutMs: leaseAttemptTimeoutMs(timing) });
+  elector = new LeaderElector(leaseClient, {
+    namespace: leaseNamespace({ flag: flags.leaderElectionNamespace, env: process.env, serviceAccountNamespace: undefined }),
+    name: "ramp-fleet-controller",
+    identity: flags.identity,
+    ...timing,
+    log,
+  });
+  await elector.run(
+    {
+      onStartedLeading: async () => {
+        leading = true;
+        log(`leading as ${flags.identity}`);
+        await active.start().catch((err: unknown) => {
+          logger.error(`could not start: ${(err as Error).message}`);
+          process.exit(1);
+        });
+      },
+      onStoppedLeading: () => {
+        if (stopping.signal.aborted) return;
+        logger.error("lost the lease; exiting");
+        process.exit(1);
+      },
+      onNewLeader: (identity) => {
+        if (identity !== flags.identity) log(`the leader is ${identity}`);
+      },
+    },
+    stopping.signal,
+  );
+}

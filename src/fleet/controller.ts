@@ -1,0 +1,283 @@
+// The fleet coordinator's shell: FleetRollouts in the management cluster feed a work queue; each
+// reconcile reads the members' Rollouts (their apiservers only), asks the pure planner what to do,
+// sets member templates, starts wave analyses, writes the status and records Events. Members are
+// polled while a fleet is under way, not watched, so nothing is held in memory that the status lacks.
+
+import { buildRunSpec } from "../analysis/run-spec.ts";
+import { analysisTemplateSpec } from "../api/analysis.ts";
+import { type FleetRolloutSpec, type FleetRolloutStatus, fleetRolloutSpec } from "../api/fleet.ts";
+import { API_VERSION } from "../api/group.ts";
+import { isAlreadyExists, isConflict, isNotFound, type KubeClient, type KubeObject } from "../kube/client.ts";
+import { eventObject } from "../kube/events.ts";
+import { Informer, objectKey } from "../kube/informer.ts";
+import type { Log } from "../kube/log.ts";
+import { type ReconcileResult, runWorkers, WorkQueue } from "../kube/queue.ts";
+import type { OutboundDoor } from "../net/outbound.ts";
+import type { AnalysisRunObject, Meta } from "../rollout/objects.ts";
+import { canonicalJson } from "../rollout/plan/hash.ts";
+import { fleetRevision, type MemberRollout, memberView, rolledBackRollout, updatedRollout } from "./member.ts";
+import { type FoundMember, MemberClients } from "./members.ts";
+import { type FleetAction, type MemberView, planFleet } from "./plan.ts";
+
+/** On the AnalysisRuns of wave analyses: the FleetRollout they belong to. */
+export const FLEET_LABEL = "ramp.dev/fleet";
+
+export type FleetObject = KubeObject & { metadata: Meta; spec: unknown; status?: FleetRolloutStatus };
+
+export interface FleetControllerOptions {
+  /** Watch only this namespace (default: all). */
+  namespace?: string;
+  workers?: number;
+  identity?: string;
+  /** The door member apiservers are reached through (the controller's outbound policy). */
+  outbound: OutboundDoor;
+  /** A member that has not answered within this long counts as unreachable. */
+  memberTimeoutMs?: number;
+  now?: () => Date;
+  log?: Log;
+}
+
+const ROLLOUT_API = API_VERSION;
+
+export class FleetController {
+  private readonly client: KubeClient;
+  private readonly opts: FleetControllerOptions;
+  private readonly queue = new WorkQueue({ baseDelayMs: 100, maxDelayMs: 30_000 });
+  private readonly fleets: Informer<FleetObject>;
+  private readonly runs: Informer<AnalysisRunObject>;
+  private readonly members: MemberClients;
+  private workers: Promise<void> | undefined;
+  private started = false;
+
+  constructor(client: KubeClient, opts: FleetControllerOptions) {
+    this.client = client;
+    this.opts = opts;
+    const onError = (err: unknown) => opts.log?.(`list/watch failed, retrying: ${(err as Error).message}`, "warn");
+    this.fleets = new Informer(client, {
+      onError,
+      apiVersion: API_VERSION,
+      kind: "FleetRollout",
+      namespace: opts.namespace,
+      onChange: (_t, obj) => this.queue.add(objectKey(obj)),
+    });
+    this.runs = new Informer(client, {
+      onError,
+      apiVersion: API_VERSION,
+      kind: "AnalysisRun",
+      namespace: opts.namespace,
+      labelSelector: FLEET_LABEL,
+      onChange: (_t, run) => this.queue.add(`${run.metadata.namespace}/${run.metadata.labels?.[FLEET_LABEL]}`),
+    });
+    this.members = new MemberClients({
+      door: opts.outbound,
+      requestTimeoutMs: opts.memberTimeoutMs ?? 5_000,
+      fieldManager: "ramp-fleet",
+    });
+  }
+
+  get synced(): boolean {
+    return this.started && this.fleets.hasSynced && this.runs.hasSynced;
+  }
+
+  get problems(): string[] {
+    return [this.fleets.problem, this.runs.problem].flatMap((p) => p ?? []);
+  }
+
+  get queueDepth(): number {
+    return this.queue.length;
+  }
+
+  async start(): Promise<void> {
+    await Promise.all([this.fleets.start(), this.runs.start()]);
+    this.started = true;
+    this.log(`caches synced; ${this.fleets.list().length} fleet rollouts`);
+    this.workers = runWorkers(
+      this.queue,
+      this.opts.workers ?? 2,
+      (key) => this.reconcile(key),
+      (key, err, retryInMs) => this.log(`reconcile ${key} failed (retry in ${retryInMs}ms): ${(err as Error).message}`, "warn"),
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.queue.shutDown();
+    await this.workers;
+    this.fleets.stop();
+    this.runs.stop();
+  }
+
+  private log(line: string, level?: Parameters<Log>[1]): void {
+    this.opts.log?.(line, level);
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const fleet = this.fleets.get(key);
+    if (!fleet || fleet.metadata.deletionTimestamp) return undefined;
+    const now = this.opts.now?.() ?? new Date();
+    const before = fleet.status ?? {};
+    const parsed = fleetRolloutSpec.safeParse(fleet.spec);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const message = `invalid spec: spec.${issue?.path.join(".") ?? ""}: ${issue?.message ?? "invalid"}`;
+      await this.writeStatus(fleet, before, {
+        ...before,
+        phase: "Degraded",
+        message,
+        observedGeneration: fleet.metadata.generation ?? 0,
+      });
+      return undefined;
+    }
+    const spec = parsed.data;
+    const { namespace, name } = fleet.metadata;
+    const members = await this.members.list(this.client, namespace);
+    const byName = new Map(members.map((m) => [m.name, m]));
+    const revision = fleetRevision(spec);
+    // The members the waves name (their status's, or those a fresh start would take).
+    const names = new Set([
+      ...(before.waves ?? []).flatMap((w) => w.clusters.map((c) => c.name)),
+      ...spec.waves.flatMap((w) => w.clusters ?? []),
+      ...(spec.waves.some((w) => w.selector) ? members.map((m) => m.name) : []),
+    ]);
+    const reads = await Promise.all([...names].map(async (n) => [n, await this.readMember(byName.get(n), spec)] as const));
+    const rollouts = new Map(reads.flatMap(([n, r]) => (r.rollout ? [[n, r.rollout] as const] : [])));
+    const views: Record<string, MemberView> = Object.fromEntries(
+      reads.flatMap(([n, r]) => (r.view ? [[n, r.view] as const] : [])),
+    );
+    const analysisRuns = Object.fromEntries(
+      this.runs
+        .list()
+        .filter((r) => r.metadata.namespace === namespace && r.metadata.labels?.[FLEET_LABEL] === name)
+        .map((r) => [r.metadata.name, r.status?.phase]),
+    );
+    const plan = planFleet({
+      name,
+      generation: fleet.metadata.generation ?? 0,
+      spec,
+      status: before,
+      revision,
+      members: members.map(({ name: n, labels }) => ({ name: n, labels })),
+      views,
+      analysisRuns,
+      now,
+    });
+    // Member writes and analyses first, then the status: a crash in between plans them again, and
+    // each is idempotent (a revision already set is set again as it is; a run already made exists).
+    for (const action of plan.actions) await this.act(fleet, spec, revision, action, byName, rollouts, plan.status);
+    await this.writeStatus(fleet, before, plan.status);
+    await this.recordEvents(fleet, plan.actions);
+    return plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : undefined;
+  }
+
+  /** The member's Rollout as it is now; a member that cannot be read is unreachable, never healthy. */
+  private async readMember(
+    member: FoundMember | undefined,
+    spec: FleetRolloutSpec,
+  ): Promise<{ view?: MemberView; rollout?: MemberRollout }> {
+    if (!member) return {};
+    if (!("get" in member.client)) return { view: { reachable: false, message: member.client.problem } };
+    const { namespace, name } = spec.rolloutRef;
+    try {
+      const rollout = await member.client.get<MemberRollout>(ROLLOUT_API, "Rollout", name, namespace);
+      return { view: memberView(rollout), rollout };
+    } catch (err) {
+      if (isNotFound(err)) return { view: memberView(undefined) };
+      return { view: { reachable: false, message: `cannot read Rollout ${namespace}/${name}: ${(err as Error).message}` } };
+    }
+  }
+
+  private async act(
+    fleet: FleetObject,
+    spec: FleetRolloutSpec,
+    revision: string,
+    action: FleetAction,
+    members: Map<string, FoundMember>,
+    rollouts: Map<string, MemberRollout>,
+    status: FleetRolloutStatus,
+  ): Promise<void> {
+    if (action.type === "event") return;
+    if (action.type === "createAnalysis") return this.createAnalysis(fleet, spec, revision, action.wave, action.name);
+    const member = members.get(action.cluster);
+    const rollout = rollouts.get(action.cluster);
+    if (!member || !("get" in member.client) || !rollout) return; // the planner only acts on reachable members
+    const next = action.type === "update" ? updatedRollout(rollout, spec, revision) : rolledBackRollout(rollout, revision);
+    try {
+      await member.client.replace(next);
+      this.log(
+        `${fleet.metadata.namespace}/${fleet.metadata.name}: ${action.type} ${action.cluster} (wave ${(status.currentWave ?? 0) + 1})`,
+      );
+    } catch (err) {
+      // A conflict or a member gone away: the next look plans it again.
+      if (isConflict(err)) throw new Error(`member ${action.cluster}'s Rollout changed meanwhile; retrying`);
+      throw new Error(`member ${action.cluster}: ${action.type} failed: ${(err as Error).message}`);
+    }
+  }
+
+  private async createAnalysis(fleet: FleetObject, spec: FleetRolloutSpec, revision: string, wave: number, name: string) {
+    const { namespace } = fleet.metadata;
+    const analysis = spec.waves[wave]?.analysis;
+    if (!analysis) return;
+    const templates = await Promise.all(
+      analysis.templates.map(async (t) => {
+        const found = await this.client.get<KubeObject & { spec: unknown }>(
+          API_VERSION,
+          "AnalysisTemplate",
+          t.templateName,
+          namespace,
+        );
+        return { name: t.templateName, kind: "AnalysisTemplate" as const, spec: analysisTemplateSpec.parse(found.spec) };
+      }),
+    );
+    const run: AnalysisRunObject = {
+      apiVersion: API_VERSION,
+      kind: "AnalysisRun",
+      metadata: {
+        name,
+        namespace,
+        labels: { [FLEET_LABEL]: fleet.metadata.name, "ramp.dev/fleet-revision": revision, "ramp.dev/fleet-wave": String(wave) },
+        ownerReferences: [
+          {
+            apiVersion: API_VERSION,
+            kind: "FleetRollout",
+            name: fleet.metadata.name,
+            uid: fleet.metadata.uid ?? "",
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ],
+      },
+      spec: buildRunSpec(templates, analysis.args ?? []),
+    };
+    await this.client.create(run).catch((err: unknown) => {
+      if (!isAlreadyExists(err)) throw err;
+    });
+  }
+
+  private async writeStatus(fleet: FleetObject, before: FleetRolloutStatus, after: FleetRolloutStatus): Promise<void> {
+    const clean = JSON.parse(JSON.stringify(after)) as FleetRolloutStatus;
+    if (canonicalJson(clean) === canonicalJson(before)) return;
+    try {
+      this.fleets.remember(await this.client.replace({ ...fleet, status: clean }, { subresource: "status" }));
+    } catch (err) {
+      if (isConflict(err))
+        throw new Error(`status of ${fleet.metadata.namespace}/${fleet.metadata.name} changed meanwhile; retrying`);
+      throw err;
+    }
+  }
+
+  private async recordEvents(fleet: FleetObject, actions: FleetAction[]): Promise<void> {
+    const { name, namespace, uid } = fleet.metadata;
+    for (const a of actions) {
+      if (a.type !== "event") continue;
+      const event = eventObject({
+        involved: { apiVersion: API_VERSION, kind: "FleetRollout", name, namespace, uid },
+        reason: a.reason,
+        message: a.message,
+        warning: a.warning,
+        instance: this.opts.identity ?? "ramp-fleet-controller",
+      });
+      await this.client
+        .create(event)
+        .catch((err: unknown) => this.log(`event ${a.reason} for ${name}: ${(err as Error).message}`, "warn"));
+    }
+  }
+}
