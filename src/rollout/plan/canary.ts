@@ -202,7 +202,7 @@ export function planCanary(o: Observed): Plan {
     if (verdict === "Successful") {
       if (state.spentSince) {
         status.pauseConditions = status.pauseConditions?.filter((p) => p.reason !== ERROR_BUDGET_SPENT);
-        d.event("ErrorBudgetAvailable", `step ${index}: the error budget has recovered (analysis run ${ref.name}); going on`);
+        d.event("ErrorBudgetAvailable", `step ${index + 1}: the error budget has recovered (analysis run ${ref.name}); going on`);
       }
       delete state.spentSince;
       delete state.code;
@@ -251,7 +251,7 @@ export function planCanary(o: Observed): Plan {
           const left = ms(pause.startTime) + duration - now;
           if (left <= 0) {
             status.pauseConditions = status.pauseConditions?.filter((p) => p.reason !== PAUSE_STEP);
-            d.event("RolloutResumed", `pause of step ${index} is over`);
+            d.event("RolloutResumed", `pause of step ${index + 1} is over`);
             complete = true;
           } else d.requeueIn(left);
         }
