@@ -1,7 +1,7 @@
 // AnalysisTemplate, ClusterAnalysisTemplate and AnalysisRun: metrics measured against a provider,
 // judged by CEL conditions and limits.
 import { z } from "zod";
-import { duration, exactlyOne, intOrPercent, kindObject, labelMap, namedList, objectName } from "./schema-kit.ts";
+import { type CelRule, duration, exactlyOne, intOrPercent, kindObject, labelMap, namedList, objectName } from "./schema-kit.ts";
 
 const MAX_LIST = 32;
 
@@ -219,6 +219,74 @@ const webProvider = z.strictObject({
     .describe("Picks the result from the JSON answer (default $, the whole answer); no filters or scripts"),
 });
 
+/** A pod field that is refused when true (declared so the CRD's rule can see it). */
+const refusedWhenTrue = (field: string, why: string): CelRule => ({
+  rule: `!has(self.${field}) || !self.${field}`,
+  message: `${field} is not allowed: ${why}`,
+  fieldPath: `.${field}`,
+});
+
+// A job metric's pod is created with the controller's rights, not the tenant's, so what would
+// widen a tenant's reach is refused by name (docs/security.md): the node's namespaces and files,
+// privileged or escalating containers, added capabilities, and any ServiceAccount but the
+// namespace's default. The rest of the pod spec is kept as written (Pod Security Admission still applies).
+const NODE_ACCESS = "the Job's pod is created with the controller's rights, not yours";
+
+const jobContainer = z
+  .looseObject({
+    name: z.string().min(1, "must not be empty"),
+    image: z.string().min(1, "must not be empty"),
+    securityContext: z
+      .looseObject({
+        privileged: z.boolean().optional().describe("Refused when true"),
+        allowPrivilegeEscalation: z.boolean().optional().describe("Refused when true"),
+        capabilities: z
+          .looseObject({
+            add: z.array(z.string().max(64)).max(0, `adding capabilities is not allowed: ${NODE_ACCESS}`).optional(),
+          })
+          .optional(),
+      })
+      .meta({
+        rules: [refusedWhenTrue("privileged", NODE_ACCESS), refusedWhenTrue("allowPrivilegeEscalation", NODE_ACCESS)],
+      })
+      .optional(),
+  })
+  .describe("A container; privileged, allowPrivilegeEscalation and capabilities.add are refused");
+
+const jobPodSpec = z
+  .looseObject({
+    containers: z.array(jobContainer).min(1, "needs at least one container").max(MAX_LIST),
+    initContainers: z.array(jobContainer).max(MAX_LIST).optional(),
+    hostNetwork: z.boolean().optional().describe("Refused when true"),
+    hostPID: z.boolean().optional().describe("Refused when true"),
+    hostIPC: z.boolean().optional().describe("Refused when true"),
+    serviceAccountName: z.string().max(253).optional().describe("Only default: the namespace's default ServiceAccount"),
+    serviceAccount: z.string().max(253).optional().describe("Only default (the deprecated spelling of serviceAccountName)"),
+    volumes: z
+      .array(
+        z
+          .looseObject({ name: z.string().min(1, "must not be empty"), hostPath: z.looseObject({}).optional().describe("Refused") })
+          .meta({
+            rules: [{ rule: "!has(self.hostPath)", message: `hostPath volumes are not allowed: ${NODE_ACCESS}`, fieldPath: ".hostPath" }],
+          }),
+      )
+      .max(MAX_LIST)
+      .optional(),
+  })
+  .meta({
+    rules: [
+      refusedWhenTrue("hostNetwork", NODE_ACCESS),
+      refusedWhenTrue("hostPID", NODE_ACCESS),
+      refusedWhenTrue("hostIPC", NODE_ACCESS),
+      ...["serviceAccountName", "serviceAccount"].map((field) => ({
+        rule: `!has(self.${field}) || self.${field} == 'default'`,
+        message: `${field} may only be default: ${NODE_ACCESS}, and another ServiceAccount's token would be yours through it`,
+        fieldPath: `.${field}`,
+      })),
+    ],
+  })
+  .describe("The Job's pod spec: the node's namespaces and files, privileged containers and other ServiceAccounts are refused");
+
 const jobProvider = z.strictObject({
   metadata: z
     .strictObject({
@@ -237,12 +305,7 @@ const jobProvider = z.strictObject({
         metadata: z
           .looseObject({ labels: labelMap("Pod labels").optional(), annotations: labelMap("Pod annotations").optional() })
           .optional(),
-        spec: z.looseObject({
-          containers: z
-            .array(z.looseObject({ name: z.string().min(1, "must not be empty"), image: z.string().min(1, "must not be empty") }))
-            .min(1, "needs at least one container")
-            .max(MAX_LIST),
-        }),
+        spec: jobPodSpec,
       }),
     })
     .meta({
