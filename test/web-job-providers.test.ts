@@ -103,7 +103,7 @@ describe("web and job metric providers", () => {
       metadata: { name: "private", namespace: ns },
       stringData: { token: `Bearer ${SECRET}` },
     });
-    controller = await startController(["--namespace", ns, "--no-leader-elect", "--no-notifications"]);
+    controller = await startController(["--namespace", ns, "--no-leader-elect", "--no-notifications", "--job-provider"]);
   }, 120_000);
   afterAll(async () => {
     await controller?.stop();

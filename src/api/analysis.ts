@@ -265,9 +265,18 @@ const jobPodSpec = z
     volumes: z
       .array(
         z
-          .looseObject({ name: z.string().min(1, "must not be empty"), hostPath: z.looseObject({}).optional().describe("Refused") })
+          .looseObject({
+            name: z.string().min(1, "must not be empty"),
+            hostPath: z.looseObject({}).optional().describe("Refused"),
+          })
           .meta({
-            rules: [{ rule: "!has(self.hostPath)", message: `hostPath volumes are not allowed: ${NODE_ACCESS}`, fieldPath: ".hostPath" }],
+            rules: [
+              {
+                rule: "!has(self.hostPath)",
+                message: `hostPath volumes are not allowed: ${NODE_ACCESS}`,
+                fieldPath: ".hostPath",
+              },
+            ],
           }),
       )
       .max(MAX_LIST)

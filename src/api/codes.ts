@@ -42,6 +42,8 @@ export const CODES = {
   WEB_BAD_JSON_PATH: "the web metric's jsonPath is outside the supported subset",
   WEB_NON_NUMERIC: "the value the jsonPath picks is not a number, boolean or numeric string",
   // The job provider.
+  JOB_PROVIDER_DISABLED:
+    "job metrics are off: the controller was started without --job-provider (chart value jobProvider.enabled)",
   JOB_CREATE_FAILED: "the apiserver refused to create the metric's Job (its spec, quota or the controller's RBAC)",
   JOB_TIMEOUT: "the Job's controller did not finish the Job (Complete or Failed) by the metric's timeout",
   JOB_ABORTED: "waiting for the Job was cancelled (the run ended or the controller stopped)",

@@ -179,8 +179,19 @@ describe("a job metric's pod cannot ask for more than the tenant has (created wi
   it.each([
     ["the namespace's default ServiceAccount", pod({ serviceAccountName: "default" })],
     ["host namespaces explicitly off", pod({ hostNetwork: false, hostPID: false, hostIPC: false })],
-    ["an emptyDir and a configMap volume", pod({ volumes: [{ name: "a", emptyDir: {} }, { name: "b", configMap: { name: "c" } }] })],
-    ["an unprivileged container dropping capabilities", pod({}, { securityContext: { privileged: false, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } } })],
+    [
+      "an emptyDir and a configMap volume",
+      pod({
+        volumes: [
+          { name: "a", emptyDir: {} },
+          { name: "b", configMap: { name: "c" } },
+        ],
+      }),
+    ],
+    [
+      "an unprivileged container dropping capabilities",
+      pod({}, { securityContext: { privileged: false, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } } }),
+    ],
   ])("accepts %s", (_what, doc) => {
     expect(problems(doc)).toEqual([]);
   });
@@ -189,10 +200,26 @@ describe("a job metric's pod cannot ask for more than the tenant has (created wi
     ["hostNetwork", pod({ hostNetwork: true }), `${at}.hostNetwork: hostNetwork is not allowed`],
     ["hostPID", pod({ hostPID: true }), `${at}.hostPID: hostPID is not allowed`],
     ["hostIPC", pod({ hostIPC: true }), `${at}.hostIPC: hostIPC is not allowed`],
-    ["another ServiceAccount", pod({ serviceAccountName: "ramp-controller" }), `${at}.serviceAccountName: serviceAccountName may only be default`],
-    ["the deprecated serviceAccount", pod({ serviceAccount: "admin" }), `${at}.serviceAccount: serviceAccount may only be default`],
-    ["a hostPath volume", pod({ volumes: [{ name: "root", hostPath: { path: "/" } }] }), `${at}.volumes[0].hostPath: hostPath volumes are not allowed`],
-    ["a privileged container", pod({}, { securityContext: { privileged: true } }), `${at}.containers[0].securityContext.privileged: privileged is not allowed`],
+    [
+      "another ServiceAccount",
+      pod({ serviceAccountName: "ramp-controller" }),
+      `${at}.serviceAccountName: serviceAccountName may only be default`,
+    ],
+    [
+      "the deprecated serviceAccount",
+      pod({ serviceAccount: "admin" }),
+      `${at}.serviceAccount: serviceAccount may only be default`,
+    ],
+    [
+      "a hostPath volume",
+      pod({ volumes: [{ name: "root", hostPath: { path: "/" } }] }),
+      `${at}.volumes[0].hostPath: hostPath volumes are not allowed`,
+    ],
+    [
+      "a privileged container",
+      pod({}, { securityContext: { privileged: true } }),
+      `${at}.containers[0].securityContext.privileged: privileged is not allowed`,
+    ],
     [
       "privilege escalation",
       pod({}, { securityContext: { allowPrivilegeEscalation: true } }),

@@ -108,7 +108,7 @@ describe("jobProvider", () => {
   });
 
   it.each([
-    ["no cluster access", { jobs: undefined }, "JOB_UNAVAILABLE"],
+    ["a controller without --job-provider", { jobs: undefined }, "JOB_PROVIDER_DISABLED"],
     ["an unknown argument", { args: {} }, "BAD_ARGUMENT"],
   ])("%s is %s, with nothing created", async (_what, extra, code) => {
     const jobs = fakeJobs(withCondition("Complete", "x"));

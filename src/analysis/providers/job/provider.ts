@@ -31,7 +31,12 @@ export const jobProvider: MetricProvider = {
     try {
       if (!spec) throw new MeasureError("PROVIDER_MISMATCH", `metric ${metric.name} has no job provider`);
       const { jobs, run, namespace } = ctx;
-      if (!jobs || !run || !namespace) throw new MeasureError("JOB_UNAVAILABLE", "no cluster access to run a Job");
+      if (!jobs)
+        throw new MeasureError(
+          "JOB_PROVIDER_DISABLED",
+          "job metrics are off: the controller runs without --job-provider (chart value jobProvider.enabled)",
+        );
+      if (!run || !namespace) throw new MeasureError("JOB_UNAVAILABLE", "no run to own the Job");
       const timeoutS = spec.timeout === undefined ? JOB_DEFAULT_TIMEOUT_S : seconds(spec.timeout);
       const n = (run.taken[metric.name] ?? 0) + 1;
       const manifest = jobManifest(substitutedDeep(spec, ctx, "job"), run, namespace, metric.name, n, timeoutS);
