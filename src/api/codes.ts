@@ -34,6 +34,8 @@ export const CODES = {
   PROMETHEUS_NON_NUMERIC: "a sample's value is not a number",
   // The web provider.
   WEB_UNREACHABLE: "the web metric's URL could not be reached",
+  WEB_BAD_HEADER:
+    "a web metric's header value (after substitution, or from its Secret) holds a control character such as CR or LF",
   WEB_TIMEOUT: "the web metric's URL did not answer within the metric's timeout",
   WEB_ABORTED: "the web request was cancelled (the run ended or the controller stopped)",
   WEB_HTTP_ERROR: "the web metric's URL answered with an HTTP status outside 2xx (redirects are not followed)",
