@@ -117,6 +117,8 @@ const judgeProvider = z
 
 // --- burnRate provider (issue 17) ---
 const MAX_BURN_WINDOWS = 4;
+/** Longest window a burnRate metric asks Prometheus about, written or scaled (a week). */
+export const MAX_BURN_WINDOW_SECONDS = 7 * 24 * 3600;
 /** The traffic sources of the slo shorthand, for providers that read the same metric families. */
 const sloTraffic = sloProvider.shape;
 const burnRateProvider = z
@@ -151,8 +153,8 @@ const burnRateProvider = z
     windows: z
       .array(
         z.strictObject({
-          long: duration("The long window: is the burn significant", 7 * 24 * 3600),
-          short: duration("The short window: is it still burning", 7 * 24 * 3600),
+          long: duration("The long window: is the burn significant", MAX_BURN_WINDOW_SECONDS),
+          short: duration("The short window: is it still burning", MAX_BURN_WINDOW_SECONDS),
           factor: z.number().gt(0).max(10_000).describe("Burn rate above which the pair fires, e.g. 14.4"),
         }),
       )
@@ -162,7 +164,7 @@ const burnRateProvider = z
       .describe("Window pairs; default the SRE workbook's 14.4x and 6x scaled to the metric's interval (docs/analysis.md)"),
     budget: z
       .strictObject({
-        window: duration("How far back the budget is counted, e.g. 1h", 7 * 24 * 3600),
+        window: duration("How far back the budget is counted, e.g. 1h", MAX_BURN_WINDOW_SECONDS),
         minRemaining: z.number().min(0).lt(1).default(0).describe("Share of the window's budget that must be left (0: any)"),
       })
       .optional()
