@@ -221,6 +221,9 @@ const webProvider = z.strictObject({
     .describe("Picks the result from the JSON answer (default $, the whole answer); no filters or scripts"),
 });
 
+/** Most pods a job metric's Job may ask for at once, and in all. */
+export const MAX_JOB_PODS = 10;
+
 /** A pod field that is refused when true (declared so the CRD's rule can see it). */
 const refusedWhenTrue = (field: string, why: string): CelRule => ({
   rule: `!has(self.${field}) || !self.${field}`,
@@ -309,6 +312,9 @@ const jobProvider = z.strictObject({
     .looseObject({
       backoffLimit: z.int().min(0).max(10).optional().describe("Retries before the Job fails (default 0 here, not 6)"),
       activeDeadlineSeconds: z.int().min(1).optional().describe("Capped at the metric's timeout"),
+      // Pods the controller makes for a tenant: a handful, not thousands.
+      parallelism: z.int().min(0).max(MAX_JOB_PODS).optional().describe(`Pods at once, at most ${MAX_JOB_PODS}`),
+      completions: z.int().min(1).max(MAX_JOB_PODS).optional().describe(`Pods that must succeed, at most ${MAX_JOB_PODS}`),
       // Declared so the rule below can see them (the rest of the spec is preserved as it is).
       selector: z.looseObject({}).optional().describe("Refused"),
       manualSelector: z.boolean().optional().describe("Refused"),

@@ -230,6 +230,8 @@ describe("a job metric's pod cannot ask for more than the tenant has (created wi
       pod({}, { securityContext: { capabilities: { add: ["SYS_ADMIN"] } } }),
       `${at}.containers[0].securityContext.capabilities.add: adding capabilities is not allowed`,
     ],
+    ["a thousand pods at once", template({ job: { spec: { ...spec.spec, parallelism: 1000 } } }), "parallelism"],
+    ["a thousand completions", template({ job: { spec: { ...spec.spec, completions: 1000 } } }), "completions"],
     [
       "a privileged init container",
       pod({ initContainers: [{ name: "i", image: "busybox", securityContext: { privileged: true } }] }),
