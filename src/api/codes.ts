@@ -46,6 +46,8 @@ export const CODES = {
   // The job provider.
   JOB_PROVIDER_DISABLED:
     "job metrics are off: the controller was started without --job-provider (chart value jobProvider.enabled)",
+  JOB_SPEC_REFUSED:
+    "the metric's Job breaks the job provider's rules (host access, privileges, another ServiceAccount...), checked again before it is created",
   JOB_CREATE_FAILED: "the apiserver refused to create the metric's Job (its spec, quota or the controller's RBAC)",
   JOB_TIMEOUT: "the Job's controller did not finish the Job (Complete or Failed) by the metric's timeout",
   JOB_ABORTED: "waiting for the Job was cancelled (the run ended or the controller stopped)",
