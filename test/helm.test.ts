@@ -77,6 +77,16 @@ describe("the chart, offline", () => {
     expect(all.filter((r) => !without.includes(r)).sort()).toEqual([...resources].sort());
   });
 
+  it("jobProvider.enabled (off by default) passes --job-provider and grants Jobs, and nothing otherwise", async () => {
+    const args = (objs: Obj[]) => (objs.find((o) => o.kind === "Deployment") as Obj).spec?.template.spec.containers[0]?.args;
+    const off = await template();
+    const on = await template("--set", "jobProvider.enabled=true");
+    expect(args(off)).not.toContain("--job-provider");
+    expect(args(on)).toContain("--job-provider");
+    expect(granted(controllerRole(off))).not.toContain("jobs");
+    expect(granted(controllerRole(on))).toContain("jobs");
+  });
+
   it("dashboard.enabled (off by default) passes --dashboard and grants the reviews and pods/events watch, and nothing otherwise", async () => {
     const args = (objs: Obj[]) => (objs.find((o) => o.kind === "Deployment") as Obj).spec?.template.spec.containers[0]?.args;
     const rules = (objs: Obj[]) => controllerRole(objs).rules ?? [];

@@ -38,6 +38,9 @@ async function renderRbac(release: string, ns: string, instanceId: string): Prom
     `instanceId=${instanceId}`,
     "--set",
     "aggregateRoles=false",
+    // The job metric scenario needs the provider and its rule (both off by default).
+    "--set",
+    "jobProvider.enabled=true",
     "--show-only",
     "templates/serviceaccount.yaml",
     "--show-only",
@@ -170,7 +173,15 @@ async function setUp(hookUrl: string, drop: (rules: Rule[]) => Rule[] = (r) => r
     },
   });
   const controller = await startController(
-    ["--instance-id", instanceId, "--leader-election-namespace", ctrlNs, "--prometheus-url", cluster().prometheusUrl],
+    [
+      "--instance-id",
+      instanceId,
+      "--leader-election-namespace",
+      ctrlNs,
+      "--prometheus-url",
+      cluster().prometheusUrl,
+      "--job-provider",
+    ],
     { kubeconfig },
   );
   return { release, ctrlNs, appNs, instanceId, controller };

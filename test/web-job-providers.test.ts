@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AnalysisRunStatus } from "../src/api/analysis.ts";
-import { isNotFound, type KubeObject } from "../src/kube/client.ts";
+import { isNotFound, type KubeError, type KubeObject } from "../src/kube/client.ts";
 import { eventually, kube, namespace } from "./helpers.ts";
 import { type ControllerProcess, startController } from "./rollouts.ts";
 
@@ -103,7 +103,7 @@ describe("web and job metric providers", () => {
       metadata: { name: "private", namespace: ns },
       stringData: { token: `Bearer ${SECRET}` },
     });
-    controller = await startController(["--namespace", ns, "--no-leader-elect", "--no-notifications"]);
+    controller = await startController(["--namespace", ns, "--no-leader-elect", "--no-notifications", "--job-provider"]);
   }, 120_000);
   afterAll(async () => {
     await controller?.stop();
@@ -223,4 +223,31 @@ describe("web and job metric providers", () => {
     expect(m).toMatchObject({ phase: "Failed", metadata: { reason: "DeadlineExceeded" } });
     await eventually("job-slow's Job removed", async () => (await jobsOf(ns, "job-slow")).length === 0, 60_000);
   }, 300_000);
+
+  it.each([
+    ["hostNetwork", { hostNetwork: true }, "template.spec.hostNetwork", "hostNetwork is not allowed"],
+    [
+      "another ServiceAccount",
+      { serviceAccountName: "ramp-controller" },
+      "template.spec.serviceAccountName",
+      "serviceAccountName may only be default",
+    ],
+    [
+      "a hostPath volume",
+      { volumes: [{ name: "root", hostPath: { path: "/" } }] },
+      "template.spec.volumes[0].hostPath",
+      "hostPath volumes are not allowed",
+    ],
+  ])("job: the apiserver refuses a pod with %s, naming the field", async (_what, podFields, field, message) => {
+    const spec = jobSpec("0");
+    const run = analysisRun(ns, "job-refused", {
+      provider: { job: { spec: { ...spec, template: { ...spec.template, spec: { ...spec.template.spec, ...podFields } } } } },
+    });
+    const err = await kube()
+      .create(run)
+      .catch((e: unknown) => e);
+    expect((err as KubeError).status, String(err)).toBe(422);
+    expect((err as KubeError).message).toContain(`spec.metrics[0].provider.job.spec.${field}`);
+    expect((err as KubeError).message).toContain(message);
+  });
 });

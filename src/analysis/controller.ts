@@ -45,6 +45,9 @@ export interface AnalysisControllerOptions {
   /** Told of each failed watch, by kind (counted as ramp_watch_failures_total). */
   onWatchFailure?: (kind: string) => void;
   observer?: AnalysisRunObserver;
+  /** Whether job metrics run (`--job-provider`): their Jobs are created with the controller's
+   * rights, so an operator opts in (docs/security.md). */
+  jobProvider?: boolean;
 }
 
 /** A run whose arguments cannot be resolved cannot measure anything: it ends in Error, saying why. */
@@ -188,7 +191,7 @@ export class AnalysisRunController {
       readSecret,
       outbound: this.opts.outbound,
       run: { apiVersion: API_VERSION, kind: "AnalysisRun", name: run.metadata.name, uid, taken },
-      jobs: this.jobs,
+      ...(this.opts.jobProvider ? { jobs: this.jobs } : {}),
       ...(this.opts.prometheusUrl ? { defaultPrometheusUrl: this.opts.prometheusUrl } : {}),
     };
     return { ctx, secrets };

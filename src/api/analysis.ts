@@ -1,7 +1,7 @@
 // AnalysisTemplate, ClusterAnalysisTemplate and AnalysisRun: metrics measured against a provider,
 // judged by CEL conditions and limits.
 import { z } from "zod";
-import { duration, exactlyOne, intOrPercent, kindObject, labelMap, namedList, objectName } from "./schema-kit.ts";
+import { type CelRule, duration, exactlyOne, intOrPercent, kindObject, labelMap, namedList, objectName } from "./schema-kit.ts";
 
 const MAX_LIST = 32;
 
@@ -117,6 +117,8 @@ const judgeProvider = z
 
 // --- burnRate provider (issue 17) ---
 const MAX_BURN_WINDOWS = 4;
+/** Longest window a burnRate metric asks Prometheus about, written or scaled (a week). */
+export const MAX_BURN_WINDOW_SECONDS = 7 * 24 * 3600;
 /** The traffic sources of the slo shorthand, for providers that read the same metric families. */
 const sloTraffic = sloProvider.shape;
 const burnRateProvider = z
@@ -151,8 +153,8 @@ const burnRateProvider = z
     windows: z
       .array(
         z.strictObject({
-          long: duration("The long window: is the burn significant", 7 * 24 * 3600),
-          short: duration("The short window: is it still burning", 7 * 24 * 3600),
+          long: duration("The long window: is the burn significant", MAX_BURN_WINDOW_SECONDS),
+          short: duration("The short window: is it still burning", MAX_BURN_WINDOW_SECONDS),
           factor: z.number().gt(0).max(10_000).describe("Burn rate above which the pair fires, e.g. 14.4"),
         }),
       )
@@ -162,7 +164,7 @@ const burnRateProvider = z
       .describe("Window pairs; default the SRE workbook's 14.4x and 6x scaled to the metric's interval (docs/analysis.md)"),
     budget: z
       .strictObject({
-        window: duration("How far back the budget is counted, e.g. 1h", 7 * 24 * 3600),
+        window: duration("How far back the budget is counted, e.g. 1h", MAX_BURN_WINDOW_SECONDS),
         minRemaining: z.number().min(0).lt(1).default(0).describe("Share of the window's budget that must be left (0: any)"),
       })
       .optional()
@@ -219,6 +221,86 @@ const webProvider = z.strictObject({
     .describe("Picks the result from the JSON answer (default $, the whole answer); no filters or scripts"),
 });
 
+/** Most pods a job metric's Job may ask for at once, and in all. */
+export const MAX_JOB_PODS = 10;
+
+/** A pod field that is refused when true (declared so the CRD's rule can see it). */
+const refusedWhenTrue = (field: string, why: string): CelRule => ({
+  rule: `!has(self.${field}) || !self.${field}`,
+  message: `${field} is not allowed: ${why}`,
+  fieldPath: `.${field}`,
+});
+
+// A job metric's pod is created with the controller's rights, not the tenant's, so what would
+// widen a tenant's reach is refused by name (docs/security.md): the node's namespaces and files,
+// privileged or escalating containers, added capabilities, and any ServiceAccount but the
+// namespace's default. The rest of the pod spec is kept as written (Pod Security Admission still applies).
+const NODE_ACCESS = "the Job's pod is created with the controller's rights, not yours";
+
+const jobContainer = z
+  .looseObject({
+    name: z.string().min(1, "must not be empty"),
+    image: z.string().min(1, "must not be empty"),
+    securityContext: z
+      .looseObject({
+        privileged: z.boolean().optional().describe("Refused when true"),
+        allowPrivilegeEscalation: z.boolean().optional().describe("Refused when true"),
+        capabilities: z
+          .looseObject({
+            add: z.array(z.string().max(64)).max(0, `adding capabilities is not allowed: ${NODE_ACCESS}`).optional(),
+          })
+          .optional(),
+      })
+      .meta({
+        rules: [refusedWhenTrue("privileged", NODE_ACCESS), refusedWhenTrue("allowPrivilegeEscalation", NODE_ACCESS)],
+      })
+      .optional(),
+  })
+  .describe("A container; privileged, allowPrivilegeEscalation and capabilities.add are refused");
+
+const jobPodSpec = z
+  .looseObject({
+    containers: z.array(jobContainer).min(1, "needs at least one container").max(MAX_LIST),
+    initContainers: z.array(jobContainer).max(MAX_LIST).optional(),
+    hostNetwork: z.boolean().optional().describe("Refused when true"),
+    hostPID: z.boolean().optional().describe("Refused when true"),
+    hostIPC: z.boolean().optional().describe("Refused when true"),
+    serviceAccountName: z.string().max(253).optional().describe("Only default: the namespace's default ServiceAccount"),
+    serviceAccount: z.string().max(253).optional().describe("Only default (the deprecated spelling of serviceAccountName)"),
+    volumes: z
+      .array(
+        z
+          .looseObject({
+            name: z.string().min(1, "must not be empty"),
+            hostPath: z.looseObject({}).optional().describe("Refused"),
+          })
+          .meta({
+            rules: [
+              {
+                rule: "!has(self.hostPath)",
+                message: `hostPath volumes are not allowed: ${NODE_ACCESS}`,
+                fieldPath: ".hostPath",
+              },
+            ],
+          }),
+      )
+      .max(MAX_LIST)
+      .optional(),
+  })
+  .meta({
+    rules: [
+      refusedWhenTrue("hostNetwork", NODE_ACCESS),
+      refusedWhenTrue("hostPID", NODE_ACCESS),
+      refusedWhenTrue("hostIPC", NODE_ACCESS),
+      ...["serviceAccountName", "serviceAccount"].map((field) => ({
+        rule: `!has(self.${field}) || self.${field} == 'default'`,
+        message: `${field} may only be default: ${NODE_ACCESS}, and another ServiceAccount's token would be yours through it`,
+        fieldPath: `.${field}`,
+      })),
+    ],
+  })
+  .describe("The Job's pod spec: the node's namespaces and files, privileged containers and other ServiceAccounts are refused");
+
 const jobProvider = z.strictObject({
   metadata: z
     .strictObject({
@@ -230,6 +312,9 @@ const jobProvider = z.strictObject({
     .looseObject({
       backoffLimit: z.int().min(0).max(10).optional().describe("Retries before the Job fails (default 0 here, not 6)"),
       activeDeadlineSeconds: z.int().min(1).optional().describe("Capped at the metric's timeout"),
+      // Pods the controller makes for a tenant: a handful, not thousands.
+      parallelism: z.int().min(0).max(MAX_JOB_PODS).optional().describe(`Pods at once, at most ${MAX_JOB_PODS}`),
+      completions: z.int().min(1).max(MAX_JOB_PODS).optional().describe(`Pods that must succeed, at most ${MAX_JOB_PODS}`),
       // Declared so the rule below can see them (the rest of the spec is preserved as it is).
       selector: z.looseObject({}).optional().describe("Refused"),
       manualSelector: z.boolean().optional().describe("Refused"),
@@ -237,12 +322,7 @@ const jobProvider = z.strictObject({
         metadata: z
           .looseObject({ labels: labelMap("Pod labels").optional(), annotations: labelMap("Pod annotations").optional() })
           .optional(),
-        spec: z.looseObject({
-          containers: z
-            .array(z.looseObject({ name: z.string().min(1, "must not be empty"), image: z.string().min(1, "must not be empty") }))
-            .min(1, "needs at least one container")
-            .max(MAX_LIST),
-        }),
+        spec: jobPodSpec,
       }),
     })
     .meta({

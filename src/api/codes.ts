@@ -34,6 +34,8 @@ export const CODES = {
   PROMETHEUS_NON_NUMERIC: "a sample's value is not a number",
   // The web provider.
   WEB_UNREACHABLE: "the web metric's URL could not be reached",
+  WEB_BAD_HEADER:
+    "a web metric's header value (after substitution, or from its Secret) holds a control character such as CR or LF",
   WEB_TIMEOUT: "the web metric's URL did not answer within the metric's timeout",
   WEB_ABORTED: "the web request was cancelled (the run ended or the controller stopped)",
   WEB_HTTP_ERROR: "the web metric's URL answered with an HTTP status outside 2xx (redirects are not followed)",
@@ -42,6 +44,10 @@ export const CODES = {
   WEB_BAD_JSON_PATH: "the web metric's jsonPath is outside the supported subset",
   WEB_NON_NUMERIC: "the value the jsonPath picks is not a number, boolean or numeric string",
   // The job provider.
+  JOB_PROVIDER_DISABLED:
+    "job metrics are off: the controller was started without --job-provider (chart value jobProvider.enabled)",
+  JOB_SPEC_REFUSED:
+    "the metric's Job breaks the job provider's rules (host access, privileges, another ServiceAccount...), checked again before it is created",
   JOB_CREATE_FAILED: "the apiserver refused to create the metric's Job (its spec, quota or the controller's RBAC)",
   JOB_TIMEOUT: "the Job's controller did not finish the Job (Complete or Failed) by the metric's timeout",
   JOB_ABORTED: "waiting for the Job was cancelled (the run ended or the controller stopped)",

@@ -195,12 +195,20 @@ const gateStep = z
   })
   .describe("Proceed only when a URL answers 2xx");
 
+/** Each recheck is a new AnalysisRun (and its queries): a floor keeps a spent budget from
+ * becoming a loop of runs. */
+export const MIN_ERROR_BUDGET_RECHECK_SECONDS = 5;
+
 /** Holds the steps while the service's error budget is spent (a release freeze), and goes on by
  * itself once it has recovered: the templates' AnalysisRun is measured again every recheckInterval
  * until it is Successful. It never aborts; `ramp promote` skips it. */
 const errorBudgetStep = rolloutAnalysis
   .extend({
-    recheckInterval: duration("Wait between a spent budget and the next check (default 1m)", 3600).optional(),
+    recheckInterval: duration(
+      "Wait between a spent budget and the next check (default 1m)",
+      3600,
+      MIN_ERROR_BUDGET_RECHECK_SECONDS,
+    ).optional(),
   })
   .describe("Hold the rollout while the error budget is spent");
 

@@ -50,26 +50,31 @@ const intOrString = (pattern: RegExp, message: string, description: string) =>
 /** A duration of at most `maxSeconds`: a Go-style string or whole seconds. The maximum is in the
  * CRD as the integer's bound and a CEL rule on the string (CEL's duration() reads Go's syntax), and
  * in zod through the one parser, so the planners never meet a duration past it. */
-export const duration = (description: string, maxSeconds = MAX_DURATION_SECONDS) => {
+export const duration = (description: string, maxSeconds = MAX_DURATION_SECONDS, minSeconds = 0) => {
   const max = formatDuration(maxSeconds * 1000);
-  const message = `must be a duration like 30s, 5m or 1h30m, or whole seconds, at most ${max}`;
+  const min = formatDuration(minSeconds * 1000);
+  const bounds = minSeconds > 0 ? `at least ${min} and at most ${max}` : `at most ${max}`;
+  const message = `must be a duration like 30s, 5m or 1h30m, or whole seconds, ${bounds}`;
+  const atLeast = (v: string) => {
+    const parsed = parseDuration(v, maxSeconds * 1000);
+    return parsed.ok && parsed.ms >= minSeconds * 1000;
+  };
+  // A floor keeps what the duration paces (a recheck, say) from becoming a hot loop.
+  const upTo = `duration(self) <= duration('${max}')`;
+  const within = minSeconds > 0 ? `(${upTo} && duration(self) >= duration('${min}'))` : upTo;
   return z
     .union(
       [
-        z.int().min(0, message).max(maxSeconds, message),
-        z
-          .string()
-          .max(MAX_INT_OR_STRING, message)
-          .regex(GO_DURATION, message)
-          .refine((v) => parseDuration(v, maxSeconds * 1000).ok, message),
+        z.int().min(minSeconds, message).max(maxSeconds, message),
+        z.string().max(MAX_INT_OR_STRING, message).regex(GO_DURATION, message).refine(atLeast, message),
       ],
       { error: message },
     )
     .meta({
       intOrString: message,
-      rules: [{ rule: `type(self) != string || duration(self) <= duration('${max}')`, message }],
+      rules: [{ rule: `type(self) != string || ${within}`, message }],
     })
-    .describe(`${description}; at most ${max}`);
+    .describe(`${description}; ${bounds}`);
 };
 
 /** Whole seconds of a delay, at most `maxSeconds` (so planner arithmetic stays exact). */

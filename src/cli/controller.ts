@@ -36,6 +36,7 @@ interface ControllerFlags extends KubeFlags {
   prometheusUrl?: string;
   notifications: boolean;
   dashboard?: boolean;
+  jobProvider?: boolean;
   notificationsConfigmap: string;
   logFormat: LogFormat;
   logLevel: LogLevel;
@@ -97,6 +98,10 @@ export function registerController(program: Command): void {
       "ramp-notifications",
     )
     .option("--no-notifications", "send no notifications")
+    .option(
+      "--job-provider",
+      "run job metrics: their Jobs are created with the controller's rights, in the run's namespace (off by default; docs/security.md)",
+    )
     .option(
       "--dashboard",
       "also serve the web dashboard on the metrics port; every request needs a bearer token, each read and action is checked with a SubjectAccessReview",
@@ -198,6 +203,7 @@ async function runController(flags: ControllerFlags): Promise<void> {
           new AnalysisRunController(client, {
             ...scope,
             observer: metrics,
+            jobProvider: flags.jobProvider === true,
             ...(flags.prometheusUrl ? { prometheusUrl: flags.prometheusUrl } : {}),
           }),
         ]

@@ -214,6 +214,24 @@ const cases: Case[] = [
     message: /at most 1h/,
   },
   {
+    name: "errorBudget rechecked every 0s (a loop of AnalysisRuns)",
+    yaml: rollout({
+      strategy:
+        "    canary:\n      steps:\n      - errorBudget:\n          templates: [{templateName: budget}]\n          recheckInterval: 0s #!",
+    }),
+    field: "spec.strategy.canary.steps[0].errorBudget.recheckInterval",
+    message: /at least 5s/,
+  },
+  {
+    name: "errorBudget rechecked every second, in whole seconds",
+    yaml: rollout({
+      strategy:
+        "    canary:\n      steps:\n      - errorBudget:\n          templates: [{templateName: budget}]\n          recheckInterval: 1 #!",
+    }),
+    field: "spec.strategy.canary.steps[0].errorBudget.recheckInterval",
+    message: /at least 5s/,
+  },
+  {
     name: "errorBudget without templates",
     yaml: rollout({ strategy: "    canary:\n      steps:\n      - errorBudget: {} #!" }),
     field: "spec.strategy.canary.steps[0].errorBudget.templates",

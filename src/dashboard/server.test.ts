@@ -1,7 +1,7 @@
 // The dashboard's server without a cluster: what it refuses before any call to the apiserver, and
 // the first push of a stream.
 import { request } from "node:http";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { KubeClient } from "../kube/client.ts";
 import { type RunningDashboard, startDashboard } from "./server.ts";
 import { ClusterWatches } from "./watches.ts";
@@ -68,5 +68,37 @@ describe("dashboard server", () => {
     const res = await send("GET", "/api/stream");
     expect(res.type).toMatch(/^text\/event-stream/);
     expect(JSON.parse(res.text.replace(/^data: /, ""))).toEqual({ rollouts: [], synced: false, issues: [] });
+  });
+});
+
+describe("dashboard streams", () => {
+  it("are bounded: one over the limit is 503, and a closed stream frees its place", async () => {
+    const assets = new Map();
+    const small = await startDashboard({ port: 0, watches: new ClusterWatches(client, "shop"), assets, client, maxStreams: 1 });
+    try {
+      const url = new URL("/api/stream", small.url);
+      // The first stream stays open until its first event has come; then it is closed by hand.
+      const first = await new Promise<{ close: () => void }>((resolve, reject) => {
+        const req = request(url, (res) => res.once("data", () => resolve({ close: () => res.destroy() })));
+        req.on("error", reject);
+        req.end();
+      });
+      const over = await fetch(url);
+      expect([over.status, over.headers.get("retry-after")]).toEqual([503, "10"]);
+      expect(await over.json()).toMatchObject({ message: expect.stringMatching(/1 streams are open/) });
+      first.close();
+      const again = await vi.waitFor(
+        async () => {
+          const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+          if (res.status !== 200) throw new Error(`still ${res.status}`);
+          return res;
+        },
+        { timeout: 10_000, interval: 100 },
+      );
+      expect(again.headers.get("content-type")).toMatch(/^text\/event-stream/);
+      await again.body?.cancel();
+    } finally {
+      await small.close();
+    }
   });
 });

@@ -25,7 +25,13 @@ export interface DashboardRoutesOptions {
   access?: TokenAccess;
   /** Locally: the Host values the dashboard answers to (filled once it listens). */
   hosts?: Set<string>;
+  /** Streams open at once (default MAX_STREAMS); more are answered 503. */
+  maxStreams?: number;
 }
+
+/** Each open stream is recomputed (and, in the cluster, its reviews asked) on every change: a
+ * caller opening streams without end must not make every change cost without end. */
+export const MAX_STREAMS = 64;
 
 /** What a button's click answers: the CLI's line on success, else the status and the refusal's words. */
 export interface ActionAnswer {
@@ -63,6 +69,8 @@ const failure = (err: unknown): ActionAnswer => {
 
 export const dashboardRoutes: FastifyPluginAsync<DashboardRoutesOptions> = async (app, opts) => {
   const { watches, access, hosts } = opts;
+  const maxStreams = opts.maxStreams ?? MAX_STREAMS;
+  let streams = 0;
 
   if (hosts) {
     app.addHook("onRequest", async (request, reply) => {
@@ -132,6 +140,11 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardRoutesOptions> = async
 
   /** Server-sent events: the view now, then again each time it changes. */
   const stream = (request: FastifyRequest, reply: FastifyReply, view: () => Promise<unknown>) => {
+    if (streams >= maxStreams) {
+      const message = `${maxStreams} streams are open already; try again later`;
+      return reply.code(503).header("retry-after", "10").send({ ok: false, status: 503, message });
+    }
+    streams++;
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {
@@ -155,6 +168,7 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardRoutesOptions> = async
     // A comment now and then keeps proxies and idle timeouts from closing a quiet stream.
     const keepAlive = setInterval(() => res.write(": keep-alive\n\n"), KEEP_ALIVE_MS);
     request.raw.on("close", () => {
+      streams--;
       unsubscribe();
       clearInterval(keepAlive);
     });
@@ -172,7 +186,7 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardRoutesOptions> = async
   app.get("/api/stream", async (request, reply) => {
     const caller = await callerOf(request, reply);
     if (caller === null) return;
-    stream(request, reply, async () => {
+    return stream(request, reply, async () => {
       await still(request);
       return listFor(caller);
     });
@@ -201,7 +215,7 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardRoutesOptions> = async
     const caller = await reader(request, reply);
     if (caller === null) return;
     const { namespace, name } = request.params;
-    stream(request, reply, async () => {
+    return stream(request, reply, async () => {
       await still(request);
       if (caller && access) await access.authorize(caller, { verb: "get", namespace, name });
       return { synced: watches.synced, issues: watches.issues, rollout: watches.detail(namespace, name) };

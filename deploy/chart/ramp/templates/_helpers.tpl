@@ -64,10 +64,12 @@ docs/install.md names the code behind each rule; test/rbac.test.ts removes each 
 - apiGroups: [apps]
   resources: [deployments]
   verbs: [list, watch, patch]
+{{- if .Values.jobProvider.enabled }}
 # The job metric provider: the metric's Job, watched by name until it ends, then deleted.
 - apiGroups: [batch]
   resources: [jobs]
   verbs: [get, watch, create, delete]
+{{- end }}
 - apiGroups: [""]
   resources: [services]
   verbs: [list, watch, patch]

@@ -131,6 +131,14 @@ describe("canaryPairs", () => {
         [36 * MINUTE, 3 * MINUTE],
       ],
     },
+    {
+      name: "a yearly interval scales to a week at most (not 36 years of PromQL)",
+      interval: 365 * DAY,
+      pairs: [
+        [56 * HOUR, (14 * HOUR) / 3],
+        [7 * DAY, 14 * HOUR],
+      ],
+    },
   ])("interval $interval ms", ({ interval, pairs }) => {
     const scaled = canaryPairs(interval);
     expect(scaled.map((p) => [p.longMs, p.shortMs])).toEqual(pairs);

@@ -5,6 +5,8 @@
 // Burn rate: how fast errors spend the budget, relative to spending it exactly over the SLO period.
 // 1 spends it all in the period; 14.4 spends a 30-day budget's 2% in one hour.
 
+import { MAX_BURN_WINDOW_SECONDS } from "../../../api/analysis.ts";
+
 /** errorRatio / (1 - objective): 0.0144 errors against a 99.9% objective burn at 14.4x. */
 export function burnRate(errorRatio: number, objective: number): number {
   return errorRatio / (1 - objective);
@@ -91,9 +93,11 @@ export const MIN_SHORT_MS = MINUTE;
 /** The workbook's two pairs, scaled to a canary's life: a canary is judged within minutes, so hours
  * of windows would mostly measure before it existed. The short windows are one and three metric
  * intervals (at least MIN_SHORT_MS), the long ones twelve times those, as in the workbook; the
- * factors stay 14.4 and 6, so a pair fires at the same error ratio as the workbook's. */
+ * factors stay 14.4 and 6, so a pair fires at the same error ratio as the workbook's. The long
+ * windows stay within MAX_BURN_WINDOW_SECONDS, as written ones must: a metric measured yearly must
+ * not ask Prometheus for 36 years. */
 export function canaryPairs(intervalMs: number): WindowPair[] {
-  const base = Math.max(MIN_SHORT_MS, intervalMs);
+  const base = Math.min(Math.max(MIN_SHORT_MS, intervalMs), (MAX_BURN_WINDOW_SECONDS * 1000) / 36);
   return [
     { longMs: 12 * base, shortMs: base, factor: 14.4 },
     { longMs: 36 * base, shortMs: 3 * base, factor: 6 },

@@ -168,3 +168,78 @@ describe("the schema of web and job metrics", () => {
     expect(found.join("\n")).toContain(field);
   });
 });
+
+describe("a job metric's pod cannot ask for more than the tenant has (created with the controller's rights)", () => {
+  const pod = (podSpec: Record<string, unknown>, container: Record<string, unknown> = {}) =>
+    template({
+      job: { spec: { template: { spec: { containers: [{ name: "check", image: "busybox", ...container }], ...podSpec } } } },
+    });
+  const at = "spec.metrics[0].provider.job.spec.template.spec";
+
+  it.each([
+    ["the namespace's default ServiceAccount", pod({ serviceAccountName: "default" })],
+    ["host namespaces explicitly off", pod({ hostNetwork: false, hostPID: false, hostIPC: false })],
+    [
+      "an emptyDir and a configMap volume",
+      pod({
+        volumes: [
+          { name: "a", emptyDir: {} },
+          { name: "b", configMap: { name: "c" } },
+        ],
+      }),
+    ],
+    [
+      "an unprivileged container dropping capabilities",
+      pod({}, { securityContext: { privileged: false, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } } }),
+    ],
+  ])("accepts %s", (_what, doc) => {
+    expect(problems(doc)).toEqual([]);
+  });
+
+  it.each([
+    ["hostNetwork", pod({ hostNetwork: true }), `${at}.hostNetwork: hostNetwork is not allowed`],
+    ["hostPID", pod({ hostPID: true }), `${at}.hostPID: hostPID is not allowed`],
+    ["hostIPC", pod({ hostIPC: true }), `${at}.hostIPC: hostIPC is not allowed`],
+    [
+      "another ServiceAccount",
+      pod({ serviceAccountName: "ramp-controller" }),
+      `${at}.serviceAccountName: serviceAccountName may only be default`,
+    ],
+    [
+      "the deprecated serviceAccount",
+      pod({ serviceAccount: "admin" }),
+      `${at}.serviceAccount: serviceAccount may only be default`,
+    ],
+    [
+      "a hostPath volume",
+      pod({ volumes: [{ name: "root", hostPath: { path: "/" } }] }),
+      `${at}.volumes[0].hostPath: hostPath volumes are not allowed`,
+    ],
+    [
+      "a privileged container",
+      pod({}, { securityContext: { privileged: true } }),
+      `${at}.containers[0].securityContext.privileged: privileged is not allowed`,
+    ],
+    [
+      "privilege escalation",
+      pod({}, { securityContext: { allowPrivilegeEscalation: true } }),
+      `${at}.containers[0].securityContext.allowPrivilegeEscalation: allowPrivilegeEscalation is not allowed`,
+    ],
+    [
+      "an added capability",
+      pod({}, { securityContext: { capabilities: { add: ["SYS_ADMIN"] } } }),
+      `${at}.containers[0].securityContext.capabilities.add: adding capabilities is not allowed`,
+    ],
+    ["a thousand pods at once", template({ job: { spec: { ...spec.spec, parallelism: 1000 } } }), "parallelism"],
+    ["a thousand completions", template({ job: { spec: { ...spec.spec, completions: 1000 } } }), "completions"],
+    [
+      "a privileged init container",
+      pod({ initContainers: [{ name: "i", image: "busybox", securityContext: { privileged: true } }] }),
+      `${at}.initContainers[0].securityContext.privileged: privileged is not allowed`,
+    ],
+  ])("refuses %s, naming the field", (_what, doc, problem) => {
+    const found = problems(doc);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toContain(problem);
+  });
+});

@@ -5,6 +5,8 @@
 // measurement's number, so a controller restarted mid-measurement finds the Job it made.
 import { createHash } from "node:crypto";
 import type { Metric } from "../../../api/analysis.ts";
+import { API_VERSION } from "../../../api/group.ts";
+import { formatPath, validateObject } from "../../../api/validate.ts";
 import type { JobObject } from "../../types.ts";
 
 type JobSpec = NonNullable<Metric["provider"]["job"]>;
@@ -30,6 +32,22 @@ export function jobName(owner: JobOwner, metric: string, n: number): string {
     .slice(0, 63 - `-${n}-${hash}`.length)
     .replace(/^-+|-+$/g, "");
   return `${readable || "analysis"}-${n}-${hash}`;
+}
+
+/** Why the Job of `spec` (its arguments substituted) may not be made, by the schema's and the
+ * CRD's own rules; undefined when it may. Checked again here because the CRD that stored the run
+ * may be older than this controller (Helm never upgrades CRDs), and the rules are what stop a
+ * tenant's Job from running as another ServiceAccount or on the node's namespaces. */
+export function jobSpecProblem(metric: string, spec: JobSpec): string | undefined {
+  const template = { metrics: [{ name: metric, provider: { job: spec } }] };
+  const checked = validateObject({
+    apiVersion: API_VERSION,
+    kind: "AnalysisTemplate",
+    metadata: { name: "job" },
+    spec: template,
+  });
+  const problem = checked.status === "checked" ? checked.problems[0] : undefined;
+  return problem && `${formatPath(problem.path).replace(/^spec\.metrics\[0\]\.provider\./, "")}: ${problem.message}`;
 }
 
 export function jobManifest(

@@ -108,12 +108,25 @@ describe("jobProvider", () => {
   });
 
   it.each([
-    ["no cluster access", { jobs: undefined }, "JOB_UNAVAILABLE"],
+    ["a controller without --job-provider", { jobs: undefined }, "JOB_PROVIDER_DISABLED"],
     ["an unknown argument", { args: {} }, "BAD_ARGUMENT"],
   ])("%s is %s, with nothing created", async (_what, extra, code) => {
     const jobs = fakeJobs(withCondition("Complete", "x"));
     const outcome = await jobProvider.measure(metric({}), ctx(jobs.api, extra as Partial<MeasureContext>));
     expect(outcome).toMatchObject({ ok: false, code });
+    expect(jobs.calls).toEqual([]);
+  });
+
+  // A run stored under an older CRD (Helm never upgrades CRDs) still cannot get such a Job.
+  it.each([
+    ["hostNetwork", { hostNetwork: true }, /template\.spec\.hostNetwork: hostNetwork is not allowed/],
+    ["another ServiceAccount", { serviceAccountName: "admin" }, /serviceAccountName may only be default/],
+    ["a hostPath volume", { volumes: [{ name: "r", hostPath: { path: "/" } }] }, /volumes\[0\]\.hostPath/],
+  ])("a Job with %s is JOB_SPEC_REFUSED, with nothing created", async (_what, podFields, message) => {
+    const jobs = fakeJobs(withCondition("Complete", "x"));
+    const spec = { template: { spec: { containers: [{ name: "c", image: "i" }], ...podFields } } };
+    const outcome = await jobProvider.measure(metric({ spec }), ctx(jobs.api));
+    expect(outcome).toMatchObject({ ok: false, code: "JOB_SPEC_REFUSED", message: expect.stringMatching(message) });
     expect(jobs.calls).toEqual([]);
   });
 });

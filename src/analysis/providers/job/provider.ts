@@ -7,7 +7,7 @@ import type { Metric } from "../../../api/analysis.ts";
 import { isAlreadyExists, KubeError } from "../../../kube/client.ts";
 import type { MeasureContext, MetricProvider, ProviderOutcome } from "../../types.ts";
 import { failure, MeasureError, seconds, substituted } from "../prometheus/measure.ts";
-import { JOB_DEFAULT_TIMEOUT_S, jobManifest, jobVerdict, ownedBy } from "./job.ts";
+import { JOB_DEFAULT_TIMEOUT_S, jobManifest, jobSpecProblem, jobVerdict, ownedBy } from "./job.ts";
 
 /** How long after activeDeadlineSeconds the wait gives up on the Job controller. */
 const GRACE_MS = 60_000;
@@ -31,10 +31,18 @@ export const jobProvider: MetricProvider = {
     try {
       if (!spec) throw new MeasureError("PROVIDER_MISMATCH", `metric ${metric.name} has no job provider`);
       const { jobs, run, namespace } = ctx;
-      if (!jobs || !run || !namespace) throw new MeasureError("JOB_UNAVAILABLE", "no cluster access to run a Job");
+      if (!jobs)
+        throw new MeasureError(
+          "JOB_PROVIDER_DISABLED",
+          "job metrics are off: the controller runs without --job-provider (chart value jobProvider.enabled)",
+        );
+      if (!run || !namespace) throw new MeasureError("JOB_UNAVAILABLE", "no run to own the Job");
       const timeoutS = spec.timeout === undefined ? JOB_DEFAULT_TIMEOUT_S : seconds(spec.timeout);
       const n = (run.taken[metric.name] ?? 0) + 1;
-      const manifest = jobManifest(substitutedDeep(spec, ctx, "job"), run, namespace, metric.name, n, timeoutS);
+      const wanted = substitutedDeep(spec, ctx, "job");
+      const problem = jobSpecProblem(metric.name, wanted);
+      if (problem) throw new MeasureError("JOB_SPEC_REFUSED", `the Job is not created: ${problem}`);
+      const manifest = jobManifest(wanted, run, namespace, metric.name, n, timeoutS);
       const name = manifest.metadata.name as string;
       metadata.job = name;
       const job = await jobs.createOrGet(manifest).catch((err: unknown) => {

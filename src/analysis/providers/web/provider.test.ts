@@ -10,8 +10,11 @@ import type { MeasureContext } from "../../types.ts";
 import { webProvider } from "./provider.ts";
 
 const TOKEN = "Bearer t0ps3cret";
+/** Requests the receiver got, by path: what a refused measurement must not have sent. */
+const received: string[] = [];
 const server = createServer((req, res) => {
   req.resume();
+  received.push(new URL(req.url ?? "/", "http://receiver").pathname);
   const send = (status: number, body: string, headers: Record<string, string> = {}) => res.writeHead(status, headers).end(body);
   switch (new URL(req.url ?? "/", "http://receiver").pathname) {
     case "/ok":
@@ -75,6 +78,33 @@ describe("webProvider", () => {
   it("an unreachable URL is WEB_UNREACHABLE", async () => {
     const outcome = await webProvider.measure(metric({ url: "http://127.0.0.1:1/" }), ctx);
     expect(outcome).toMatchObject({ ok: false, code: "WEB_UNREACHABLE" });
+  });
+
+  it.each([
+    ["a substituted host", "http://{{args.host}}/latest/meta-data", { host: "169.254.169.254" }],
+    ["a substituted userinfo trick", "http://{{args.host}}/", { host: "127.0.0.1@169.254.169.254" }],
+    ["a substituted apiserver", "https://{{args.host}}/api", { host: "10.96.0.1" }],
+  ])("the outbound policy judges the URL after substitution: %s is DESTINATION_NOT_ALLOWED", async (_what, url, args) => {
+    const door = new OutboundDoor({ allow: [], deny: [], allowLoopback: true, apiserver: [{ address: "10.96.0.1", port: 443 }] });
+    const outcome = await webProvider.measure(metric({ url }), { ...ctx, args, outbound: door });
+    expect(outcome).toMatchObject({ ok: false, code: "DESTINATION_NOT_ALLOWED" });
+  });
+
+  it.each([
+    ["an argument with CR LF", [{ key: "X-Team", value: "{{args.team}}" }], { team: "a\r\nX-Injected: 1" }, undefined],
+    ["an argument with a NUL", [{ key: "X-Team", value: "{{args.team}}" }], { team: "a\u0000b" }, undefined],
+    ["a Secret with a trailing LF", header, {}, `${TOKEN}\n`],
+  ])("a header from %s is WEB_BAD_HEADER, nothing is sent, the value is not shown", async (_what, headers, args, secret) => {
+    const before = received.length;
+    const read = secret === undefined ? ctx.readSecret : async () => secret;
+    const outcome = await webProvider.measure(metric({ url: `${base}/ok`, headers }), {
+      ...ctx,
+      args,
+      ...(read ? { readSecret: read } : {}),
+    });
+    expect(outcome).toMatchObject({ ok: false, code: "WEB_BAD_HEADER", message: expect.stringMatching(/control character/) });
+    expect(JSON.stringify(outcome)).not.toMatch(/Injected|t0ps3cret/);
+    expect(received.length).toBe(before);
   });
 
   it("a Secret header echoed back by the endpoint is masked in the message", async () => {

@@ -29,6 +29,10 @@ function shownUrl(url: string): string {
 /** Shorter Secret values are not credentials, and masking them would garble messages. */
 const MIN_SECRET_LENGTH = 4;
 
+/** What an HTTP header value may not hold (RFC 9110's field-value): CR or LF would end the header
+ * and start another, or the request, with a tenant's text. */
+const NOT_IN_HEADER = /[^\t\x20-\x7e\x80-\xff]/;
+
 /** The request's headers; Secret values go into `secrets` too, to be masked in what is reported
  * (an endpoint that echoes its request must not put a token in the run's status). */
 async function headersOf(spec: WebSpec, ctx: MeasureContext, secrets: string[]): Promise<Record<string, string>> {
@@ -39,6 +43,12 @@ async function headersOf(spec: WebSpec, ctx: MeasureContext, secrets: string[]):
       if (value.trim().length >= MIN_SECRET_LENGTH) secrets.push(value);
       headers[h.key] = value;
     } else headers[h.key] = substituted(h.value ?? "", ctx, false, `headers ${h.key}`);
+    // The value itself is never shown: it may come from a Secret or a secret argument.
+    if (NOT_IN_HEADER.test(headers[h.key] ?? ""))
+      throw new MeasureError(
+        "WEB_BAD_HEADER",
+        `header ${h.key}: its value holds a control character (CR, LF...); nothing was sent`,
+      );
   }
   if (spec.body !== undefined && !Object.keys(headers).some((k) => k.toLowerCase() === "content-type")) {
     headers["Content-Type"] = "application/json";
