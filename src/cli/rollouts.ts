@@ -2,8 +2,9 @@
 // optimistic concurrency, printing objects, and errors a person can act on.
 import { type Command, Option } from "commander";
 import { API_VERSION } from "../api/group.ts";
+import { POD_TEMPLATE_HASH_LABEL } from "../api/pod-template-hash.ts";
 import { isConflict, isNotFound, type KubeClient, KubeError, type KubeObject } from "../kube/client.ts";
-import { type AnalysisRunObject, POD_TEMPLATE_HASH_LABEL, type ReplicaSetObject, ROLLOUT_LABEL } from "../rollout/objects.ts";
+import { type AnalysisRunObject, type ReplicaSetObject, ROLLOUT_LABEL } from "../rollout/objects.ts";
 import type { LiveRollout, RolloutChange } from "../rollout/operations.ts";
 import { DEFAULT_REQUEST_TIMEOUT, type KubeFlags, kubeClient, kubeOptions, namespaceOf } from "./kube-options.ts";
 
