@@ -6,9 +6,9 @@ import { type AddressInfo, createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { podTemplateHash } from "../src/api/pod-template-hash.ts";
 import type { RolloutStatus } from "../src/api/rollout.ts";
 import { type RolloutObject, replicaSetFor } from "../src/rollout/objects.ts";
-import { podTemplateHash } from "../src/rollout/plan/hash.ts";
 import { eventually, kube, namespace } from "./helpers.ts";
 import { getRollout, ramp, rampWatch, rollout, runRamp, template } from "./rollouts.ts";
 

@@ -2,6 +2,7 @@
 // providers, let the pure evaluator (evaluate.ts) decide, and write the status. Provider failures
 // arrive as Error outcomes, so a broken Prometheus shows up in the run, never as a crashed loop.
 import type { AnalysisRunSpec, AnalysisRunStatus } from "../api/analysis.ts";
+import { canonicalJson } from "../api/canonical-json.ts";
 import { API_VERSION } from "../api/group.ts";
 import { isConflict, type KubeClient, type KubeObject } from "../kube/client.ts";
 import { eventObject } from "../kube/events.ts";
@@ -10,7 +11,6 @@ import type { Log } from "../kube/log.ts";
 import { type ReconcileResult, runWorkers, WorkQueue } from "../kube/queue.ts";
 import { readOptedInSecret, SecretAccessError, secretKey } from "../kube/secrets.ts";
 import { DESTINATION_NOT_ALLOWED, type OutboundDoor } from "../net/outbound.ts";
-import { canonicalJson } from "../rollout/plan/hash.ts";
 import { fieldValue, redacted } from "./args.ts";
 import { advanceRun, dueMetrics, isTerminal } from "./evaluate.ts";
 import type { AnalysisRunObserver } from "./observer.ts";

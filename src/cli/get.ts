@@ -9,13 +9,15 @@ import type { Command } from "commander";
 import { durationFlag } from "../api/duration.ts";
 import { API_VERSION } from "../api/group.ts";
 import { kindByName } from "../api/kinds.ts";
+import { analysisRuns, readRollout, replicaSets, type Target } from "../rollout/live.ts";
 import { type LiveRollout, settled } from "../rollout/operations.ts";
+import { rolloutView } from "../rollout/view.ts";
 import { ExitError } from "./errors.ts";
 import { kubeOptions } from "./kube-options.ts";
 import { type ListFlags, printList, RESOURCE } from "./list.ts";
 import { colourWanted, liveTerminal, watchRolloutLive } from "./live-watch.ts";
-import { renderList, renderStatus, rolloutView } from "./render.ts";
-import { analysisRuns, connect, formatObject, readRollout, replicaSets, type Target, tableOptions } from "./rollouts.ts";
+import { renderList, renderStatus } from "./render.ts";
+import { connect, formatObject, tableOptions } from "./rollouts.ts";
 
 interface GetFlags extends ListFlags {
   watch?: boolean;

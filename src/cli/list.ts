@@ -1,10 +1,12 @@
 // `ramp list [-A] [-w]` (also `ramp get rollouts`): one line per Rollout; with -w the table again on
 // each change, redrawn in place on a terminal.
 import type { Command } from "commander";
+import { listRollouts, replicaSets } from "../rollout/live.ts";
+import { rolloutView } from "../rollout/view.ts";
 import { type KubeFlags, kubeOptions } from "./kube-options.ts";
 import { liveTerminal, watchList } from "./live-watch.ts";
-import { renderList, rolloutView } from "./render.ts";
-import { connect, type Format, formatObject, listRollouts, replicaSets, tableOptions } from "./rollouts.ts";
+import { renderList } from "./render.ts";
+import { connect, type Format, formatObject, tableOptions } from "./rollouts.ts";
 
 export interface ListFlags extends KubeFlags {
   allNamespaces?: boolean;

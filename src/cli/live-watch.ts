@@ -2,13 +2,15 @@
 // fill caches, each change wakes a redraw of the pure frame (live.ts) in place. No polling: a timer
 // runs only to tick a timed pause's countdown once a second, and for `status -w --timeout`.
 import { API_VERSION } from "../api/group.ts";
+import { POD_TEMPLATE_HASH_LABEL } from "../api/pod-template-hash.ts";
 import type { KubeObject } from "../kube/client.ts";
 import { Informer } from "../kube/informer.ts";
-import { type AnalysisRunObject, POD_TEMPLATE_HASH_LABEL, type ReplicaSetObject, ROLLOUT_LABEL } from "../rollout/objects.ts";
+import { rolloutNotFound, type Target } from "../rollout/live.ts";
+import { type AnalysisRunObject, type ReplicaSetObject, ROLLOUT_LABEL } from "../rollout/objects.ts";
 import type { LiveRollout } from "../rollout/operations.ts";
+import { rolloutView } from "../rollout/view.ts";
 import { clip, fitText, type LivePod, liveView, redraw, renderLive } from "./live.ts";
-import { type ListFormat, renderList, rolloutView } from "./render.ts";
-import { rolloutNotFound, type Target } from "./rollouts.ts";
+import { type ListFormat, renderList } from "./render.ts";
 
 /** Whether stdout is a terminal the live view can redraw in place. */
 export const liveTerminal = () => process.stdout.isTTY === true && process.env.TERM !== "dumb";

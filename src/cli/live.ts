@@ -2,10 +2,12 @@
 // the Rollout, what it owns, the clock, the terminal's width and whether to colour in, lines out.
 import pc from "picocolors";
 import { durationMs } from "../api/duration.ts";
-import { type AnalysisRunObject, POD_TEMPLATE_HASH_LABEL, type PodObject, type ReplicaSetObject } from "../rollout/objects.ts";
+import { POD_TEMPLATE_HASH_LABEL } from "../api/pod-template-hash.ts";
+import type { AnalysisRunObject, PodObject, ReplicaSetObject } from "../rollout/objects.ts";
 import type { LiveRollout } from "../rollout/operations.ts";
 import { weightAt } from "../rollout/plan/canary.ts";
-import { humanAge, type RolloutView, rolloutView, table } from "./render.ts";
+import { type RolloutView, rolloutView } from "../rollout/view.ts";
+import { humanAge, table } from "./render.ts";
 
 /** A pod as far as the view reads it. */
 export interface LivePod extends PodObject {

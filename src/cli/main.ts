@@ -48,7 +48,7 @@ try {
   await program.parseAsync(process.argv);
 } catch (err) {
   // A failure the user can act on: one line, no stack trace.
-  const { errorLine, exitCodeOf } = await import("./errors.ts");
-  console.error(errorLine(err));
+  const { exitCodeOf, exitLine } = await import("./errors.ts");
+  console.error(exitLine(err));
   process.exitCode = exitCodeOf(err);
 }

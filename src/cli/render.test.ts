@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { type CanaryStep, type RolloutStatus, rolloutSpec } from "../api/rollout.ts";
 import type { AnalysisRunObject, ReplicaSetObject } from "../rollout/objects.ts";
 import type { LiveRollout } from "../rollout/operations.ts";
-import { describeStep, humanAge, renderList, renderStatus, rolloutView, table } from "./render.ts";
+import { describeStep, rolloutView } from "../rollout/view.ts";
+import { humanAge, renderList, renderStatus, table } from "./render.ts";
 
 const NOW = new Date("2026-01-01T12:00:00Z");
 const minutesAgo = (m: number) => new Date(NOW.getTime() - m * 60_000).toISOString();

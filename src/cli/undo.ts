@@ -1,8 +1,9 @@
 // `ramp undo ROLLOUT [--to-revision N]`
 import type { Command } from "commander";
+import { replicaSets } from "../rollout/live.ts";
 import { undo } from "../rollout/operations.ts";
 import type { KubeFlags } from "./kube-options.ts";
-import { changeCommand, replicaSets } from "./rollouts.ts";
+import { changeCommand } from "./rollouts.ts";
 
 const revision = (v: string) => {
   const n = Number(v);

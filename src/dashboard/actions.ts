@@ -1,6 +1,6 @@
 // The dashboard's buttons: the same operations and the same guarded write as the CLI's commands
 // (src/rollout/operations.ts, changeRollout), so a button does exactly what `ramp promote` does.
-import { changeRollout, replicaSets, type Target } from "../cli/rollouts.ts";
+import { changeRollout, replicaSets, type Target } from "../rollout/live.ts";
 import { abort, type LiveRollout, pause, promote, type RolloutChange, resume, retry, undo } from "../rollout/operations.ts";
 
 type Operation = (r: LiveRollout, target: Target) => RolloutChange | Promise<RolloutChange>;

@@ -9,8 +9,8 @@
 // preflight, which is never granted (and the login cookie is SameSite=Strict).
 import type { AddressInfo } from "node:net";
 import Fastify, { type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from "fastify";
-import { errorLine } from "../cli/errors.ts";
 import { type KubeClient, KubeError } from "../kube/client.ts";
+import { errorLine } from "../kube/error-line.ts";
 import { AccessError, type Caller, type TokenAccess, writesOf } from "./access.ts";
 import { isAction, runAction } from "./actions.ts";
 import { type Assets, INDEX_HTML } from "./assets.ts";

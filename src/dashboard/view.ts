@@ -1,9 +1,10 @@
 // What the dashboard's pages show, computed from the objects its watches hold. Pure: objects in,
 // JSON-ready views out; the server pushes a view again whenever it changes.
-import { type RolloutView, rolloutView } from "../cli/render.ts";
+
 import type { KubeObject } from "../kube/client.ts";
 import { type AnalysisRunObject, controllerOf, type Meta, type PodObject, type ReplicaSetObject } from "../rollout/objects.ts";
 import { controls, hashOf, type LiveRollout } from "../rollout/operations.ts";
+import { type RolloutView, rolloutView } from "../rollout/view.ts";
 import { measuredNumber, type Threshold, thresholds } from "./threshold.ts";
 
 /** One row of the list page. */

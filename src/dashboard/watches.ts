@@ -2,9 +2,10 @@
 // namespace or all. Every change wakes the subscribers, who compute their page's view again; nothing
 // polls. The weight history lives here too: a dashboard started mid-rollout draws from its start.
 import { API_VERSION } from "../api/group.ts";
+import { POD_TEMPLATE_HASH_LABEL } from "../api/pod-template-hash.ts";
 import type { KubeClient, KubeObject } from "../kube/client.ts";
 import { Informer } from "../kube/informer.ts";
-import { type AnalysisRunObject, POD_TEMPLATE_HASH_LABEL, type PodObject, type ReplicaSetObject } from "../rollout/objects.ts";
+import type { AnalysisRunObject, PodObject, ReplicaSetObject } from "../rollout/objects.ts";
 import type { LiveRollout } from "../rollout/operations.ts";
 import {
   type EventObject,

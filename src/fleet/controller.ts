@@ -5,6 +5,7 @@
 
 import { buildRunSpec } from "../analysis/run-spec.ts";
 import { analysisTemplateSpec } from "../api/analysis.ts";
+import { canonicalJson } from "../api/canonical-json.ts";
 import { type FleetRolloutSpec, type FleetRolloutStatus, fleetRolloutSpec } from "../api/fleet.ts";
 import { API_VERSION } from "../api/group.ts";
 import { isAlreadyExists, isConflict, isNotFound, type KubeClient, type KubeObject } from "../kube/client.ts";
@@ -14,7 +15,6 @@ import type { Log } from "../kube/log.ts";
 import { type ReconcileResult, runWorkers, WorkQueue } from "../kube/queue.ts";
 import type { OutboundDoor } from "../net/outbound.ts";
 import type { AnalysisRunObject, Meta } from "../rollout/objects.ts";
-import { canonicalJson } from "../rollout/plan/hash.ts";
 import { fleetRevision, type MemberRollout, memberView, rolledBackRollout, updatedRollout } from "./member.ts";
 import { type FoundMember, MemberClients } from "./members.ts";
 import { type FleetAction, type MemberView, planFleet } from "./plan.ts";

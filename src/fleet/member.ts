@@ -2,11 +2,11 @@
 // from a kubeconfig held in a Secret and stay in memory; what the coordinator changes in a member is
 // its Rollout's template, marked with annotations that make every change idempotent and undoable.
 import type { FleetRolloutSpec } from "../api/fleet.ts";
+import { podTemplateHash } from "../api/pod-template-hash.ts";
 import type { RolloutStatus } from "../api/rollout.ts";
 import type { KubeObject } from "../kube/client.ts";
 import { type ClusterAccess, clusterAccess, parseKubeconfig } from "../kube/kubeconfig.ts";
 import type { Meta } from "../rollout/objects.ts";
-import { podTemplateHash } from "../rollout/plan/hash.ts";
 import type { MemberView } from "./plan.ts";
 
 /** On a Secret in the FleetRollout's namespace: it holds the kubeconfig (key `kubeconfig`) of the

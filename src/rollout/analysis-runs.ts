@@ -6,12 +6,12 @@ import { fieldValue } from "../analysis/args.ts";
 import { buildRunSpec, type RunTemplate } from "../analysis/run-spec.ts";
 import type { AnalysisRunSpec } from "../api/analysis.ts";
 import { API_VERSION } from "../api/group.ts";
+import { ownerReference } from "../api/owner-reference.ts";
+import { POD_TEMPLATE_HASH_LABEL } from "../api/pod-template-hash.ts";
 import {
   ANALYSIS_ROLE_LABEL,
   type AnalysisRunObject,
   INSTANCE_ID_LABEL,
-  ownerReference,
-  POD_TEMPLATE_HASH_LABEL,
   ROLLOUT_LABEL,
   type RolloutObject,
   STEP_INDEX_LABEL,

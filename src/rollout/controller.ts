@@ -2,7 +2,10 @@
 // asks the pure planner what to do, applies it, and writes the status. All rollout state lives in
 // the Rollout's status and its objects' labels and annotations, so a restarted controller carries on.
 import { type AnalysisTemplate, analysisTemplateSpec } from "../api/analysis.ts";
+import { canonicalJson } from "../api/canonical-json.ts";
 import { API_VERSION } from "../api/group.ts";
+import { ownerReference } from "../api/owner-reference.ts";
+import { baselineHash, POD_TEMPLATE_HASH_LABEL, podTemplateHash } from "../api/pod-template-hash.ts";
 import { type GateState, podTemplate, type RolloutSpec, type RolloutStatus, rolloutSpec } from "../api/rollout.ts";
 import { isAlreadyExists, isConflict, isNotFound, type KubeClient, KubeError, type KubeObject } from "../kube/client.ts";
 import { eventObject } from "../kube/events.ts";
@@ -25,8 +28,6 @@ import {
   observeAnalysisRun,
   observeReplicaSet,
   observeRevision,
-  ownerReference,
-  POD_TEMPLATE_HASH_LABEL,
   type PodObject,
   type PodTemplate,
   type ReplicaSetObject,
@@ -40,7 +41,6 @@ import {
   templateToSave,
 } from "./objects.ts";
 import type { ControllerObserver, RolloutGauge } from "./observer.ts";
-import { baselineHash, canonicalJson, podTemplateHash } from "./plan/hash.ts";
 import { invalidSpecStatus, planRollout, trafficErrorStatus } from "./plan/rollout.ts";
 import type { Action, Observed, Plan, RolloutAnalysis } from "./plan/types.ts";
 import { rolloutTransition } from "./transition.ts";

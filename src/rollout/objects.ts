@@ -1,13 +1,12 @@
 // The Kubernetes objects the Rollout controller reads and writes, as far as it reads them, and the
 // labels and annotations that tie them to their Rollout. Pure: no I/O.
 import type { AnalysisRunSpec, AnalysisRunStatus } from "../api/analysis.ts";
-import { API_VERSION } from "../api/group.ts";
+import { type OwnerReference, ownerReference } from "../api/owner-reference.ts";
+import { POD_TEMPLATE_HASH_LABEL } from "../api/pod-template-hash.ts";
 import { podTemplate, type Rollout } from "../api/rollout.ts";
 import type { KubeObject } from "../kube/client.ts";
-import { POD_TEMPLATE_HASH_LABEL } from "./plan/hash.ts";
 import type { AnalysisRole, ObservedAnalysisRun, ObservedReplicaSet, ObservedRevision } from "./plan/types.ts";
 
-export { POD_TEMPLATE_HASH_LABEL };
 export const REVISION_ANNOTATION = "ramp.dev/revision";
 export const SCALE_DOWN_AT_ANNOTATION = "ramp.dev/scale-down-at";
 export const ROLLOUT_LABEL = "ramp.dev/rollout";
@@ -17,15 +16,6 @@ export const INSTANCE_ID_LABEL = "ramp.dev/controller-instance-id";
 /** On a baseline ReplicaSet and its pods (strategy.canary.baseline): `baseline`. */
 export const ROLE_LABEL = "ramp.dev/role";
 export const BASELINE_ROLE = "baseline";
-
-export interface OwnerReference {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-  controller?: boolean;
-  blockOwnerDeletion?: boolean;
-}
 
 export interface Meta {
   name: string;
@@ -81,17 +71,6 @@ export type RolloutObject = KubeObject & { metadata: Meta; spec: unknown; status
 export type AnalysisRunObject = KubeObject & { metadata: Meta; spec: AnalysisRunSpec; status?: AnalysisRunStatus };
 
 export const controllerOf = (o: { metadata: Meta }) => o.metadata.ownerReferences?.find((r) => r.controller);
-
-export function ownerReference(rollout: { metadata: Meta }): OwnerReference {
-  return {
-    apiVersion: API_VERSION,
-    kind: "Rollout",
-    name: rollout.metadata.name,
-    uid: rollout.metadata.uid ?? "",
-    controller: true,
-    blockOwnerDeletion: true,
-  };
-}
 
 export function observeReplicaSet(rs: ReplicaSetObject): ObservedReplicaSet {
   const scaleDownAt = rs.metadata.annotations?.[SCALE_DOWN_AT_ANNOTATION];

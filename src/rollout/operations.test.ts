@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { podTemplateHash } from "../api/pod-template-hash.ts";
 import { type RolloutStatus, rolloutSpec } from "../api/rollout.ts";
 import type { PodTemplate, ReplicaSetObject } from "./objects.ts";
 import {
@@ -15,7 +16,6 @@ import {
   undo,
   unstore,
 } from "./operations.ts";
-import { podTemplateHash } from "./plan/hash.ts";
 
 const STEPS = [{ setWeight: 20 }, { pause: { duration: "5s" } }, { setWeight: 50 }, { pause: {} }];
 const template = (image: string, extra: Record<string, unknown> = {}): PodTemplate => ({

@@ -1,19 +1,11 @@
 // What the `ramp` commands change on a Rollout, as merge patches computed from the object as read.
 // Pure: the CLI reads, calls one of these, and writes the patches (status first, then spec).
 import { isDeepStrictEqual } from "node:util";
+import { POD_TEMPLATE_HASH_LABEL, podTemplateHash } from "../api/pod-template-hash.ts";
 import type { RolloutSpec, RolloutStatus } from "../api/rollout.ts";
 import type { KubeObject } from "../kube/client.ts";
-import {
-  controllerOf,
-  isBaseline,
-  type Meta,
-  POD_TEMPLATE_HASH_LABEL,
-  type PodTemplate,
-  REVISION_ANNOTATION,
-  type ReplicaSetObject,
-} from "./objects.ts";
+import { controllerOf, isBaseline, type Meta, type PodTemplate, REVISION_ANNOTATION, type ReplicaSetObject } from "./objects.ts";
 import { rollbackWithinWindow } from "./plan/common.ts";
-import { podTemplateHash } from "./plan/hash.ts";
 
 export type LiveRollout = KubeObject & { metadata: Meta; spec: RolloutSpec; status?: RolloutStatus };
 

@@ -1,5 +1,5 @@
 // Builders the router tables share (test-only).
-import type { DesiredTraffic } from "./router.ts";
+import type { DesiredTraffic } from "../api/desired-traffic.ts";
 
 /** What the planner asks of a router: `weight`% to revision "new", the rest to "old", no managed routes. */
 export const desired = (weight: number, extra: Partial<DesiredTraffic> = {}): DesiredTraffic => ({

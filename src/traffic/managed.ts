@@ -1,6 +1,6 @@
 // Pure: what every router shares about the rules Ramp adds to a user's object. They carry a name
 // with Ramp's prefix, so that removing them never touches a rule the user wrote.
-import type { HeaderRoute, MirrorRoute } from "./router.ts";
+import type { HeaderRoute, MirrorRoute } from "../api/desired-traffic.ts";
 
 const MANAGED_PREFIX = "ramp-managed-";
 

@@ -1,8 +1,9 @@
 // How every router reads and writes the objects it routes with: read, change, write back with the
 // resourceVersion read, and on a conflict start again from a fresh read, so that a change another
 // writer made meanwhile (to any field Ramp does not own) is never lost.
+
+import { canonicalJson } from "../api/canonical-json.ts";
 import { isAlreadyExists, isConflict, type KubeClient, KubeError, type KubeObject } from "../kube/client.ts";
-import { canonicalJson } from "../rollout/plan/hash.ts";
 import { RouterError } from "./router.ts";
 
 export interface ObjectRef {

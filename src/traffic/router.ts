@@ -1,30 +1,10 @@
 // The seam between the Rollout controller and the routers a cluster already has. The planner says
-// what should be routed (DesiredTraffic); a router makes it so, idempotently, keeping fields that
-// other writers own. Adding a router touches its own folder and one line of registry.ts.
+// what should be routed (DesiredTraffic, in src/api); a router makes it so, idempotently, keeping
+// fields that other writers own. Adding a router touches its own folder and one line of registry.ts.
 import { type Code, CodedError } from "../api/codes.ts";
-import type { CanaryStep, RolloutSpec } from "../api/rollout.ts";
+import type { DesiredTraffic, HeaderRoute, MirrorRoute } from "../api/desired-traffic.ts";
+import type { RolloutSpec } from "../api/rollout.ts";
 import type { KubeClient } from "../kube/client.ts";
-
-export interface HeaderRoute {
-  name: string;
-  match: NonNullable<NonNullable<CanaryStep["setHeaderRoute"]>["match"]>;
-}
-
-export interface MirrorRoute {
-  name: string;
-  percentage: number;
-  match: NonNullable<NonNullable<CanaryStep["setMirrorRoute"]>["match"]>;
-}
-
-/** What the traffic router should be routing now. */
-export interface DesiredTraffic {
-  /** Canary share, 0..100. */
-  weight: number;
-  canaryHash: string;
-  stableHash: string;
-  headerRoutes: HeaderRoute[];
-  mirrorRoutes: MirrorRoute[];
-}
 
 export type CanaryStrategy = NonNullable<RolloutSpec["strategy"]["canary"]>;
 export type TrafficRouting = NonNullable<CanaryStrategy["trafficRouting"]>;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import type { DesiredTraffic } from "../api/desired-traffic.ts";
 import { desired } from "./fixtures.ts";
-import type { DesiredTraffic } from "./router.ts";
 import { syncedRouter } from "./synced.ts";
 
 const beta = { name: "beta", match: [{ headerName: "x", headerValue: { exact: "1" } }] };

@@ -1,8 +1,9 @@
 // Every router writes weights, header routes and mirror routes as one desired state, because they
 // live in the same objects. The controller calls the seam once per part with the same state: the
 // first call writes, the others find it written.
-import { canonicalJson } from "../rollout/plan/hash.ts";
-import type { DesiredTraffic, TrafficRouter } from "./router.ts";
+import { canonicalJson } from "../api/canonical-json.ts";
+import type { DesiredTraffic } from "../api/desired-traffic.ts";
+import type { TrafficRouter } from "./router.ts";
 
 export interface RouterParts {
   name: string;

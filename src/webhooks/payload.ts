@@ -2,8 +2,8 @@
 // built from the Rollout as read, the status the planner decided and one of its events.
 import { createHash } from "node:crypto";
 import type { AnalysisRunStatus } from "../api/analysis.ts";
+import { canonicalJson } from "../api/canonical-json.ts";
 import type { RolloutStatus } from "../api/rollout.ts";
-import { canonicalJson } from "../rollout/plan/hash.ts";
 import { type EventName, eventName } from "./subscriptions.ts";
 
 export const PAYLOAD_VERSION = "ramp.dev/notification/v1";

@@ -2,9 +2,10 @@
 // With no traffic router the weight is carried by replica counts; with one, the planner says what
 // the router should route (Plan.traffic) and the shell makes it so.
 
+import type { DesiredTraffic, HeaderRoute, MirrorRoute } from "../../api/desired-traffic.ts";
 import { durationMs } from "../../api/duration.ts";
+import { baselineHash } from "../../api/pod-template-hash.ts";
 import type { CanaryStep, ErrorBudgetState, ErrorBudgetStep, RolloutStatus } from "../../api/rollout.ts";
-import type { DesiredTraffic, HeaderRoute, MirrorRoute } from "../../traffic/router.ts";
 import {
   abortCause,
   Decisions,
@@ -17,7 +18,6 @@ import {
   scaleReplicaSets,
   terminateUnwanted,
 } from "./common.ts";
-import { baselineHash } from "./hash.ts";
 import { canaryTargets, rollingLimits, rollingStep } from "./replicas.ts";
 import type { Observed, ObservedReplicaSet, Plan } from "./types.ts";
 

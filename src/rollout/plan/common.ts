@@ -1,8 +1,8 @@
 // Pure pieces both strategies share: collecting decisions, and driving AnalysisRuns.
 
+import type { DesiredTraffic } from "../../api/desired-traffic.ts";
 import { durationMs } from "../../api/duration.ts";
 import type { GateState, GateStep, RolloutStatus } from "../../api/rollout.ts";
-import type { DesiredTraffic } from "../../traffic/router.ts";
 import type {
   Action,
   AnalysisRole,

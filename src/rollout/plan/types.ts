@@ -1,8 +1,8 @@
 // What a planner sees and what it decides. Planners are pure: observed state + now in, actions,
 // the new status and when to look again out.
 import type { AnalysisPhase } from "../../api/analysis.ts";
+import type { DesiredTraffic } from "../../api/desired-traffic.ts";
 import type { CanaryStep, RolloutSpec, RolloutStatus } from "../../api/rollout.ts";
-import type { DesiredTraffic } from "../../traffic/router.ts";
 
 export interface ObservedReplicaSet {
   name: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import type { DesiredTraffic } from "../../api/desired-traffic.ts";
 import { desired } from "../fixtures.ts";
-import type { DesiredTraffic } from "../router.ts";
 import { accepted, desiredSpec, type HTTPRouteSpec, type RouteKind, type Rule, withoutManagedRules } from "./httproute.ts";
 
 const services = { stable: "web-stable", canary: "web-canary" };

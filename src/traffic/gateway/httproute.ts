@@ -4,8 +4,10 @@
 // Ramp adds ahead of them, named `ramp-managed-<route>` so that only they are ever removed.
 // Everything else in the object (parentRefs, hostnames, other rules and backends, fields of other
 // writers) stays as it is.
+
+import type { DesiredTraffic, HeaderRoute, MirrorRoute } from "../../api/desired-traffic.ts";
 import { asRegex, isManaged, type MirrorMatch, managedName, type StringMatch } from "../managed.ts";
-import { type DesiredTraffic, type HeaderRoute, type MirrorRoute, RouterError } from "../router.ts";
+import { RouterError } from "../router.ts";
 
 export interface BackendRef {
   name: string;

@@ -3,9 +3,11 @@
 // DestinationRule subsets, which Ramp labels with the pod-template hashes. Header and mirror routes
 // are http routes Ramp puts ahead of the user's (Istio takes the first match), named
 // `ramp-managed-<route>`. Everything else stays as it is.
-import { POD_TEMPLATE_HASH_LABEL } from "../../rollout/plan/hash.ts";
+
+import type { DesiredTraffic, HeaderRoute, MirrorRoute } from "../../api/desired-traffic.ts";
+import { POD_TEMPLATE_HASH_LABEL } from "../../api/pod-template-hash.ts";
 import { isManaged, type MirrorMatch, managedName, type StringMatch } from "../managed.ts";
-import { type DesiredTraffic, type HeaderRoute, type MirrorRoute, RouterError } from "../router.ts";
+import { RouterError } from "../router.ts";
 
 export interface Destination {
   destination: { host: string; subset?: string; [key: string]: unknown };

@@ -2,10 +2,12 @@
 // It routes the same hosts and paths to the canary Service, and its annotations (`canary`,
 // `canary-weight`, `canary-by-header...`) say how much. The user's Ingress is never changed; the
 // canary Ingress belongs to the Rollout, so it goes when the Rollout goes.
+
+import type { DesiredTraffic } from "../../api/desired-traffic.ts";
+import type { OwnerReference } from "../../api/owner-reference.ts";
 import type { KubeObject } from "../../kube/client.ts";
-import type { OwnerReference } from "../../rollout/objects.ts";
 import { asRegex } from "../managed.ts";
-import { type DesiredTraffic, RouterError } from "../router.ts";
+import { RouterError } from "../router.ts";
 
 interface BackendService {
   service?: { name: string; port?: Record<string, unknown> };

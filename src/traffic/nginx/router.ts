@@ -1,6 +1,6 @@
 // The NGINX Ingress router: for each of the user's Ingresses, read it (never written) and write the
 // canary Ingress that ingress.ts derives from it.
-import { ownerReference } from "../../rollout/objects.ts";
+import { ownerReference } from "../../api/owner-reference.ts";
 import { type ObjectRef, readObject, updateObject, upsertObject } from "../objects.ts";
 import { RouterError, type RouterFactory } from "../router.ts";
 import { syncedRouter } from "../synced.ts";

@@ -1,5 +1,5 @@
 // The SMI router: one TrafficSplit, in the API version the cluster prefers.
-import { ownerReference } from "../../rollout/objects.ts";
+import { ownerReference } from "../../api/owner-reference.ts";
 import { preferredVersion, upsertObject } from "../objects.ts";
 import type { RouterFactory } from "../router.ts";
 import { syncedRouter } from "../synced.ts";

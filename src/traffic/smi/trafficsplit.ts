@@ -1,9 +1,11 @@
 // Pure: the SMI TrafficSplit Ramp keeps: the root Service's traffic split between the canary and
 // stable Services by weight. Ramp creates it (owned by the Rollout) when it does not exist; an
 // existing one keeps everything but its root service and backends.
+
+import type { DesiredTraffic } from "../../api/desired-traffic.ts";
+import type { OwnerReference } from "../../api/owner-reference.ts";
 import type { KubeObject } from "../../kube/client.ts";
-import type { OwnerReference } from "../../rollout/objects.ts";
-import { type DesiredTraffic, RouterError } from "../router.ts";
+import { RouterError } from "../router.ts";
 
 export type TrafficSplit = KubeObject & {
   metadata: { ownerReferences?: OwnerReference[] };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { POD_TEMPLATE_HASH_LABEL, podTemplateHash } from "./hash.ts";
+import { POD_TEMPLATE_HASH_LABEL, podTemplateHash } from "./pod-template-hash.ts";
 
 const template = (image: string, labels: Record<string, string> = { app: "web" }) => ({
   metadata: { labels },

@@ -2,6 +2,7 @@
 // (sorted keys) so the same template always hashes the same, whatever order its fields came in;
 // the hash label Ramp itself adds to ReplicaSet templates is left out.
 import { createHash } from "node:crypto";
+import { canonicalJson } from "./canonical-json.ts";
 
 export const POD_TEMPLATE_HASH_LABEL = "ramp.dev/pod-template-hash";
 
@@ -11,21 +12,6 @@ export const baselineHash = (canaryHash: string): string => `${canaryHash}-basel
 
 // Like Kubernetes' SafeEncodeString: no vowels, so a hash never spells a word.
 const ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
-
-function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonical);
-  if (value && typeof value === "object") {
-    return Object.fromEntries(
-      Object.keys(value)
-        .sort()
-        .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
-    );
-  }
-  return value;
-}
-
-/** JSON with sorted keys: equal values give equal text. */
-export const canonicalJson = (value: unknown): string => JSON.stringify(canonical(value));
 
 export function podTemplateHash(template: unknown): string {
   const t = structuredClone(template) as { metadata?: { labels?: Record<string, string> } };
