@@ -101,7 +101,9 @@ const trafficTemplate = (ns: string): KubeObject => ({
         interval: "2s",
         count: 2,
         successCondition: "result >= 0",
-        provider: { prometheus: { query: `sum(rate(http_requests_total{namespace="${ns}"}[30s]))` } },
+        // `or vector(0)`: a measurement before the simulator's first scrape is 0, not no data (which
+        // would pause the rollout Inconclusive at the analysis step on a loaded machine).
+        provider: { prometheus: { query: `sum(rate(http_requests_total{namespace="${ns}"}[30s])) or vector(0)` } },
       },
     ],
   },

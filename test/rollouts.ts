@@ -181,14 +181,22 @@ export async function waitForRollout(
   check: (s: RolloutStatus) => boolean,
   timeoutMs = 60_000,
 ): Promise<RolloutStatus> {
-  return eventually(
-    `${ns}/${name}: ${what}`,
-    async () => {
-      const r = await getRollout(ns, name);
-      return r.status && r.metadata.generation === r.status.observedGeneration && check(r.status) ? r.status : undefined;
-    },
-    timeoutMs,
-  );
+  let last: RolloutStatus | undefined;
+  try {
+    return await eventually(
+      `${ns}/${name}: ${what}`,
+      async () => {
+        const r = await getRollout(ns, name);
+        last = r.status;
+        return r.status && r.metadata.generation === r.status.observedGeneration && check(r.status) ? r.status : undefined;
+      },
+      timeoutMs,
+    );
+  } catch (err) {
+    // The state it was left in says more about a timeout than the wait's name.
+    const seen = last && { phase: last.phase, message: last.message, step: last.currentStepIndex, pause: last.pauseConditions };
+    throw new Error(`${(err as Error).message}; last status: ${JSON.stringify(seen)}`);
+  }
 }
 
 /** A template whose one metric the tests decide by hand (setRunPhase). */
