@@ -15,7 +15,7 @@ import { type ReconcileResult, runWorkers, WorkQueue } from "../kube/queue.ts";
 import type { OutboundDoor } from "../net/outbound.ts";
 import type { AnalysisRunObject, Meta } from "../rollout/objects.ts";
 import { canonicalJson } from "../rollout/plan/hash.ts";
-import { fleetRevision, type MemberRollout, memberView, rolledBackRollout, updatedRollout } from "./member.ts";
+import { fleetRevision, type MemberRollout, memberProblem, memberView, rolledBackRollout, updatedRollout } from "./member.ts";
 import { type FoundMember, MemberClients } from "./members.ts";
 import { type FleetAction, type MemberView, planFleet } from "./plan.ts";
 
@@ -174,14 +174,14 @@ export class FleetController {
     spec: FleetRolloutSpec,
   ): Promise<{ view?: MemberView; rollout?: MemberRollout }> {
     if (!member) return {};
-    if (!("get" in member.client)) return { view: { reachable: false, message: member.client.problem } };
+    if (!("get" in member.client)) return { view: { reachable: false, ...member.client } };
     const { namespace, name } = spec.rolloutRef;
     try {
       const rollout = await member.client.get<MemberRollout>(ROLLOUT_API, "Rollout", name, namespace);
       return { view: memberView(rollout), rollout };
     } catch (err) {
       if (isNotFound(err)) return { view: memberView(undefined) };
-      return { view: { reachable: false, message: `cannot read Rollout ${namespace}/${name}: ${(err as Error).message}` } };
+      return { view: { reachable: false, ...memberProblem(err, `cannot read Rollout ${namespace}/${name}`) } };
     }
   }
 

@@ -32,7 +32,7 @@ const healthy = (revision?: string): MemberView => ({
 });
 const progressing: MemberView = { reachable: true, revision: REV, phase: "Progressing", settled: false };
 const degraded: MemberView = { reachable: true, revision: REV, phase: "Degraded", settled: false, message: "analysis failed" };
-const unreachable: MemberView = { reachable: false, message: "connect ECONNREFUSED" };
+const unreachable: MemberView = { reachable: false, code: "MEMBER_UNREACHABLE", message: "connect ECONNREFUSED" };
 
 const observed = (over: Partial<FleetObserved> = {}): FleetObserved => ({
   name: "web",
@@ -131,9 +131,32 @@ describe("planFleet", () => {
       { views: good, now: at(9) },
     ]);
     expect(plans[2]?.status.waves?.[0]).toMatchObject({ phase: "Progressing", message: "held: eu-1 cannot be reached" });
-    expect(plans[2]?.status.waves?.[0]?.clusters[0]).toMatchObject({ reachable: false, message: "connect ECONNREFUSED" });
+    expect(plans[2]?.status.waves?.[0]?.clusters[0]).toMatchObject({
+      reachable: false,
+      code: "MEMBER_UNREACHABLE",
+      message: "connect ECONNREFUSED",
+    });
     expect(reasons(plans[2]?.actions ?? [])).toEqual(["ClusterUnreachable", "WaveHeld"]);
     expect(plans[3]?.status.waves?.[0]).toMatchObject({ phase: "Soaking", healthyAt: at(9).toISOString() });
+    expect(plans[3]?.status.waves?.[0]?.clusters[0]).not.toHaveProperty("code");
+  });
+
+  it.each([
+    ["a member no ClusterProfile or Secret names", undefined, { reachable: false, code: "MEMBER_NOT_FOUND" }],
+    [
+      "a forbidden member",
+      { reachable: false, code: "MEMBER_FORBIDDEN", message: "rollouts is forbidden" } as MemberView,
+      { reachable: false, code: "MEMBER_FORBIDDEN", message: "rollouts is forbidden" },
+    ],
+    [
+      "a member without the Rollout (reachable)",
+      { reachable: true, missing: true, settled: false } as MemberView,
+      { code: "MEMBER_ROLLOUT_NOT_FOUND" },
+    ],
+  ])("%s is reported with its code", (_what, view, expected) => {
+    const views: Record<string, MemberView> = view ? { "eu-1": view } : {};
+    const plan = planFleet(observed({ views }));
+    expect(plan.status.waves?.[0]?.clusters[0]).toMatchObject(expected);
   });
 
   it("an unreachable pending cluster is never updated and holds the wave", () => {
