@@ -3,29 +3,22 @@
 import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Command } from "commander";
-import { durationFlag } from "../api/duration.ts";
 import type { FleetRolloutStatus } from "../api/fleet.ts";
 import { API_VERSION } from "../api/group.ts";
 import { FleetController, type FleetObject } from "../fleet/controller.ts";
 import { fleetOutcome, renderFleet } from "../fleet/render.ts";
 import { LeaderElector, leaseAttemptTimeoutMs } from "../kube/lease.ts";
-import { createLogger } from "../kube/log.ts";
+import type { LogFormat, LogLevel } from "../kube/log.ts";
 import { leaseNamespace } from "../kube/pod-defaults.ts";
 import { OutboundDoor, outboundPolicy } from "../net/outbound.ts";
 import { ControllerMetrics } from "../server/metrics.ts";
 import { startServer } from "../server/server.ts";
+import { collect, duration, flagLogger, int, logOptions } from "./controller.ts";
 import { ExitError } from "./errors.ts";
 import { DEFAULT_REQUEST_TIMEOUT, type KubeFlags, kubeClient, kubeOptions, namespaceOf } from "./kube-options.ts";
 import { VERSION } from "./version.ts";
 
 const POLL_MS = 1_000;
-const int = (v: string) => {
-  const n = Number.parseInt(v, 10);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`expected a whole number, got "${v}"`);
-  return n;
-};
-const duration = (flag: string) => (v: string) => durationFlag(flag, v);
-const collect = (v: string, all: string[]) => [...all, v];
 
 interface StatusFlags extends KubeFlags {
   watch?: boolean;
@@ -33,6 +26,8 @@ interface StatusFlags extends KubeFlags {
 }
 
 interface FleetControllerFlags extends KubeFlags {
+  logFormat: LogFormat;
+  logLevel: LogLevel;
   metricsHost: string;
   metricsPort: number;
   leaderElect: boolean;
@@ -71,7 +66,7 @@ export function registerFleet(program: Command): void {
   ).action(async (name: string, flags: KubeFlags) => {
     await intent(name, flags, { abort: true }, "aborted");
   });
-  kubeOptions(
+  const controller = kubeOptions(
     fleet.command("controller").description("run the fleet coordinator (leader-elected; serves /healthz, /readyz and /metrics)"),
     "handle FleetRollouts in this namespace only (default: all)",
   )
@@ -96,10 +91,10 @@ export function registerFleet(program: Command): void {
     )
     .option("--outbound-allow <host|CIDR>", "member apiservers may be only these (repeatable)", collect, [])
     .option("--outbound-deny <host|CIDR>", "never reach these (repeatable)", collect, [])
-    .option("--outbound-allow-loopback", "allow loopback member apiservers (dev clusters and tests)", false)
-    .action(async (flags: FleetControllerFlags) => {
-      await runFleetController(flags);
-    });
+    .option("--outbound-allow-loopback", "allow loopback member apiservers (dev clusters and tests)", false);
+  logOptions(controller).action(async (flags: FleetControllerFlags) => {
+    await runFleetController(flags);
+  });
 }
 
 async function status(name: string, flags: StatusFlags): Promise<void> {
@@ -139,8 +134,7 @@ async function intent(name: string, flags: KubeFlags, change: Partial<FleetRollo
 }
 
 async function runFleetController(flags: FleetControllerFlags): Promise<void> {
-  const logger = createLogger({ name: "ramp fleet controller", format: "text", level: "info" });
-  const log = (line: string, level: "debug" | "info" | "warn" | "error" = "info") => logger[level](line);
+  const { logger, log } = flagLogger("ramp fleet controller", flags);
   let controller: FleetController | undefined;
   const metrics = new ControllerMetrics({ queueDepth: () => controller?.queueDepth ?? 0, version: VERSION });
   const clientOptions = {
@@ -159,6 +153,7 @@ async function runFleetController(flags: FleetControllerFlags): Promise<void> {
     identity: flags.identity,
     memberTimeoutMs: flags.memberTimeout,
     log,
+    onReconciled: (outcome, seconds) => metrics.reconciled(outcome, seconds),
     ...(flags.namespace ? { namespace: flags.namespace } : {}),
   });
   const active = controller;

@@ -11,7 +11,7 @@ import { isAlreadyExists, isConflict, isNotFound, type KubeClient, type KubeObje
 import { eventObject } from "../kube/events.ts";
 import { Informer, objectKey } from "../kube/informer.ts";
 import type { Log } from "../kube/log.ts";
-import { type ReconcileResult, runWorkers, WorkQueue } from "../kube/queue.ts";
+import { type ReconcileOutcome, type ReconcileResult, runWorkers, timedReconcile, WorkQueue } from "../kube/queue.ts";
 import type { OutboundDoor } from "../net/outbound.ts";
 import type { AnalysisRunObject, Meta } from "../rollout/objects.ts";
 import { canonicalJson } from "../rollout/plan/hash.ts";
@@ -35,6 +35,8 @@ export interface FleetControllerOptions {
   memberTimeoutMs?: number;
   now?: () => Date;
   log?: Log;
+  /** Told each reconcile's outcome and duration (ramp_reconcile_total, as for Rollouts). */
+  onReconciled?: (outcome: ReconcileOutcome, seconds: number) => void;
 }
 
 const ROLLOUT_API = API_VERSION;
@@ -94,7 +96,10 @@ export class FleetController {
     this.workers = runWorkers(
       this.queue,
       this.opts.workers ?? 2,
-      (key) => this.reconcile(key),
+      timedReconcile(
+        (key) => this.reconcile(key),
+        (outcome, seconds) => this.opts.onReconciled?.(outcome, seconds),
+      ),
       (key, err, retryInMs) => this.log(`reconcile ${key} failed (retry in ${retryInMs}ms): ${(err as Error).message}`, "warn"),
     );
   }
