@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { type FleetRolloutStatus, fleetRolloutSpec } from "../api/fleet.ts";
-import { analysisRunName, type FleetAction, type FleetObserved, type MemberView, planFleet, resolveWaves } from "./plan.ts";
+import {
+  analysisRunName,
+  type FleetAction,
+  type FleetObserved,
+  type MemberView,
+  planFleet,
+  RESYNC_MS,
+  resolveWaves,
+} from "./plan.ts";
 
 const T0 = new Date("2026-12-02T10:00:00Z");
 const at = (s: number) => new Date(T0.getTime() + s * 1000);
@@ -81,7 +89,7 @@ describe("planFleet", () => {
     expect(plan.status.waves?.map((w) => w.phase)).toEqual(["Progressing", "Pending"]);
     expect(plan.status.waves?.[1]?.clusters.map((c) => c.name)).toEqual(["us-1", "us-2"]);
     expect(reasons(plan.actions)).toEqual(["RevisionStarted", "WaveStarted", "ClusterUpdated"]);
-    expect(plan.requeueAfterMs).toBe(2_000);
+    expect(plan.requeueAfterMs).toBe(RESYNC_MS);
   });
 
   it.each([
@@ -107,8 +115,8 @@ describe("planFleet", () => {
       { views: { ...good, "us-1": healthy(REV), "us-2": healthy(REV) }, now: at(13) },
     ]);
     expect(plans.map((p) => kinds(p.actions))).toEqual([["update:eu-1"], [], [], ["update:us-1"], ["update:us-2"], []]);
-    expect(plans[1]?.requeueAfterMs).toBe(2_000);
-    expect(plans[2]?.requeueAfterMs).toBe(2_000);
+    expect(plans[1]?.requeueAfterMs).toBe(10_000); // the soak's end, not the resync
+    expect(plans[2]?.requeueAfterMs).toBe(6_000);
     expect(plans.map((p) => p.status.phase)).toEqual([
       "Progressing",
       "Progressing",

@@ -56,8 +56,9 @@ export interface FleetPlan {
   requeueAfterMs?: number;
 }
 
-/** How often members are read while something is under way (their Rollouts are not watched). */
-export const POLL_MS = 2_000;
+/** While something is under way, members are read again at least this often: their Rollouts are
+ * watched (a change reconciles at once), this is the safety net for a change a watch missed. */
+export const RESYNC_MS = 30_000;
 
 /** A member's words are kept short: the status holds one per cluster, and a member is not trusted. */
 const MAX_MESSAGE = 512;
@@ -171,7 +172,7 @@ export function planFleet(o: FleetObserved): FleetPlan {
   if (status.phase === "RollingBack") status = rollBack(ctx, status, waves);
   const busy = status.phase === "Progressing" || status.phase === "RollingBack";
   const soakLeft = busy ? soakRemaining(o, status) : undefined;
-  const requeueAfterMs = busy ? Math.min(POLL_MS, soakLeft ?? POLL_MS) : undefined;
+  const requeueAfterMs = busy ? Math.min(RESYNC_MS, soakLeft ?? RESYNC_MS) : undefined;
   return { actions, status, ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}) };
 }
 
