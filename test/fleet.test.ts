@@ -441,6 +441,7 @@ describe("fleet rollouts across three member clusters", () => {
         return x?.reachable === false;
       });
       expect(held.waves?.[0]?.phase).toBe("Progressing");
+      expect(held.waves?.[0]?.clusters.find((y) => y.name === "m2")?.code).toBe("MEMBER_UNREACHABLE");
       expect(held.waves?.[0]?.healthyAt).toBeUndefined(); // the soak starts again once it answers
       expect(held.phase).toBe("Progressing");
       // m2 itself finishes its canary (its own Ramp), but the fleet cannot see it: it holds.
@@ -457,12 +458,14 @@ describe("fleet rollouts across three member clusters", () => {
       const still = (await getFleet(ns, "web")).status;
       expect(still?.phase).toBe("Progressing");
       expect(still?.waves?.[0]?.message).toMatch(/held: m2 cannot be reached/);
-      expect((await ramp("fleet", "status", "web", "-n", ns)).stdout).toContain("m2: Progressing (unreachable)");
+      expect((await ramp("fleet", "status", "web", "-n", ns)).stdout).toContain(
+        "m2: Progressing (unreachable: MEMBER_UNREACHABLE)",
+      );
       proxy.resume();
       const end = await waitFleet(ns, "web", "Healthy once m2 answers again", (s) => s.phase === "Healthy");
-      expect(end.waves?.[0]?.clusters.map((x) => [x.name, x.phase, x.reachable])).toEqual([
-        ["m1", "Healthy", undefined],
-        ["m2", "Healthy", undefined],
+      expect(end.waves?.[0]?.clusters.map((x) => [x.name, x.phase, x.reachable, x.code])).toEqual([
+        ["m1", "Healthy", undefined, undefined],
+        ["m2", "Healthy", undefined, undefined],
       ]);
       expect(Date.parse(end.waves?.[0]?.healthyAt as string)).toBeGreaterThan(cutAt); // a whole soak after the cut
       await c.stop();

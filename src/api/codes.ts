@@ -60,6 +60,17 @@ export const CODES = {
   NOT_OWNED: "the object Ramp would generate exists and belongs to someone else",
   CONFLICT: "the object kept changing under every attempt to write it",
   NOT_GRANTED: "the object is in another namespace and no ReferenceGrant there allows it",
+  // Fleet members (a FleetRollout's status.waves[].clusters[].code).
+  MEMBER_NOT_FOUND: "no ClusterProfile and no kubeconfig Secret in the FleetRollout's namespace names the member",
+  MEMBER_CREDENTIALS_MISSING:
+    "the member's ClusterProfile exists but no Secret labelled ramp.dev/fleet-member=<name> holds its kubeconfig",
+  MEMBER_CREDENTIALS_INVALID:
+    "the member's kubeconfig Secret has no kubeconfig key, does not parse, or needs files or an exec plugin (only inline material is read)",
+  MEMBER_UNREACHABLE: "the member's apiserver could not be reached or did not answer in time",
+  MEMBER_UNAUTHORIZED: "the member's apiserver rejected the kubeconfig's credentials (HTTP 401)",
+  MEMBER_FORBIDDEN: "the member's apiserver refused the kubeconfig's user access to the Rollout (HTTP 403)",
+  MEMBER_ROLLOUT_NOT_FOUND: "the member serves no Rollout of spec.rolloutRef's namespace and name (the fleet waits for it)",
+  MEMBER_API_ERROR: "the member's apiserver answered with another error (its message follows)",
   // Why a notification was dead-lettered (the label of ramp_notifications_dead_letter_total).
   DELIVERY_FAILED: "the receiver did not take the notification within delivery.maxAttempts attempts",
   OUTBOX_FULL: "the namespace's outbox holds delivery.maxPending deliveries or 800,000 bytes; the notification did not fit",

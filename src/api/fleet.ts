@@ -90,6 +90,11 @@ const clusterStatus = z.strictObject({
   name: z.string(),
   phase: z.enum(CLUSTER_PHASES),
   reachable: z.boolean().optional().describe("False while the member's apiserver cannot be reached (the wave holds)"),
+  code: z
+    .string()
+    .max(64)
+    .optional()
+    .describe("Why the member cannot be used, from the catalogue in docs/security.md (MEMBER_UNREACHABLE, MEMBER_FORBIDDEN ...)"),
   message: z.string().optional(),
   updatedAt: z.string().optional().describe("When the coordinator set the member Rollout's template (RFC 3339)"),
 });

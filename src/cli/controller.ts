@@ -46,19 +46,38 @@ interface ControllerFlags extends KubeFlags {
   metricsMaxRollouts: number;
 }
 
-const collect = (v: string, all: string[]) => [...all, v];
+export const collect = (v: string, all: string[]) => [...all, v];
 
 /** A duration flag's parser: a bad value (`10x5m`, `1d`, `30`) stops the command before it starts. */
-const duration = (flag: string) => (v: string) => durationFlag(flag, v);
+export const duration = (flag: string) => (v: string) => durationFlag(flag, v);
 
-const int = (v: string) => {
+export const int = (v: string) => {
   const n = Number.parseInt(v, 10);
   if (!Number.isFinite(n) || n < 0) throw new Error(`expected a whole number, got "${v}"`);
   return n;
 };
 
+/** --log-format and --log-level, shared by `ramp controller` and `ramp fleet controller`. */
+export function logOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option("--log-format <format>", "text: a readable line per record; json: pino's JSON lines")
+        .choices(LOG_FORMATS)
+        .default("text"),
+    )
+    .addOption(new Option("--log-level <level>", "the least severe records written").choices(LOG_LEVELS).default("info"));
+}
+
+/** The logger the log flags ask for, and a Log writing to it (each component says how much its line
+ * matters). */
+export function flagLogger(name: string, flags: { logFormat: LogFormat; logLevel: LogLevel }) {
+  const logger = createLogger({ name, format: flags.logFormat, level: flags.logLevel });
+  const log: Log = (line, level = "info") => logger[level](line);
+  return { logger, log };
+}
+
 export function registerController(program: Command): void {
-  kubeOptions(
+  const command = kubeOptions(
     program
       .command("controller")
       .description("run the Rollout controller (leader-elected; serves /healthz, /readyz and /metrics)"),
@@ -105,13 +124,8 @@ export function registerController(program: Command): void {
     .option(
       "--dashboard",
       "also serve the web dashboard on the metrics port; every request needs a bearer token, each read and action is checked with a SubjectAccessReview",
-    )
-    .addOption(
-      new Option("--log-format <format>", "text: a readable line per record; json: pino's JSON lines")
-        .choices(LOG_FORMATS)
-        .default("text"),
-    )
-    .addOption(new Option("--log-level <level>", "the least severe records written").choices(LOG_LEVELS).default("info"))
+    );
+  logOptions(command)
     .option(
       "--outbound-allow <host|CIDR>",
       "gates, notifications and Prometheus may reach only these (repeatable; *.example.com, 10.0.0.0/8); default: any not denied",
@@ -143,9 +157,8 @@ async function runController(flags: ControllerFlags): Promise<void> {
     env: process.env,
     serviceAccountNamespace: serviceAccountNamespace(),
   });
-  const logger = createLogger({ name: "ramp controller", format: flags.logFormat, level: flags.logLevel });
-  // Each component says how much its line matters; failures the shell itself sees are errors.
-  const log: Log = (line, level = "info") => logger[level](line);
+  // Failures the shell itself sees are errors.
+  const { logger, log } = flagLogger("ramp controller", flags);
   logger.debug(`Lease namespace: ${namespaceOfLease}`);
   // The metrics need the controllers' queues and the controllers need the client: wire them by reference.
   let controllers: (RolloutController | AnalysisRunController)[] = [];

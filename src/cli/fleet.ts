@@ -1,31 +1,23 @@
 // `ramp fleet status|promote|abort|controller`: FleetRollouts in a management cluster. The
 // coordinator runs behind its own Lease (ramp-fleet-controller), like `ramp controller`.
 import { hostname } from "node:os";
-import { setTimeout as sleep } from "node:timers/promises";
 import type { Command } from "commander";
-import { durationFlag } from "../api/duration.ts";
 import type { FleetRolloutStatus } from "../api/fleet.ts";
 import { API_VERSION } from "../api/group.ts";
 import { FleetController, type FleetObject } from "../fleet/controller.ts";
 import { fleetOutcome, renderFleet } from "../fleet/render.ts";
+import type { KubeClient } from "../kube/client.ts";
+import { Informer } from "../kube/informer.ts";
 import { LeaderElector, leaseAttemptTimeoutMs } from "../kube/lease.ts";
-import { createLogger } from "../kube/log.ts";
+import type { LogFormat, LogLevel } from "../kube/log.ts";
 import { leaseNamespace } from "../kube/pod-defaults.ts";
 import { OutboundDoor, outboundPolicy } from "../net/outbound.ts";
 import { ControllerMetrics } from "../server/metrics.ts";
 import { startServer } from "../server/server.ts";
+import { collect, duration, flagLogger, int, logOptions } from "./controller.ts";
 import { ExitError } from "./errors.ts";
 import { DEFAULT_REQUEST_TIMEOUT, type KubeFlags, kubeClient, kubeOptions, namespaceOf } from "./kube-options.ts";
 import { VERSION } from "./version.ts";
-
-const POLL_MS = 1_000;
-const int = (v: string) => {
-  const n = Number.parseInt(v, 10);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`expected a whole number, got "${v}"`);
-  return n;
-};
-const duration = (flag: string) => (v: string) => durationFlag(flag, v);
-const collect = (v: string, all: string[]) => [...all, v];
 
 interface StatusFlags extends KubeFlags {
   watch?: boolean;
@@ -33,6 +25,8 @@ interface StatusFlags extends KubeFlags {
 }
 
 interface FleetControllerFlags extends KubeFlags {
+  logFormat: LogFormat;
+  logLevel: LogLevel;
   metricsHost: string;
   metricsPort: number;
   leaderElect: boolean;
@@ -71,7 +65,7 @@ export function registerFleet(program: Command): void {
   ).action(async (name: string, flags: KubeFlags) => {
     await intent(name, flags, { abort: true }, "aborted");
   });
-  kubeOptions(
+  const controller = kubeOptions(
     fleet.command("controller").description("run the fleet coordinator (leader-elected; serves /healthz, /readyz and /metrics)"),
     "handle FleetRollouts in this namespace only (default: all)",
   )
@@ -96,38 +90,61 @@ export function registerFleet(program: Command): void {
     )
     .option("--outbound-allow <host|CIDR>", "member apiservers may be only these (repeatable)", collect, [])
     .option("--outbound-deny <host|CIDR>", "never reach these (repeatable)", collect, [])
-    .option("--outbound-allow-loopback", "allow loopback member apiservers (dev clusters and tests)", false)
-    .action(async (flags: FleetControllerFlags) => {
-      await runFleetController(flags);
-    });
+    .option("--outbound-allow-loopback", "allow loopback member apiservers (dev clusters and tests)", false);
+  logOptions(controller).action(async (flags: FleetControllerFlags) => {
+    await runFleetController(flags);
+  });
 }
 
 async function status(name: string, flags: StatusFlags): Promise<void> {
   const client = kubeClient(flags, {}, DEFAULT_REQUEST_TIMEOUT);
   const ns = namespaceOf(flags, client);
   const read = () => client.get<FleetObject>(API_VERSION, "FleetRollout", name, ns);
-  let fleet = await read();
-  let shown = renderFleet(name, ns, fleet.status);
+  const fleet = await read();
+  const shown = renderFleet(name, ns, fleet.status);
   console.log(shown);
   if (!flags.watch) return;
-  const deadline = Date.now() + flags.timeout;
-  for (;;) {
-    const code = fleetOutcome(fleet.status, fleet.metadata.generation ?? 0);
-    if (code !== undefined) {
-      process.exitCode = code;
-      return;
-    }
-    if (Date.now() > deadline) throw new ExitError(new Error(`timed out waiting for FleetRollout ${ns}/${name}`), 2);
-    await sleep(POLL_MS);
-    try {
-      fleet = await read();
-    } catch (err) {
-      throw new ExitError(err, 3);
-    }
-    const text = renderFleet(name, ns, fleet.status);
-    if (text !== shown) console.log(`\n${text}`);
-    shown = text;
-  }
+  process.exitCode = await follow(client, ns, name, fleet, shown, flags.timeout);
+}
+
+/** Follows a watch of the one FleetRollout, printing each changed view, until it is Healthy (0) or
+ * stopped (1); out of time is exit 2, the object gone or unreadable exit 3. */
+function follow(client: KubeClient, ns: string, name: string, first: FleetObject, firstShown: string, timeoutMs: number) {
+  let shown = firstShown;
+  return new Promise<number>((resolve, reject) => {
+    const informer = new Informer<FleetObject>(client, {
+      apiVersion: API_VERSION,
+      kind: "FleetRollout",
+      namespace: ns,
+      fieldSelector: `metadata.name=${name}`,
+      onChange: (type, fleet) => {
+        if (type === "DELETED") return end(() => reject(new ExitError(new Error(`FleetRollout ${ns}/${name} was deleted`), 3)));
+        check(fleet);
+      },
+      onError: (err) => end(() => reject(new ExitError(err, 3))),
+    });
+    const limit = setTimeout(
+      () => end(() => reject(new ExitError(new Error(`timed out waiting for FleetRollout ${ns}/${name}`), 2))),
+      timeoutMs,
+    );
+    let ended = false;
+    const end = (how: () => void) => {
+      if (ended) return;
+      ended = true;
+      clearTimeout(limit);
+      informer.stop();
+      how();
+    };
+    const check = (fleet: FleetObject) => {
+      const text = renderFleet(name, ns, fleet.status);
+      if (text !== shown) console.log(`\n${text}`);
+      shown = text;
+      const code = fleetOutcome(fleet.status, fleet.metadata.generation ?? 0);
+      if (code !== undefined) end(() => resolve(code));
+    };
+    check(first);
+    if (!ended) informer.start().catch((err: unknown) => end(() => reject(new ExitError(err, 3))));
+  });
 }
 
 /** Records a person's intent in the status, as `ramp abort` does for a Rollout. */
@@ -139,8 +156,7 @@ async function intent(name: string, flags: KubeFlags, change: Partial<FleetRollo
 }
 
 async function runFleetController(flags: FleetControllerFlags): Promise<void> {
-  const logger = createLogger({ name: "ramp fleet controller", format: "text", level: "info" });
-  const log = (line: string, level: "debug" | "info" | "warn" | "error" = "info") => logger[level](line);
+  const { logger, log } = flagLogger("ramp fleet controller", flags);
   let controller: FleetController | undefined;
   const metrics = new ControllerMetrics({ queueDepth: () => controller?.queueDepth ?? 0, version: VERSION });
   const clientOptions = {
@@ -159,6 +175,7 @@ async function runFleetController(flags: FleetControllerFlags): Promise<void> {
     identity: flags.identity,
     memberTimeoutMs: flags.memberTimeout,
     log,
+    onReconciled: (outcome, seconds) => metrics.reconciled(outcome, seconds),
     ...(flags.namespace ? { namespace: flags.namespace } : {}),
   });
   const active = controller;

@@ -1,7 +1,8 @@
 // The fleet coordinator's shell: FleetRollouts in the management cluster feed a work queue; each
 // reconcile reads the members' Rollouts (their apiservers only), asks the pure planner what to do,
-// sets member templates, starts wave analyses, writes the status and records Events. Members are
-// polled while a fleet is under way, not watched, so nothing is held in memory that the status lacks.
+// sets member templates, starts wave analyses, writes the status and records Events. While a fleet is
+// under way each member's Rollout is watched, only to reconcile on a change: every reconcile still
+// reads the members afresh, so nothing is held in memory that the status lacks.
 
 import { buildRunSpec } from "../analysis/run-spec.ts";
 import { analysisTemplateSpec } from "../api/analysis.ts";
@@ -12,10 +13,10 @@ import { isAlreadyExists, isConflict, isNotFound, type KubeClient, type KubeObje
 import { eventObject } from "../kube/events.ts";
 import { Informer, objectKey } from "../kube/informer.ts";
 import type { Log } from "../kube/log.ts";
-import { type ReconcileResult, runWorkers, WorkQueue } from "../kube/queue.ts";
+import { type ReconcileOutcome, type ReconcileResult, runWorkers, timedReconcile, WorkQueue } from "../kube/queue.ts";
 import type { OutboundDoor } from "../net/outbound.ts";
 import type { AnalysisRunObject, Meta } from "../rollout/objects.ts";
-import { fleetRevision, type MemberRollout, memberView, rolledBackRollout, updatedRollout } from "./member.ts";
+import { fleetRevision, type MemberRollout, memberProblem, memberView, rolledBackRollout, updatedRollout } from "./member.ts";
 import { type FoundMember, MemberClients } from "./members.ts";
 import { type FleetAction, type MemberView, planFleet } from "./plan.ts";
 
@@ -35,6 +36,8 @@ export interface FleetControllerOptions {
   memberTimeoutMs?: number;
   now?: () => Date;
   log?: Log;
+  /** Told each reconcile's outcome and duration (ramp_reconcile_total, as for Rollouts). */
+  onReconciled?: (outcome: ReconcileOutcome, seconds: number) => void;
 }
 
 const ROLLOUT_API = API_VERSION;
@@ -46,6 +49,8 @@ export class FleetController {
   private readonly fleets: Informer<FleetObject>;
   private readonly runs: Informer<AnalysisRunObject>;
   private readonly members: MemberClients;
+  /** By FleetRollout key, then member name: the watch of that member's Rollout and the client it uses. */
+  private readonly memberWatches = new Map<string, Map<string, { client: KubeClient; informer: Informer<MemberRollout> }>>();
   private workers: Promise<void> | undefined;
   private started = false;
 
@@ -94,7 +99,10 @@ export class FleetController {
     this.workers = runWorkers(
       this.queue,
       this.opts.workers ?? 2,
-      (key) => this.reconcile(key),
+      timedReconcile(
+        (key) => this.reconcile(key),
+        (outcome, seconds) => this.opts.onReconciled?.(outcome, seconds),
+      ),
       (key, err, retryInMs) => this.log(`reconcile ${key} failed (retry in ${retryInMs}ms): ${(err as Error).message}`, "warn"),
     );
   }
@@ -104,6 +112,7 @@ export class FleetController {
     await this.workers;
     this.fleets.stop();
     this.runs.stop();
+    for (const key of [...this.memberWatches.keys()]) this.watchMembers(key, []);
   }
 
   private log(line: string, level?: Parameters<Log>[1]): void {
@@ -112,7 +121,10 @@ export class FleetController {
 
   async reconcile(key: string): Promise<ReconcileResult> {
     const fleet = this.fleets.get(key);
-    if (!fleet || fleet.metadata.deletionTimestamp) return undefined;
+    if (!fleet || fleet.metadata.deletionTimestamp) {
+      this.watchMembers(key, []);
+      return undefined;
+    }
     const now = this.opts.now?.() ?? new Date();
     const before = fleet.status ?? {};
     const parsed = fleetRolloutSpec.safeParse(fleet.spec);
@@ -125,6 +137,7 @@ export class FleetController {
         message,
         observedGeneration: fleet.metadata.generation ?? 0,
       });
+      this.watchMembers(key, []);
       return undefined;
     }
     const spec = parsed.data;
@@ -165,7 +178,47 @@ export class FleetController {
     for (const action of plan.actions) await this.act(fleet, spec, revision, action, byName, rollouts, plan.status);
     await this.writeStatus(fleet, before, plan.status);
     await this.recordEvents(fleet, plan.actions);
+    const busy = plan.status.phase === "Progressing" || plan.status.phase === "RollingBack";
+    this.watchMembers(key, busy ? [...names].flatMap((n) => byName.get(n) ?? []) : [], spec);
     return plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : undefined;
+  }
+
+  /** Watches these members' Rollouts for the fleet (and stops every other watch it had): a change,
+   * or a failed watch (a member gone silent), reconciles the fleet, whose reads then find out. */
+  private watchMembers(key: string, members: FoundMember[], spec?: FleetRolloutSpec): void {
+    const had = this.memberWatches.get(key) ?? new Map();
+    const next = new Map<string, { client: KubeClient; informer: Informer<MemberRollout> }>();
+    for (const m of members) {
+      if (!spec || !("get" in m.client)) continue;
+      const old = had.get(m.name);
+      // A Secret that changed made a new client: its watch replaces the old one.
+      if (old?.client === m.client) {
+        next.set(m.name, old);
+        continue;
+      }
+      const enqueue = () => this.queue.add(key);
+      const informer = new Informer<MemberRollout>(m.client, {
+        apiVersion: ROLLOUT_API,
+        kind: "Rollout",
+        namespace: spec.rolloutRef.namespace,
+        fieldSelector: `metadata.name=${spec.rolloutRef.name}`,
+        onChange: enqueue,
+        onError: enqueue,
+        onWatchFailure: enqueue,
+        resyncMs: 0, // the fleet's own requeue is the safety net
+      });
+      // Lists are retried in the background until stop(); the reconcile does not wait on a member.
+      void informer.start();
+      next.set(m.name, { client: m.client, informer });
+    }
+    for (const [name, w] of had) if (next.get(name) !== w) w.informer.stop();
+    if (next.size) this.memberWatches.set(key, next);
+    else this.memberWatches.delete(key);
+  }
+
+  /** Member watches open (for tests and metrics). */
+  get memberWatchCount(): number {
+    return [...this.memberWatches.values()].reduce((sum, m) => sum + m.size, 0);
   }
 
   /** The member's Rollout as it is now; a member that cannot be read is unreachable, never healthy. */
@@ -174,14 +227,14 @@ export class FleetController {
     spec: FleetRolloutSpec,
   ): Promise<{ view?: MemberView; rollout?: MemberRollout }> {
     if (!member) return {};
-    if (!("get" in member.client)) return { view: { reachable: false, message: member.client.problem } };
+    if (!("get" in member.client)) return { view: { reachable: false, ...member.client } };
     const { namespace, name } = spec.rolloutRef;
     try {
       const rollout = await member.client.get<MemberRollout>(ROLLOUT_API, "Rollout", name, namespace);
       return { view: memberView(rollout), rollout };
     } catch (err) {
       if (isNotFound(err)) return { view: memberView(undefined) };
-      return { view: { reachable: false, message: `cannot read Rollout ${namespace}/${name}: ${(err as Error).message}` } };
+      return { view: { reachable: false, ...memberProblem(err, `cannot read Rollout ${namespace}/${name}`) } };
     }
   }
 

@@ -1,11 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { fleetRolloutSpec } from "../api/fleet.ts";
+import { KubeError, KubeTimeoutError } from "../kube/client.ts";
+import { DestinationNotAllowed } from "../net/outbound.ts";
 import {
   desiredTemplate,
   FLEET_REVISION_ANNOTATION,
   fleetRevision,
   type MemberRollout,
   memberAccess,
+  memberProblem,
   memberView,
   PREVIOUS_TEMPLATE_ANNOTATION,
   ROLLED_BACK_ANNOTATION,
@@ -121,5 +124,25 @@ describe("member templates", () => {
     expect(fleetRevision(spec({ image: { image: "a" } }))).toBe(
       fleetRevision(spec({ image: { image: "a" }, onFailure: "rollback" })),
     );
+  });
+});
+
+describe("memberProblem", () => {
+  it.each([
+    ["a refused connection", Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }), "MEMBER_UNREACHABLE"],
+    ["no answer in time", new KubeTimeoutError("GET", new URL("https://10.0.0.1:6443/x"), 5000), "MEMBER_UNREACHABLE"],
+    ["credentials rejected", new KubeError(401, "Unauthorized", "Unauthorized"), "MEMBER_UNAUTHORIZED"],
+    ["RBAC refused", new KubeError(403, "Forbidden", "rollouts is forbidden"), "MEMBER_FORBIDDEN"],
+    ["an apiserver failure", new KubeError(500, "InternalError", "etcd timeout"), "MEMBER_API_ERROR"],
+    [
+      "an address the outbound policy refuses",
+      new DestinationNotAllowed("https://169.254.169.254", "built-in"),
+      "DESTINATION_NOT_ALLOWED",
+    ],
+  ])("%s is %s", (_what, err, code) => {
+    expect(memberProblem(err, "cannot read Rollout shop/web")).toEqual({
+      code,
+      message: `cannot read Rollout shop/web: ${(err as Error).message}`,
+    });
   });
 });

@@ -1,10 +1,11 @@
 // Pure: what the coordinator reads from and writes to a member cluster. A member's credentials come
 // from a kubeconfig held in a Secret and stay in memory; what the coordinator changes in a member is
 // its Rollout's template, marked with annotations that make every change idempotent and undoable.
+import type { Code } from "../api/codes.ts";
 import type { FleetRolloutSpec } from "../api/fleet.ts";
 import { podTemplateHash } from "../api/pod-template-hash.ts";
 import type { RolloutStatus } from "../api/rollout.ts";
-import type { KubeObject } from "../kube/client.ts";
+import { KubeError, type KubeObject } from "../kube/client.ts";
 import { type ClusterAccess, clusterAccess, parseKubeconfig } from "../kube/kubeconfig.ts";
 import type { Meta } from "../rollout/objects.ts";
 import type { MemberView } from "./plan.ts";
@@ -48,6 +49,23 @@ export function memberAccess(kubeconfig: string): ClusterAccess {
     );
   }
   return access;
+}
+
+/** Why a member could not be used: a code from the catalogue, and what failed. */
+export interface MemberProblem {
+  code: Code;
+  message: string;
+}
+
+/** A failed call to a member's apiserver as a problem: the apiserver's refusals by their status, a
+ * refused destination by its code, anything else (refused, reset, timed out) unreachable. */
+export function memberProblem(err: unknown, doing: string): MemberProblem {
+  const message = `${doing}: ${(err as Error).message}`;
+  if ((err as { code?: unknown }).code === "DESTINATION_NOT_ALLOWED") return { code: "DESTINATION_NOT_ALLOWED", message };
+  if (!(err instanceof KubeError)) return { code: "MEMBER_UNREACHABLE", message };
+  if (err.status === 401) return { code: "MEMBER_UNAUTHORIZED", message };
+  if (err.status === 403) return { code: "MEMBER_FORBIDDEN", message };
+  return { code: "MEMBER_API_ERROR", message };
 }
 
 /** What the member's Rollout says about this fleet revision. */

@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { type FleetRolloutStatus, fleetRolloutSpec } from "../api/fleet.ts";
-import { analysisRunName, type FleetAction, type FleetObserved, type MemberView, planFleet, resolveWaves } from "./plan.ts";
+import {
+  analysisRunName,
+  type FleetAction,
+  type FleetObserved,
+  type MemberView,
+  planFleet,
+  RESYNC_MS,
+  resolveWaves,
+} from "./plan.ts";
 
 const T0 = new Date("2026-12-02T10:00:00Z");
 const at = (s: number) => new Date(T0.getTime() + s * 1000);
@@ -32,7 +40,7 @@ const healthy = (revision?: string): MemberView => ({
 });
 const progressing: MemberView = { reachable: true, revision: REV, phase: "Progressing", settled: false };
 const degraded: MemberView = { reachable: true, revision: REV, phase: "Degraded", settled: false, message: "analysis failed" };
-const unreachable: MemberView = { reachable: false, message: "connect ECONNREFUSED" };
+const unreachable: MemberView = { reachable: false, code: "MEMBER_UNREACHABLE", message: "connect ECONNREFUSED" };
 
 const observed = (over: Partial<FleetObserved> = {}): FleetObserved => ({
   name: "web",
@@ -81,7 +89,7 @@ describe("planFleet", () => {
     expect(plan.status.waves?.map((w) => w.phase)).toEqual(["Progressing", "Pending"]);
     expect(plan.status.waves?.[1]?.clusters.map((c) => c.name)).toEqual(["us-1", "us-2"]);
     expect(reasons(plan.actions)).toEqual(["RevisionStarted", "WaveStarted", "ClusterUpdated"]);
-    expect(plan.requeueAfterMs).toBe(2_000);
+    expect(plan.requeueAfterMs).toBe(RESYNC_MS);
   });
 
   it.each([
@@ -107,8 +115,8 @@ describe("planFleet", () => {
       { views: { ...good, "us-1": healthy(REV), "us-2": healthy(REV) }, now: at(13) },
     ]);
     expect(plans.map((p) => kinds(p.actions))).toEqual([["update:eu-1"], [], [], ["update:us-1"], ["update:us-2"], []]);
-    expect(plans[1]?.requeueAfterMs).toBe(2_000);
-    expect(plans[2]?.requeueAfterMs).toBe(2_000);
+    expect(plans[1]?.requeueAfterMs).toBe(10_000); // the soak's end, not the resync
+    expect(plans[2]?.requeueAfterMs).toBe(6_000);
     expect(plans.map((p) => p.status.phase)).toEqual([
       "Progressing",
       "Progressing",
@@ -131,9 +139,32 @@ describe("planFleet", () => {
       { views: good, now: at(9) },
     ]);
     expect(plans[2]?.status.waves?.[0]).toMatchObject({ phase: "Progressing", message: "held: eu-1 cannot be reached" });
-    expect(plans[2]?.status.waves?.[0]?.clusters[0]).toMatchObject({ reachable: false, message: "connect ECONNREFUSED" });
+    expect(plans[2]?.status.waves?.[0]?.clusters[0]).toMatchObject({
+      reachable: false,
+      code: "MEMBER_UNREACHABLE",
+      message: "connect ECONNREFUSED",
+    });
     expect(reasons(plans[2]?.actions ?? [])).toEqual(["ClusterUnreachable", "WaveHeld"]);
     expect(plans[3]?.status.waves?.[0]).toMatchObject({ phase: "Soaking", healthyAt: at(9).toISOString() });
+    expect(plans[3]?.status.waves?.[0]?.clusters[0]).not.toHaveProperty("code");
+  });
+
+  it.each([
+    ["a member no ClusterProfile or Secret names", undefined, { reachable: false, code: "MEMBER_NOT_FOUND" }],
+    [
+      "a forbidden member",
+      { reachable: false, code: "MEMBER_FORBIDDEN", message: "rollouts is forbidden" } as MemberView,
+      { reachable: false, code: "MEMBER_FORBIDDEN", message: "rollouts is forbidden" },
+    ],
+    [
+      "a member without the Rollout (reachable)",
+      { reachable: true, missing: true, settled: false } as MemberView,
+      { code: "MEMBER_ROLLOUT_NOT_FOUND" },
+    ],
+  ])("%s is reported with its code", (_what, view, expected) => {
+    const views: Record<string, MemberView> = view ? { "eu-1": view } : {};
+    const plan = planFleet(observed({ views }));
+    expect(plan.status.waves?.[0]?.clusters[0]).toMatchObject(expected);
   });
 
   it("an unreachable pending cluster is never updated and holds the wave", () => {

@@ -2,6 +2,7 @@
 // wave analyses' phases + now -> the actions to take, the new status, and when to look again.
 // Everything it remembers is in the status it returns, so a restarted coordinator carries on.
 
+import type { Code } from "../api/codes.ts";
 import { parseDuration } from "../api/duration.ts";
 import type { ClusterStatus, FleetRolloutSpec, FleetRolloutStatus, WaveStatus } from "../api/fleet.ts";
 
@@ -13,7 +14,7 @@ export interface Member {
 
 /** What a member's Rollout says, as the shell read it. */
 export type MemberView =
-  | { reachable: false; message: string }
+  | { reachable: false; code: Code; message: string }
   | {
       reachable: true;
       /** The Rollout does not exist in the member. */
@@ -55,8 +56,9 @@ export interface FleetPlan {
   requeueAfterMs?: number;
 }
 
-/** How often members are read while something is under way (their Rollouts are not watched). */
-export const POLL_MS = 2_000;
+/** While something is under way, members are read again at least this often: their Rollouts are
+ * watched (a change reconciles at once), this is the safety net for a change a watch missed. */
+export const RESYNC_MS = 30_000;
 
 /** A member's words are kept short: the status holds one per cluster, and a member is not trusted. */
 const MAX_MESSAGE = 512;
@@ -117,10 +119,16 @@ function updatedPhase(view: MemberView | undefined, revision: string): { phase: 
 
 /** Reachability and the member's own words, recorded on every look. */
 function withView(c: ClusterStatus, view: MemberView | undefined): ClusterStatus {
-  const { reachable: _r, message: _m, ...rest } = c;
-  if (!view) return { ...rest, reachable: false, message: "no such member (no ClusterProfile or kubeconfig Secret)" };
-  if (!view.reachable) return { ...rest, reachable: false, message: brief(view.message) };
-  return rest;
+  const { reachable: _r, code: _c, message: _m, ...rest } = c;
+  if (!view)
+    return {
+      ...rest,
+      reachable: false,
+      code: "MEMBER_NOT_FOUND",
+      message: "no such member (no ClusterProfile or kubeconfig Secret)",
+    };
+  if (!view.reachable) return { ...rest, reachable: false, code: view.code, message: brief(view.message) };
+  return view.missing ? { ...rest, code: "MEMBER_ROLLOUT_NOT_FOUND" } : rest;
 }
 
 interface Ctx {
@@ -164,7 +172,7 @@ export function planFleet(o: FleetObserved): FleetPlan {
   if (status.phase === "RollingBack") status = rollBack(ctx, status, waves);
   const busy = status.phase === "Progressing" || status.phase === "RollingBack";
   const soakLeft = busy ? soakRemaining(o, status) : undefined;
-  const requeueAfterMs = busy ? Math.min(POLL_MS, soakLeft ?? POLL_MS) : undefined;
+  const requeueAfterMs = busy ? Math.min(RESYNC_MS, soakLeft ?? RESYNC_MS) : undefined;
   return { actions, status, ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}) };
 }
 

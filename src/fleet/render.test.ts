@@ -16,7 +16,7 @@ describe("renderFleet", () => {
           message: "held: us-2 cannot be reached",
           clusters: [
             { name: "us-1", phase: "Healthy" },
-            { name: "us-2", phase: "Progressing", reachable: false, message: "timed out" },
+            { name: "us-2", phase: "Progressing", reachable: false, code: "MEMBER_UNREACHABLE", message: "timed out" },
           ],
         },
       ],
@@ -29,7 +29,7 @@ describe("renderFleet", () => {
         "    eu-1: Healthy",
         "▶ wave 2 rest: Progressing — held: us-2 cannot be reached",
         "    us-1: Healthy",
-        "    us-2: Progressing (unreachable) — timed out",
+        "    us-2: Progressing (unreachable: MEMBER_UNREACHABLE) — timed out",
       ].join("\n"),
     );
   });

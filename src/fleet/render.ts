@@ -14,7 +14,7 @@ export function renderFleet(name: string, namespace: string, status: FleetRollou
       `${marker} wave ${i + 1} ${w.name}: ${w.phase}${w.message && w.message !== w.phase ? ` — ${w.message}` : ""}${run}`,
     );
     for (const c of w.clusters) {
-      const reach = c.reachable === false ? " (unreachable)" : "";
+      const reach = c.reachable === false ? ` (unreachable${c.code ? `: ${c.code}` : ""})` : c.code ? ` (${c.code})` : "";
       lines.push(`    ${c.name}: ${c.phase}${reach}${c.message ? ` — ${c.message}` : ""}`);
     }
   }

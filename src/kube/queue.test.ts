@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { MAX_DELAY_MS, runWorkers, timerDelay, WorkQueue } from "./queue.ts";
+import { MAX_DELAY_MS, type ReconcileResult, runWorkers, timedReconcile, timerDelay, WorkQueue } from "./queue.ts";
 
 afterEach(() => vi.useRealTimers());
 
@@ -118,5 +118,34 @@ describe("runWorkers", () => {
     expect(errors).toEqual([1, 2]);
     q.shutDown();
     await running;
+  });
+});
+
+describe("timedReconcile", () => {
+  it.each([
+    ["done", async (): Promise<ReconcileResult> => undefined],
+    ["requeue", async (): Promise<ReconcileResult> => ({ requeueAfterMs: 10 })],
+    [
+      "error",
+      async (): Promise<ReconcileResult> => {
+        throw new Error("boom");
+      },
+    ],
+  ])("reports %s with its duration, and passes the result or the error on", async (outcome, reconcile) => {
+    const reports: [string, number][] = [];
+    const timed = timedReconcile(reconcile, (o, s) => reports.push([o, s]));
+    const ended = await timed("ns/a").then(
+      (r) => ({ r }),
+      (e: unknown) => ({ e }),
+    );
+    expect(ended).toEqual(
+      await reconcile().then(
+        (r) => ({ r }),
+        (e: unknown) => ({ e }),
+      ),
+    );
+    expect(reports).toHaveLength(1);
+    expect(reports[0]?.[0]).toBe(outcome);
+    expect(reports[0]?.[1]).toBeGreaterThanOrEqual(0);
   });
 });

@@ -110,6 +110,25 @@ export class WorkQueue {
 /** What a reconcile asks for next, as in controller-runtime. An exception means: back off and retry. */
 export type ReconcileResult = { requeueAfterMs?: number } | undefined;
 
+/** How a reconcile ended, as ramp_reconcile_total counts it. */
+export type ReconcileOutcome = "done" | "requeue" | "error";
+
+/** The reconcile, reporting each call's outcome and duration in seconds (for the metrics). */
+export const timedReconcile =
+  (reconcile: (key: string) => Promise<ReconcileResult>, report: (outcome: ReconcileOutcome, seconds: number) => void) =>
+  async (key: string): Promise<ReconcileResult> => {
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
+    try {
+      const result = await reconcile(key);
+      report(result?.requeueAfterMs !== undefined ? "requeue" : "done", seconds());
+      return result;
+    } catch (err) {
+      report("error", seconds());
+      throw err;
+    }
+  };
+
 /** Runs `workers` loops that take keys and reconcile them until the queue shuts down. */
 export async function runWorkers(
   queue: WorkQueue,

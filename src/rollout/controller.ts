@@ -11,7 +11,7 @@ import { isAlreadyExists, isConflict, isNotFound, type KubeClient, KubeError, ty
 import { eventObject } from "../kube/events.ts";
 import { Informer, objectKey } from "../kube/informer.ts";
 import type { Log } from "../kube/log.ts";
-import { type ReconcileResult, runWorkers, WorkQueue } from "../kube/queue.ts";
+import { type ReconcileResult, runWorkers, timedReconcile, WorkQueue } from "../kube/queue.ts";
 import { DestinationNotAllowed, type OutboundDoor } from "../net/outbound.ts";
 import { routerFor } from "../traffic/registry.ts";
 import { RouterError } from "../traffic/router.ts";
@@ -216,7 +216,10 @@ export class RolloutController {
     this.workers = runWorkers(
       this.queue,
       this.opts.workers ?? 4,
-      (key) => this.timedReconcile(key),
+      timedReconcile(
+        (key) => this.reconcile(key),
+        (outcome, seconds) => this.opts.observer?.reconciled(outcome, seconds),
+      ),
       (key, err, retryInMs) => this.log(`reconcile ${key} failed (retry in ${retryInMs}ms): ${(err as Error).message}`, "warn"),
     );
   }
@@ -247,21 +250,6 @@ export class RolloutController {
       spec !== undefined &&
       selectorMatches(spec.selector, rs.metadata.labels ?? {})
     );
-  }
-
-  private async timedReconcile(key: string): Promise<ReconcileResult> {
-    const started = performance.now();
-    try {
-      const result = await this.reconcile(key);
-      this.opts.observer?.reconciled(
-        result?.requeueAfterMs !== undefined ? "requeue" : "done",
-        (performance.now() - started) / 1000,
-      );
-      return result;
-    } catch (err) {
-      this.opts.observer?.reconciled("error", (performance.now() - started) / 1000);
-      throw err;
-    }
   }
 
   async reconcile(key: string): Promise<ReconcileResult> {

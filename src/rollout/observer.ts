@@ -1,9 +1,10 @@
 // What the Rollout controller reports about its own work, for metrics. The server implements it
 // with prom-client; the controller only calls it, so it stays free of any metrics library.
 
+import type { ReconcileOutcome } from "../kube/queue.ts";
 import type { RolloutTransition } from "./transition.ts";
 
-export type ReconcileOutcome = "done" | "requeue" | "error";
+export type { ReconcileOutcome };
 
 /** One Rollout's state after a reconcile: the figures behind the per-rollout gauges. */
 export interface RolloutGauge {

@@ -193,7 +193,7 @@ export class ControllerMetrics implements ControllerObserver, AnalysisRunObserve
     const maxMetrics = opts.maxMetricsPerRollout ?? DEFAULT_MAX_METRICS;
     this.reconciles = new Counter({
       name: "ramp_reconcile_total",
-      help: "Rollout reconciles by outcome (done, requeue, error).",
+      help: "Rollout reconciles (FleetRollout reconciles in ramp fleet controller) by outcome (done, requeue, error).",
       labelNames: ["outcome"],
       registers,
     });
