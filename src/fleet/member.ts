@@ -5,7 +5,7 @@ import type { Code } from "../api/codes.ts";
 import type { FleetRolloutSpec } from "../api/fleet.ts";
 import { podTemplateHash } from "../api/pod-template-hash.ts";
 import type { RolloutStatus } from "../api/rollout.ts";
-import { KubeError, type KubeObject } from "../kube/client.ts";
+import type { KubeObject } from "../kube/client.ts";
 import { type ClusterAccess, clusterAccess, parseKubeconfig } from "../kube/kubeconfig.ts";
 import type { Meta } from "../rollout/objects.ts";
 import type { MemberView } from "./plan.ts";
@@ -62,9 +62,12 @@ export interface MemberProblem {
 export function memberProblem(err: unknown, doing: string): MemberProblem {
   const message = `${doing}: ${(err as Error).message}`;
   if ((err as { code?: unknown }).code === "DESTINATION_NOT_ALLOWED") return { code: "DESTINATION_NOT_ALLOWED", message };
-  if (!(err instanceof KubeError)) return { code: "MEMBER_UNREACHABLE", message };
-  if (err.status === 401) return { code: "MEMBER_UNAUTHORIZED", message };
-  if (err.status === 403) return { code: "MEMBER_FORBIDDEN", message };
+  // An apiserver's answer carries its HTTP status (a KubeError; read by shape so this module stays
+  // pure); anything else never reached one.
+  const status = (err as { status?: unknown }).status;
+  if (typeof status !== "number") return { code: "MEMBER_UNREACHABLE", message };
+  if (status === 401) return { code: "MEMBER_UNAUTHORIZED", message };
+  if (status === 403) return { code: "MEMBER_FORBIDDEN", message };
   return { code: "MEMBER_API_ERROR", message };
 }
 
