@@ -7,15 +7,14 @@ import type { FastifyInstance } from "fastify";
 import { AnalysisRunController } from "../analysis/controller.ts";
 import { durationFlag } from "../api/duration.ts";
 import type { KubeClient } from "../kube/client.ts";
-import { LeaderElector, leaseAttemptTimeoutMs } from "../kube/lease.ts";
 import { createLogger, LOG_FORMATS, LOG_LEVELS, type Log, type LogFormat, type LogLevel } from "../kube/log.ts";
 import { leaseNamespace, SERVICE_ACCOUNT_NAMESPACE_FILE } from "../kube/pod-defaults.ts";
 import { OutboundDoor, outboundPolicy } from "../net/outbound.ts";
 import { RolloutController } from "../rollout/controller.ts";
 import { ControllerMetrics } from "../server/metrics.ts";
-import { startServer } from "../server/server.ts";
 import { notifications } from "../webhooks/notifier.ts";
-import { DEFAULT_REQUEST_TIMEOUT, type KubeFlags, kubeClient, kubeOptions, requestTimeoutMs } from "./kube-options.ts";
+import { DEFAULT_REQUEST_TIMEOUT, type KubeFlags, kubeClient, kubeOptions } from "./kube-options.ts";
+import { runLeaderElected } from "./runtime.ts";
 import { VERSION } from "./version.ts";
 
 interface ControllerFlags extends KubeFlags {
@@ -239,88 +238,22 @@ async function runController(flags: ControllerFlags): Promise<void> {
       return controllers.flatMap((c) => c.problems);
     },
   };
-  let leading = !flags.leaderElect;
   const dashboard = flags.dashboard ? await dashboardPlugin(client, flags.namespace) : undefined;
-  const server = await startServer({
-    ...(dashboard ? { routes: dashboard.routes } : {}),
-    host: flags.metricsHost,
-    port: flags.metricsPort,
+  await runLeaderElected({
+    flags,
+    active,
     metrics,
-    // A standby is ready to take over; a leader is ready once its caches are filled and kept current.
-    ready: () => {
-      if (!leading) return { ready: true };
-      const problems = active.problems;
-      if (problems.length) return { ready: false, reason: problems.join("; ") };
-      return active.synced ? { ready: true } : { ready: false, reason: "caches not synced yet" };
+    clientOptions,
+    lease: {
+      namespace: namespaceOfLease,
+      name: flags.instanceId ? `ramp-controller-${flags.instanceId}` : "ramp-controller",
     },
-  });
-  log(`serving on ${server.url}`);
-
-  const stopping = new AbortController();
-  let elector: LeaderElector | undefined;
-  const shutdown = async (signal: string) => {
-    if (stopping.signal.aborted) return;
-    log(`${signal}: finishing the reconciles under way`);
-    stopping.abort();
-    await active.stop();
-    await elector?.release();
-    dashboard?.stop();
-    await server.close();
-    log("stopped");
-    process.exit(0);
-  };
-  process.once("SIGTERM", () => void shutdown("SIGTERM"));
-  process.once("SIGINT", () => void shutdown("SIGINT"));
-
-  if (!flags.leaderElect) {
-    await active.start();
-    return;
-  }
-  const timing = {
-    leaseDurationMs: flags.leaseDuration,
-    renewDeadlineMs: flags.renewDeadline,
-    retryPeriodMs: flags.retryPeriod,
-  };
-  // The Lease's requests end within one attempt, so a renewal caught on a dead connection is tried
-  // again within the renew deadline (the 30 s default request timeout is longer than all of it); its
-  // own client has its own rate limit too, so a burst of reconciles cannot hold a renewal back.
-  const requestMs = requestTimeoutMs(flags.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT);
-  const attemptMs = leaseAttemptTimeoutMs(timing);
-  const leaseClient = kubeClient(flags, {
-    ...clientOptions,
-    requestTimeoutMs: requestMs ? Math.min(requestMs, attemptMs) : attemptMs,
-  });
-  elector = new LeaderElector(leaseClient, {
-    namespace: namespaceOfLease,
-    name: flags.instanceId ? `ramp-controller-${flags.instanceId}` : "ramp-controller",
-    identity: flags.identity,
-    ...timing,
     log,
+    logger,
+    ...(dashboard ? { routes: dashboard.routes } : {}),
+    onStopped: () => dashboard?.stop(),
+    onLostLease: () => notify?.notifier.abandon(),
   });
-  await elector.run(
-    {
-      onStartedLeading: async () => {
-        leading = true;
-        log(`leading as ${flags.identity}`);
-        // Informers retry their lists; anything else failing here leaves a leader that does nothing.
-        await active.start().catch((err: unknown) => {
-          logger.error(`could not start: ${(err as Error).message}`);
-          process.exit(1);
-        });
-      },
-      // A replica that lost its Lease may hold stale state: exit and start afresh, as controller-runtime does.
-      onStoppedLeading: () => {
-        if (stopping.signal.aborted) return;
-        logger.error("lost the lease; exiting");
-        notify?.notifier.abandon();
-        process.exit(1);
-      },
-      onNewLeader: (identity) => {
-        if (identity !== flags.identity) log(`the leader is ${identity}`);
-      },
-    },
-    stopping.signal,
-  );
 }
 
 /** The dashboard's routes for the controller's server, with its own watches; loaded only with --dashboard. */

@@ -8,15 +8,14 @@ import { FleetController, type FleetObject } from "../fleet/controller.ts";
 import { fleetOutcome, renderFleet } from "../fleet/render.ts";
 import type { KubeClient } from "../kube/client.ts";
 import { Informer } from "../kube/informer.ts";
-import { LeaderElector, leaseAttemptTimeoutMs } from "../kube/lease.ts";
 import type { LogFormat, LogLevel } from "../kube/log.ts";
 import { leaseNamespace } from "../kube/pod-defaults.ts";
 import { OutboundDoor, outboundPolicy } from "../net/outbound.ts";
 import { ControllerMetrics } from "../server/metrics.ts";
-import { startServer } from "../server/server.ts";
 import { collect, duration, flagLogger, int, logOptions } from "./controller.ts";
 import { ExitError } from "./errors.ts";
 import { DEFAULT_REQUEST_TIMEOUT, type KubeFlags, kubeClient, kubeOptions, namespaceOf } from "./kube-options.ts";
+import { runLeaderElected } from "./runtime.ts";
 import { VERSION } from "./version.ts";
 
 interface StatusFlags extends KubeFlags {
@@ -178,65 +177,16 @@ async function runFleetController(flags: FleetControllerFlags): Promise<void> {
     onReconciled: (outcome, seconds) => metrics.reconciled(outcome, seconds),
     ...(flags.namespace ? { namespace: flags.namespace } : {}),
   });
-  const active = controller;
-  let leading = !flags.leaderElect;
-  const server = await startServer({
-    host: flags.metricsHost,
-    port: flags.metricsPort,
+  await runLeaderElected({
+    flags,
+    active: controller,
     metrics,
-    ready: () => {
-      if (!leading) return { ready: true };
-      const problems = active.problems;
-      if (problems.length) return { ready: false, reason: problems.join("; ") };
-      return active.synced ? { ready: true } : { ready: false, reason: "caches not synced yet" };
+    clientOptions,
+    lease: {
+      namespace: leaseNamespace({ flag: flags.leaderElectionNamespace, env: process.env, serviceAccountNamespace: undefined }),
+      name: "ramp-fleet-controller",
     },
-  });
-  log(`serving on ${server.url}`);
-  const stopping = new AbortController();
-  let elector: LeaderElector | undefined;
-  const shutdown = async (signal: string) => {
-    if (stopping.signal.aborted) return;
-    log(`${signal}: finishing the reconciles under way`);
-    stopping.abort();
-    await active.stop();
-    await elector?.release();
-    await server.close();
-    process.exit(0);
-  };
-  process.once("SIGTERM", () => void shutdown("SIGTERM"));
-  process.once("SIGINT", () => void shutdown("SIGINT"));
-  if (!flags.leaderElect) {
-    await active.start();
-    return;
-  }
-  const timing = { leaseDurationMs: flags.leaseDuration, renewDeadlineMs: flags.renewDeadline, retryPeriodMs: flags.retryPeriod };
-  const leaseClient = kubeClient(flags, { ...clientOptions, requestTimeoutMs: leaseAttemptTimeoutMs(timing) });
-  elector = new LeaderElector(leaseClient, {
-    namespace: leaseNamespace({ flag: flags.leaderElectionNamespace, env: process.env, serviceAccountNamespace: undefined }),
-    name: "ramp-fleet-controller",
-    identity: flags.identity,
-    ...timing,
     log,
+    logger,
   });
-  await elector.run(
-    {
-      onStartedLeading: async () => {
-        leading = true;
-        log(`leading as ${flags.identity}`);
-        await active.start().catch((err: unknown) => {
-          logger.error(`could not start: ${(err as Error).message}`);
-          process.exit(1);
-        });
-      },
-      onStoppedLeading: () => {
-        if (stopping.signal.aborted) return;
-        logger.error("lost the lease; exiting");
-        process.exit(1);
-      },
-      onNewLeader: (identity) => {
-        if (identity !== flags.identity) log(`the leader is ${identity}`);
-      },
-    },
-    stopping.signal,
-  );
 }
