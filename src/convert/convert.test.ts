@@ -84,6 +84,12 @@ describe("convertFiles", () => {
     expect(rollout.spec.workloadRef).toEqual({ apiVersion: "apps/v1", kind: "Deployment", name: "web", scaleDown: "onsuccess" });
   });
 
+  it.each([["1"], ["5e-324"]])("a stepWeight of %s is cut at Ramp's 64 steps and reported", (step) => {
+    const { objects, report } = convert(canary(`    interval: 30s\n    stepWeight: ${step}\n`));
+    expect(objects[0].spec.strategy.canary.steps).toHaveLength(64);
+    expect(report.join("\n")).toMatch(/stepWeight: not converted: more than 64 steps/);
+  });
+
   it("a Flagger A/B test becomes header routes held for interval x iterations", () => {
     const analysis = "    interval: 1m\n    iterations: 5\n    match:\n    - headers: {x-canary: {exact: insider}}\n";
     const steps = convert(canary(analysis)).objects[0].spec.strategy.canary.steps;

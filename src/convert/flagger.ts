@@ -326,7 +326,8 @@ function weights(a: Fields): number[] {
   const step = Number(a.get("stepWeight"));
   const max = Number(a.get("maxWeight") ?? 100);
   const out: number[] = [];
-  for (let w = step; w <= max && w < 100 && step > 0; w += step) out.push(w);
+  // One past the limit is enough to report the overflow; a tiny stepWeight must not build millions.
+  for (let w = step; w <= max && w < 100 && step > 0 && out.length <= MAX_STEPS; w += step) out.push(w);
   return out;
 }
 
@@ -475,10 +476,7 @@ export function convertCanary(root: Fields, inv: Inventory): Json[] {
       });
     steps.push(...gate("confirm-promotion").map((g) => ({ gate: g })));
     if (steps.length > MAX_STEPS) {
-      a.drop(
-        "stepWeight",
-        `${steps.length} steps; Ramp allows ${MAX_STEPS}: raise stepWeight (steps past ${MAX_STEPS} left out)`,
-      );
+      a.drop("stepWeight", `more than ${MAX_STEPS} steps, Ramp's limit: raise stepWeight (steps past ${MAX_STEPS} left out)`);
       steps.length = MAX_STEPS;
     }
     strategy.canary = {
