@@ -6,7 +6,7 @@ import { canonicalJson } from "../api/canonical-json.ts";
 import { API_VERSION } from "../api/group.ts";
 import { isConflict, type KubeClient, type KubeObject } from "../kube/client.ts";
 import { eventObject } from "../kube/events.ts";
-import { Informer, objectKey } from "../kube/informer.ts";
+import { Informer, objectKey, withoutBookkeeping } from "../kube/informer.ts";
 import type { Log } from "../kube/log.ts";
 import { type ReconcileResult, runWorkers, WorkQueue } from "../kube/queue.ts";
 import { readOptedInSecret, SecretAccessError, secretKey } from "../kube/secrets.ts";
@@ -73,6 +73,7 @@ export class AnalysisRunController {
     };
     this.runs = new Informer(client, {
       ...failed,
+      transform: withoutBookkeeping,
       apiVersion: API_VERSION,
       kind: "AnalysisRun",
       namespace: opts.namespace,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { KubeClient, KubeObject } from "./client.ts";
-import { type ChangeType, Informer } from "./informer.ts";
+import { type ChangeType, Informer, withoutBookkeeping } from "./informer.ts";
 
 /** A client whose list answers what `items` holds now and whose watch stays silent until stopped:
  * the half-open connection a resync is there for. */
@@ -42,5 +42,60 @@ describe("Informer resync", () => {
     informer.stop();
     expect(events.slice(0, 2)).toEqual(seen);
     expect(informer.list().map((o) => o.metadata.resourceVersion)).toEqual(later.map((o) => o.metadata.resourceVersion));
+  });
+});
+
+describe("withoutBookkeeping", () => {
+  const applied = "kubectl.kubernetes.io/last-applied-configuration";
+  const heavy = (name: string, rv: string): KubeObject => ({
+    ...cm(name, rv),
+    metadata: {
+      name,
+      namespace: "ns",
+      resourceVersion: rv,
+      managedFields: [{ manager: "kubectl", operation: "Update", fieldsV1: { "f:data": {} } }],
+      annotations: { [applied]: '{"big":"copy"}', keep: "me" },
+    },
+  });
+  const bare = (o: KubeObject | undefined) =>
+    o && { managed: "managedFields" in o.metadata, annotations: o.metadata.annotations };
+  const stripped = { managed: false, annotations: { keep: "me" } };
+
+  it.each([
+    {
+      name: "an object without either is left as it is",
+      input: cm("a", "1"),
+      expected: { managed: false, annotations: undefined },
+    },
+    { name: "both are dropped, other annotations kept", input: heavy("a", "1"), expected: stripped },
+  ])("$name", ({ input, expected }) => {
+    expect(bare(withoutBookkeeping(input))).toEqual(expected);
+  });
+
+  it("is applied to what the list, the watch and remember() bring into the cache", async () => {
+    let send: ((e: { type: string; object: KubeObject }) => void) | undefined;
+    const told: unknown[] = [];
+    const client = {
+      path: async () => "/api/v1/namespaces/ns/configmaps",
+      request: async () => ({ items: [heavy("listed", "1")], metadata: { resourceVersion: "1" } }),
+      watch: (_path: string, onEvent: typeof send, signal: AbortSignal) => {
+        send = onEvent;
+        return new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve()));
+      },
+    } as unknown as KubeClient;
+    const informer = new Informer(client, {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      resyncMs: 0,
+      transform: withoutBookkeeping,
+      onChange: (_t, o) => told.push(bare(o)),
+    });
+    await informer.start();
+    await expect.poll(() => send !== undefined).toBe(true);
+    send?.({ type: "ADDED", object: heavy("watched", "2") });
+    informer.remember(heavy("written", "3"));
+    informer.stop();
+    expect(["listed", "watched", "written"].map((n) => bare(informer.get(`ns/${n}`)))).toEqual([stripped, stripped, stripped]);
+    expect(told).toEqual([stripped, stripped]);
   });
 });

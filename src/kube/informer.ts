@@ -23,6 +23,25 @@ export interface InformerOptions<T> {
    * resync): a change a silent watch missed shows up, and time-based decisions are looked at
    * again. Default 5 minutes; 0 turns it off. */
   resyncMs?: number;
+  /** Applied to every object before it is cached or told of: what no reader needs is dropped there
+   * (withoutBookkeeping), so the cache does not hold it for the life of the process. */
+  transform?: (obj: T) => T;
+}
+
+const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
+
+/** An object without metadata.managedFields and kubectl's last-applied annotation: the apiserver's
+ * and kubectl's bookkeeping, often larger than the rest of the object, read by no controller. Only
+ * for caches whose objects are never sent back whole (a PUT without the annotation would drop it). */
+export function withoutBookkeeping<T extends KubeObject>(obj: T): T {
+  const { managedFields: _, ...metadata }: Record<string, unknown> = obj.metadata;
+  const annotations = metadata.annotations as Record<string, string> | undefined;
+  if (annotations && LAST_APPLIED in annotations) {
+    const { [LAST_APPLIED]: _applied, ...rest } = annotations;
+    metadata.annotations = rest;
+  }
+  obj.metadata = metadata as T["metadata"];
+  return obj;
 }
 
 export const DEFAULT_RESYNC_MS = 300_000;
@@ -74,7 +93,8 @@ export class Informer<T extends KubeObject> {
 
   /** Keeps an object this process just wrote, so the next reconcile sees it before its watch event
    * arrives (never replacing a newer one the watch already brought). */
-  remember(obj: T): void {
+  remember(written: T): void {
+    const obj = this.opts.transform ? this.opts.transform(written) : written;
     obj.apiVersion ??= this.opts.apiVersion;
     obj.kind ??= this.opts.kind;
     const old = this.cache.get(objectKey(obj));
@@ -138,7 +158,8 @@ export class Informer<T extends KubeObject> {
       `${path}?${this.query({})}`,
     );
     const seen = new Set<string>();
-    for (const item of list.items) {
+    for (const listed of list.items) {
+      const item = this.opts.transform ? this.opts.transform(listed) : listed;
       item.apiVersion ??= this.opts.apiVersion;
       item.kind ??= this.opts.kind;
       const key = objectKey(item);
@@ -160,7 +181,8 @@ export class Informer<T extends KubeObject> {
 
   private handle(event: WatchEvent): "gone" | undefined {
     if (event.type === "ERROR") return event.object.code === 410 ? "gone" : undefined;
-    const obj = event.object as unknown as T;
+    const received = event.object as unknown as T;
+    const obj = event.type === "BOOKMARK" || !this.opts.transform ? received : this.opts.transform(received);
     this.version = resourceVersion(obj) || this.version;
     if (event.type === "BOOKMARK") return undefined;
     obj.apiVersion ??= this.opts.apiVersion;

@@ -9,7 +9,7 @@ import { baselineHash, POD_TEMPLATE_HASH_LABEL, podTemplateHash } from "../api/p
 import { type GateState, podTemplate, type RolloutSpec, type RolloutStatus, rolloutSpec } from "../api/rollout.ts";
 import { isAlreadyExists, isConflict, isNotFound, type KubeClient, KubeError, type KubeObject } from "../kube/client.ts";
 import { eventObject } from "../kube/events.ts";
-import { Informer, objectKey } from "../kube/informer.ts";
+import { Informer, objectKey, withoutBookkeeping } from "../kube/informer.ts";
 import type { Log } from "../kube/log.ts";
 import { type ReconcileResult, runWorkers, timedReconcile, WorkQueue } from "../kube/queue.ts";
 import { DestinationNotAllowed, type OutboundDoor } from "../net/outbound.ts";
@@ -115,6 +115,7 @@ export class RolloutController {
     };
     this.rollouts = new Informer(client, {
       ...failed,
+      transform: withoutBookkeeping,
       apiVersion: API_VERSION,
       kind: "Rollout",
       namespace: ns,
@@ -126,6 +127,7 @@ export class RolloutController {
     });
     this.replicaSets = new Informer(client, {
       ...failed,
+      transform: withoutBookkeeping,
       apiVersion: "apps/v1",
       kind: "ReplicaSet",
       namespace: ns,
@@ -135,6 +137,7 @@ export class RolloutController {
     // The saved pod templates: a deleted one is saved again, a deleted stable ReplicaSet made from one.
     this.revisions = new Informer(client, {
       ...failed,
+      transform: withoutBookkeeping,
       apiVersion: "apps/v1",
       kind: "ControllerRevision",
       namespace: ns,
@@ -143,6 +146,7 @@ export class RolloutController {
     });
     this.analysisRuns = new Informer(client, {
       ...failed,
+      transform: withoutBookkeeping,
       apiVersion: API_VERSION,
       kind: "AnalysisRun",
       namespace: ns,
@@ -151,6 +155,7 @@ export class RolloutController {
     });
     this.services = new Informer(client, {
       ...failed,
+      transform: withoutBookkeeping,
       apiVersion: "v1",
       kind: "Service",
       namespace: ns,
@@ -159,6 +164,7 @@ export class RolloutController {
     });
     this.deployments = new Informer(client, {
       ...failed,
+      transform: withoutBookkeeping,
       apiVersion: "apps/v1",
       kind: "Deployment",
       namespace: ns,
@@ -168,6 +174,7 @@ export class RolloutController {
       this.enqueueWhere(namespace, (r) => templateRefs(specOf(r)).some((t) => t.templateName === name));
     this.templates = new Informer(client, {
       ...failed,
+      transform: withoutBookkeeping,
       apiVersion: API_VERSION,
       kind: "AnalysisTemplate",
       namespace: ns,
@@ -175,6 +182,7 @@ export class RolloutController {
     });
     this.clusterTemplates = new Informer(client, {
       ...failed,
+      transform: withoutBookkeeping,
       apiVersion: API_VERSION,
       kind: "ClusterAnalysisTemplate",
       onChange: (_t, t) => onTemplate(undefined, t.metadata.name),
