@@ -56,6 +56,13 @@ export const int = (v: string) => {
   return n;
 };
 
+/** --qps: a whole number, 0 for none; "1.5", "5x", "-1" or "NaN" stop the command with what was wrong. */
+export const qpsFlag = (v: string) => {
+  if (!/^\d+$/.test(v.trim()))
+    throw new Error(`--qps: expected a whole number of requests per second, 0 for no client-side limit; got "${v}"`);
+  return Number(v);
+};
+
 /** --log-format and --log-level, shared by `ramp controller` and `ramp fleet controller`. */
 export function logOptions(command: Command): Command {
   return command
@@ -84,7 +91,12 @@ export function registerController(program: Command): void {
   )
     .option("--instance-id <id>", "handle only Rollouts labelled ramp.dev/controller-instance-id=<id>")
     .option("--workers <n>", "Rollouts reconciled at once", int, 4)
-    .option("--qps <n>", "apiserver requests per second", int, 50)
+    .option(
+      "--qps <n>",
+      "apiserver requests per second (0: no client-side limit; the apiserver's Priority and Fairness throttles, its 429 Retry-After is honoured)",
+      qpsFlag,
+      50,
+    )
     .option("--burst <n>", "apiserver request burst", int, 100)
     .option("--metrics-host <host>", "address of the health and metrics server", "127.0.0.1")
     .option("--metrics-port <port>", "port of the health and metrics server (0: any free one)", int, 8090)
