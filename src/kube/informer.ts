@@ -87,13 +87,9 @@ export class Informer<T extends KubeObject> {
     this.drop(key);
     this.cache.set(key, obj);
     for (const [name, values] of Object.entries(this.opts.indexers ?? {})) {
-      let index = this.indices.get(name);
-      if (!index) this.indices.set(name, (index = new Map()));
-      for (const value of values(obj)) {
-        let keys = index.get(value);
-        if (!keys) index.set(value, (keys = new Set()));
-        keys.add(key);
-      }
+      const index = this.indices.get(name) ?? new Map<string, Set<string>>();
+      this.indices.set(name, index);
+      for (const value of values(obj)) index.set(value, (index.get(value) ?? new Set()).add(key));
     }
   }
 
