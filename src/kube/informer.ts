@@ -26,6 +26,9 @@ export interface InformerOptions<T> {
   /** Applied to every object before it is cached or told of: what no reader needs is dropped there
    * (withoutBookkeeping), so the cache does not hold it for the life of the process. */
   transform?: (obj: T) => T;
+  /** Named index functions (client-go's Indexers): each gives the values an object is found under
+   * with byIndex, e.g. its controller's uid, so a lookup by owner needs no scan of the cache. */
+  indexers?: Record<string, (obj: T) => string[]>;
 }
 
 const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
@@ -56,6 +59,8 @@ const newer = (a: string, b: string) => /^\d+$/.test(a) && /^\d+$/.test(b) && Bi
 
 export class Informer<T extends KubeObject> {
   private readonly cache = new Map<string, T>();
+  /** index name → value → keys of the objects under it, kept with the cache on every change. */
+  private readonly indices = new Map<string, Map<string, Set<string>>>();
   private readonly abort = new AbortController();
   private version = "";
   private synced = false;
@@ -91,6 +96,36 @@ export class Informer<T extends KubeObject> {
     return [...this.cache.values()];
   }
 
+  /** The cached objects an index function put under this value. */
+  byIndex(index: string, value: string): T[] {
+    const keys = this.indices.get(index)?.get(value);
+    return keys ? [...keys].flatMap((k) => this.cache.get(k) ?? []) : [];
+  }
+
+  private put(key: string, obj: T): void {
+    this.drop(key);
+    this.cache.set(key, obj);
+    for (const [name, values] of Object.entries(this.opts.indexers ?? {})) {
+      const index = this.indices.get(name) ?? new Map<string, Set<string>>();
+      this.indices.set(name, index);
+      for (const value of values(obj)) index.set(value, (index.get(value) ?? new Set()).add(key));
+    }
+  }
+
+  private drop(key: string): void {
+    const old = this.cache.get(key);
+    if (!old) return;
+    this.cache.delete(key);
+    for (const [name, values] of Object.entries(this.opts.indexers ?? {})) {
+      const index = this.indices.get(name);
+      for (const value of values(old)) {
+        const keys = index?.get(value);
+        keys?.delete(key);
+        if (keys && !keys.size) index?.delete(value);
+      }
+    }
+  }
+
   /** Keeps an object this process just wrote, so the next reconcile sees it before its watch event
    * arrives (never replacing a newer one the watch already brought). */
   remember(written: T): void {
@@ -99,12 +134,12 @@ export class Informer<T extends KubeObject> {
     obj.kind ??= this.opts.kind;
     const old = this.cache.get(objectKey(obj));
     if (old && newer(resourceVersion(old), resourceVersion(obj))) return;
-    this.cache.set(objectKey(obj), obj);
+    this.put(objectKey(obj), obj);
   }
 
   /** Drops an object this process just deleted. */
   forget(obj: KubeObject): void {
-    this.cache.delete(objectKey(obj));
+    this.drop(objectKey(obj));
   }
 
   /** Lists, then watches in the background until stop(). Resolves once the cache is filled; a list
@@ -165,13 +200,13 @@ export class Informer<T extends KubeObject> {
       const key = objectKey(item);
       seen.add(key);
       const old = this.cache.get(key);
-      this.cache.set(key, item);
+      this.put(key, item);
       if (!old) this.opts.onChange?.("ADDED", item);
       else if (resync || resourceVersion(old) !== resourceVersion(item)) this.opts.onChange?.("MODIFIED", item);
     }
     for (const [key, old] of this.cache) {
       if (!seen.has(key)) {
-        this.cache.delete(key);
+        this.drop(key);
         this.opts.onChange?.("DELETED", old);
       }
     }
@@ -188,8 +223,8 @@ export class Informer<T extends KubeObject> {
     obj.apiVersion ??= this.opts.apiVersion;
     obj.kind ??= this.opts.kind;
     const cached = this.cache.get(objectKey(obj));
-    if (event.type === "DELETED") this.cache.delete(objectKey(obj));
-    else if (!cached || !newer(resourceVersion(cached), resourceVersion(obj))) this.cache.set(objectKey(obj), obj);
+    if (event.type === "DELETED") this.drop(objectKey(obj));
+    else if (!cached || !newer(resourceVersion(cached), resourceVersion(obj))) this.put(objectKey(obj), obj);
     this.opts.onChange?.(event.type, obj);
     return undefined;
   }

@@ -4,9 +4,8 @@
 import { type AnalysisTemplate, analysisTemplateSpec } from "../api/analysis.ts";
 import { canonicalJson } from "../api/canonical-json.ts";
 import { API_VERSION } from "../api/group.ts";
-import { ownerReference } from "../api/owner-reference.ts";
-import { baselineHash, POD_TEMPLATE_HASH_LABEL, podTemplateHash } from "../api/pod-template-hash.ts";
-import { type GateState, podTemplate, type RolloutSpec, type RolloutStatus, rolloutSpec } from "../api/rollout.ts";
+import { baselineHash, POD_TEMPLATE_HASH_LABEL } from "../api/pod-template-hash.ts";
+import { type GateState, podTemplate, type RolloutStatus, rolloutSpec } from "../api/rollout.ts";
 import { isAlreadyExists, isConflict, isNotFound, type KubeClient, KubeError, type KubeObject } from "../kube/client.ts";
 import { eventObject } from "../kube/events.ts";
 import { Informer, objectKey, withoutBookkeeping } from "../kube/informer.ts";
@@ -23,12 +22,6 @@ import {
   controllerOf,
   type DeploymentObject,
   INSTANCE_ID_LABEL,
-  isBaseline,
-  type Meta,
-  observeAnalysisRun,
-  observeReplicaSet,
-  observeRevision,
-  type PodObject,
   type PodTemplate,
   type ReplicaSetObject,
   ROLLOUT_LABEL,
@@ -37,12 +30,29 @@ import {
   revisionFor,
   SCALE_DOWN_AT_ANNOTATION,
   type ServiceObject,
-  selectorMatches,
   templateToSave,
 } from "./objects.ts";
-import type { ControllerObserver, RolloutGauge } from "./observer.ts";
+import type { ControllerObserver } from "./observer.ts";
 import { invalidSpecStatus, planRollout, trafficErrorStatus } from "./plan/rollout.ts";
 import type { Action, Observed, Plan, RolloutAnalysis } from "./plan/types.ts";
+import { adoptOrphans, adopts } from "./shell/adopt.ts";
+import {
+  BY_OWNER,
+  type Caches,
+  type EventAction,
+  finalizersOf,
+  ORPHANS_BY_NAMESPACE,
+  SpecProblem,
+  type StepContext,
+  serviceNames,
+  serviceRoles,
+  specOf,
+  type Template,
+  TRAFFIC_FINALIZER,
+  TrafficProblem,
+  templateRefs,
+} from "./shell/context.ts";
+import { findTemplate, observe } from "./shell/observe.ts";
 import { rolloutTransition } from "./transition.ts";
 
 export interface RolloutControllerOptions {
@@ -67,35 +77,23 @@ export interface RolloutControllerOptions {
   onWatchFailure?: (kind: string) => void;
 }
 
-type EventAction = Extract<Action, { type: "event" }>;
 type GateCall = Extract<Action, { type: "callGate" }>;
-
-/** Held by Rollouts that route traffic, so deleting one first sends all traffic back to stable. */
-const TRAFFIC_FINALIZER = "ramp.dev/traffic-routing";
 
 /** How soon to look again at a route its Gateway has not accepted yet. */
 const VERIFY_RETRY_MS = 5_000;
 
-/** The traffic router failed: recorded in the status (which keeps what was last confirmed), retried. */
-class TrafficProblem extends Error {}
-
-/** A problem with the Rollout's spec found while applying: reported as InvalidSpec, not retried. */
-class SpecProblem extends Error {}
-
-type Template = KubeObject & { metadata: Meta; spec: unknown };
-
-export class RolloutController {
+export class RolloutController implements Caches {
   private readonly client: KubeClient;
   private readonly opts: RolloutControllerOptions;
   private readonly queue = new WorkQueue({ baseDelayMs: 10, maxDelayMs: 60_000 });
   readonly rollouts: Informer<RolloutObject>;
-  private readonly replicaSets: Informer<ReplicaSetObject>;
-  private readonly revisions: Informer<ControllerRevisionObject>;
-  private readonly services: Informer<ServiceObject>;
-  private readonly analysisRuns: Informer<AnalysisRunObject>;
-  private readonly deployments: Informer<DeploymentObject>;
-  private readonly templates: Informer<Template>;
-  private readonly clusterTemplates: Informer<Template>;
+  readonly replicaSets: Informer<ReplicaSetObject>;
+  readonly revisions: Informer<ControllerRevisionObject>;
+  readonly services: Informer<ServiceObject>;
+  readonly analysisRuns: Informer<AnalysisRunObject>;
+  readonly deployments: Informer<DeploymentObject>;
+  readonly templates: Informer<Template>;
+  readonly clusterTemplates: Informer<Template>;
   private workers: Promise<void> | undefined;
   private started = false;
 
@@ -111,7 +109,7 @@ export class RolloutController {
       const owner = controllerOf(obj);
       if (owner?.kind === "Rollout") this.queue.add(`${obj.metadata.namespace}/${owner.name}`);
       else if (!owner && obj.kind === "ReplicaSet")
-        this.enqueueWhere(obj.metadata.namespace, (r) => this.adopts(r, obj as ReplicaSetObject));
+        this.enqueueWhere(obj.metadata.namespace, (r) => adopts(r, obj as ReplicaSetObject));
     };
     this.rollouts = new Informer(client, {
       ...failed,
@@ -132,6 +130,10 @@ export class RolloutController {
       kind: "ReplicaSet",
       namespace: ns,
       labelSelector: POD_TEMPLATE_HASH_LABEL,
+      indexers: {
+        [BY_OWNER]: (o) => [controllerOf(o)?.uid ?? ""].filter(Boolean),
+        [ORPHANS_BY_NAMESPACE]: (o) => (controllerOf(o) ? [] : [o.metadata.namespace]),
+      },
       onChange: (_t, obj) => enqueueOwner(obj),
     });
     // The saved pod templates: a deleted one is saved again, a deleted stable ReplicaSet made from one.
@@ -142,6 +144,7 @@ export class RolloutController {
       kind: "ControllerRevision",
       namespace: ns,
       labelSelector: ROLLOUT_LABEL,
+      indexers: { [BY_OWNER]: (o) => [controllerOf(o)?.uid ?? ""].filter(Boolean) },
       onChange: (_t, obj) => enqueueOwner(obj),
     });
     this.analysisRuns = new Informer(client, {
@@ -151,6 +154,7 @@ export class RolloutController {
       kind: "AnalysisRun",
       namespace: ns,
       labelSelector: ROLLOUT_LABEL,
+      indexers: { [BY_OWNER]: (o) => [controllerOf(o)?.uid ?? ""].filter(Boolean) },
       onChange: (_t, obj) => enqueueOwner(obj),
     });
     this.services = new Informer(client, {
@@ -239,6 +243,18 @@ export class RolloutController {
     for (const i of this.informers) i.stop();
   }
 
+  /** What the steps of a reconcile work with. */
+  private get context(): StepContext {
+    return {
+      client: this.client,
+      caches: this,
+      ...(this.opts.identity ? { identity: this.opts.identity } : {}),
+      ...(this.opts.observer ? { observer: this.opts.observer } : {}),
+      ...(this.opts.notifier ? { notifier: this.opts.notifier } : {}),
+      log: (line, level) => this.log(line, level),
+    };
+  }
+
   private log(line: string, level?: Parameters<Log>[1]): void {
     this.opts.log?.(line, level);
   }
@@ -247,17 +263,6 @@ export class RolloutController {
     for (const r of this.rollouts.list()) {
       if ((namespace === undefined || r.metadata.namespace === namespace) && test(r)) this.queue.add(objectKey(r));
     }
-  }
-
-  private adopts(rollout: RolloutObject, rs: ReplicaSetObject): boolean {
-    const spec = specOf(rollout);
-    return (
-      rs.metadata.namespace === rollout.metadata.namespace &&
-      !controllerOf(rs) &&
-      !isBaseline(rs) &&
-      spec !== undefined &&
-      selectorMatches(spec.selector, rs.metadata.labels ?? {})
-    );
   }
 
   async reconcile(key: string): Promise<ReconcileResult> {
@@ -283,7 +288,7 @@ export class RolloutController {
       if (updated) this.rollouts.remember(updated);
       return { requeueAfterMs: 0 }; // carry on with the resourceVersion the patch returned
     }
-    const { observed, template } = await this.observe(rollout, parsed.data, now);
+    const { observed, template } = await observe(this.context, rollout, parsed.data, now);
     let plan = planRollout(observed);
     try {
       await this.apply(rollout, observed, plan, template);
@@ -312,124 +317,10 @@ export class RolloutController {
     throw problem;
   }
 
-  /** Everything the planner needs, from the caches (and, while a restart is due, the pods). */
-  private async observe(
-    rollout: RolloutObject,
-    spec: RolloutSpec,
-    now: Date,
-  ): Promise<{ observed: Observed; template: PodTemplate | undefined }> {
-    const { namespace, name } = rollout.metadata;
-    const status = (rollout.status ?? {}) as RolloutStatus;
-    const problems: string[] = [];
-
-    let template = (rollout.spec as { template?: PodTemplate }).template;
-    let deployment: Observed["deployment"];
-    if (spec.workloadRef) {
-      const dep = this.deployments.get(`${namespace}/${spec.workloadRef.name}`);
-      if (!dep) problems.push(`Deployment "${spec.workloadRef.name}" (workloadRef) not found`);
-      else {
-        template = dep.spec.template;
-        deployment = { replicas: dep.spec.replicas ?? 1, available: dep.status?.availableReplicas ?? 0 };
-      }
-    }
-    const templateHash = template ? podTemplateHash(template) : (status.currentPodHash ?? "");
-
-    const ownedOrAdopted = this.replicaSets
-      .list()
-      .filter(
-        (rs) =>
-          rs.metadata.namespace === namespace && (controllerOf(rs)?.uid === rollout.metadata.uid || this.adopts(rollout, rs)),
-      );
-    const owned = ownedOrAdopted.filter((rs) => !isBaseline(rs));
-    const baselines = ownedOrAdopted.filter(isBaseline).map(observeReplicaSet);
-    const services: Record<string, string | null> = {};
-    for (const svc of serviceNames(spec)) {
-      const found = this.services.get(`${namespace}/${svc}`);
-      if (!found) problems.push(`Service "${svc}" not found`);
-      else services[svc] = found.spec?.selector?.[POD_TEMPLATE_HASH_LABEL] ?? null;
-    }
-    for (const ref of templateRefs(spec)) {
-      if (!this.findTemplate(namespace, ref.templateName, ref.clusterScope)) {
-        problems.push(`${ref.clusterScope ? "ClusterAnalysisTemplate" : "AnalysisTemplate"} "${ref.templateName}" not found`);
-      }
-    }
-    // A template the apiserver refused stays refused until the spec changes.
-    const rejected = status.conditions?.find((c) => c.type === "InvalidSpec" && c.status === "True");
-    if (
-      rejected?.message?.includes(`ReplicaSet "${name}-${templateHash}"`) &&
-      status.observedGeneration === rollout.metadata.generation
-    ) {
-      problems.push(rejected.message);
-    }
-
-    const analysisRuns = this.analysisRuns
-      .list()
-      .filter((r) => r.metadata.namespace === namespace && controllerOf(r)?.uid === rollout.metadata.uid)
-      .flatMap((r) => observeAnalysisRun(r) ?? []);
-    const restart = await this.restartState(
-      rollout,
-      spec,
-      owned.map((rs) => rs.metadata.name),
-    );
-    const observed: Observed = {
-      name,
-      generation: rollout.metadata.generation ?? 0,
-      status,
-      now,
-      spec,
-      templateHash,
-      replicaSets: owned.map(observeReplicaSet).filter((r) => r.hash),
-      ...(baselines.length ? { baselines } : {}),
-      revisions: this.revisions
-        .list()
-        .filter((cr) => cr.metadata.namespace === namespace && controllerOf(cr)?.uid === rollout.metadata.uid)
-        .map((cr) => observeRevision(cr, spec.selector))
-        .filter((r) => r.hash),
-      analysisRuns,
-      services,
-      ...(deployment ? { deployment } : {}),
-      ...(restart ? { restart } : {}),
-      ...(problems.length ? { invalidSpec: problems.join("; ") } : {}),
-    };
-    return { observed, template };
-  }
-
-  private findTemplate(namespace: string, name: string, clusterScope?: boolean): Template | undefined {
-    return clusterScope ? this.clusterTemplates.get(name) : this.templates.get(`${namespace}/${name}`);
-  }
-
-  /** The pods created before spec.restartAt, listed only while a restart is due. */
-  private async restartState(rollout: RolloutObject, spec: RolloutSpec, owned: string[]): Promise<Observed["restart"]> {
-    const at = spec.restartAt;
-    const status = (rollout.status ?? {}) as RolloutStatus;
-    if (!at || status.restartedAt === at) return undefined;
-    const selector = Object.entries(spec.selector.matchLabels ?? {})
-      .map(([k, v]) => `${k}=${v}`)
-      .join(",");
-    const pods = (await this.client.list<PodObject>("v1", "Pod", rollout.metadata.namespace, selector)).filter((p) =>
-      owned.includes(controllerOf(p)?.name ?? ""),
-    );
-    const due = pods.filter((p) => !p.metadata.deletionTimestamp && (p.metadata.creationTimestamp ?? "") < at);
-    return {
-      pods: due.map((p) => ({ name: p.metadata.name, replicaSet: controllerOf(p)?.name ?? "" })),
-      terminating: pods.filter((p) => p.metadata.deletionTimestamp).length,
-    };
-  }
-
   private async apply(rollout: RolloutObject, observed: Observed, plan: Plan, template: PodTemplate | undefined): Promise<void> {
     const { namespace, name } = rollout.metadata;
     const spec = observed.spec;
-    // Adopt matching orphans first, so a restart never creates a second ReplicaSet for one revision.
-    for (const rs of this.replicaSets.list()) {
-      if (observed.replicaSets.some((o) => o.name === rs.metadata.name) && !controllerOf(rs)) {
-        const refs = [...(rs.metadata.ownerReferences ?? []), ownerReference(rollout)];
-        this.replicaSets.remember(
-          await this.client.patch("apps/v1", "ReplicaSet", rs.metadata.name, namespace, {
-            metadata: { ownerReferences: refs, resourceVersion: rs.metadata.resourceVersion },
-          }),
-        );
-      }
-    }
+    await adoptOrphans(this.context, rollout, observed);
     for (const action of plan.actions) {
       switch (action.type) {
         case "createReplicaSet": {
@@ -582,13 +473,8 @@ export class RolloutController {
 
   private ownedReplicaSet(rollout: RolloutObject, hash: string): ReplicaSetObject | undefined {
     return this.replicaSets
-      .list()
-      .find(
-        (rs) =>
-          rs.metadata.namespace === rollout.metadata.namespace &&
-          rs.metadata.labels?.[POD_TEMPLATE_HASH_LABEL] === hash &&
-          controllerOf(rs)?.uid === rollout.metadata.uid,
-      );
+      .byIndex(BY_OWNER, rollout.metadata.uid ?? "")
+      .find((rs) => rs.metadata.labels?.[POD_TEMPLATE_HASH_LABEL] === hash);
   }
 
   /** Revision history is a safety net, never a reason to hold a rollout up: a write of it that fails
@@ -745,7 +631,7 @@ export class RolloutController {
   ): Promise<void> {
     const templates: FoundTemplate[] = [];
     for (const ref of action.analysis.templates) {
-      const found = this.findTemplate(rollout.metadata.namespace, ref.templateName, ref.clusterScope);
+      const found = await findTemplate(this.context, rollout.metadata.namespace, ref.templateName, ref.clusterScope);
       const kind = ref.clusterScope ? "ClusterAnalysisTemplate" : "AnalysisTemplate";
       if (!found) throw new SpecProblem(`${kind} "${ref.templateName}" not found`);
       const spec = analysisTemplateSpec.safeParse(found.spec);
@@ -838,45 +724,4 @@ export class RolloutController {
       services: serviceRoles(spec),
     });
   }
-}
-
-function finalizersOf(rollout: RolloutObject): string[] {
-  return (rollout.metadata.finalizers as string[] | undefined) ?? [];
-}
-
-/** The parsed spec, or undefined when it does not parse. */
-function specOf(rollout: RolloutObject): RolloutSpec | undefined {
-  // Every Service, Deployment or template event asks this of every cached Rollout: parse each object
-  // once (the cache replaces the object on change, so the entry goes with the old one).
-  if (!parsedSpecs.has(rollout)) {
-    const parsed = rolloutSpec.safeParse(rollout.spec);
-    parsedSpecs.set(rollout, parsed.success ? parsed.data : undefined);
-  }
-  return parsedSpecs.get(rollout);
-}
-
-const parsedSpecs = new WeakMap<RolloutObject, RolloutSpec | undefined>();
-
-/** The Services the strategy names, by role. */
-function serviceRoles(spec: RolloutSpec | undefined): RolloutGauge["services"] {
-  const c = spec?.strategy.canary;
-  const b = spec?.strategy.blueGreen;
-  const roles = [
-    { role: "stable", service: c?.stableService },
-    { role: "canary", service: c?.canaryService },
-    { role: "active", service: b?.activeService },
-    { role: "preview", service: b?.previewService },
-  ] as const;
-  return roles.flatMap(({ role, service }) => (service ? [{ role, service }] : []));
-}
-
-function serviceNames(spec: RolloutSpec | undefined): string[] {
-  return serviceRoles(spec).map((s) => s.service);
-}
-
-function templateRefs(spec: RolloutSpec | undefined): { templateName: string; clusterScope?: boolean }[] {
-  const c = spec?.strategy.canary;
-  const b = spec?.strategy.blueGreen;
-  const analyses = [c?.analysis, ...(c?.steps ?? []).map((s) => s.analysis), b?.prePromotionAnalysis, b?.postPromotionAnalysis];
-  return analyses.flatMap((a) => a?.templates ?? []);
 }

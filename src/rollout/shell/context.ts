@@ -1,0 +1,98 @@
+// What every step of a reconcile works with: the client, the caches, and the controller's options.
+import { type RolloutSpec, type RolloutStatus, rolloutSpec } from "../../api/rollout.ts";
+import type { KubeClient, KubeObject } from "../../kube/client.ts";
+import type { Informer } from "../../kube/informer.ts";
+import type { Log } from "../../kube/log.ts";
+import type {
+  AnalysisRunObject,
+  ControllerRevisionObject,
+  DeploymentObject,
+  Meta,
+  ReplicaSetObject,
+  RolloutObject,
+  ServiceObject,
+} from "../objects.ts";
+import type { ControllerObserver, RolloutGauge } from "../observer.ts";
+import type { Action } from "../plan/types.ts";
+
+export type EventAction = Extract<Action, { type: "event" }>;
+
+export type Template = KubeObject & { metadata: Meta; spec: unknown };
+
+/** Index names the caches keep (see Informer's indexers). */
+export const BY_OWNER = "owner";
+/** ReplicaSets with no controller, by namespace: the candidates for adoption. */
+export const ORPHANS_BY_NAMESPACE = "orphans";
+
+export interface Caches {
+  rollouts: Informer<RolloutObject>;
+  replicaSets: Informer<ReplicaSetObject>;
+  revisions: Informer<ControllerRevisionObject>;
+  services: Informer<ServiceObject>;
+  analysisRuns: Informer<AnalysisRunObject>;
+  deployments: Informer<DeploymentObject>;
+  templates: Informer<Template>;
+  clusterTemplates: Informer<Template>;
+}
+
+export interface StepContext {
+  client: KubeClient;
+  caches: Caches;
+  /** Who this replica is, for the Events it records. */
+  identity?: string;
+  observer?: ControllerObserver;
+  notifier?: {
+    enqueue(rollout: RolloutObject, status: RolloutStatus, events: EventAction[], now: Date): Promise<void>;
+  };
+  log: Log;
+}
+
+/** The traffic router failed: recorded in the status (which keeps what was last confirmed), retried. */
+export class TrafficProblem extends Error {}
+
+/** A problem with the Rollout's spec found while applying: reported as InvalidSpec, not retried. */
+export class SpecProblem extends Error {}
+
+/** Held by Rollouts that route traffic, so deleting one first sends all traffic back to stable. */
+export const TRAFFIC_FINALIZER = "ramp.dev/traffic-routing";
+
+export function finalizersOf(rollout: RolloutObject): string[] {
+  return (rollout.metadata.finalizers as string[] | undefined) ?? [];
+}
+
+/** The parsed spec, or undefined when it does not parse. */
+export function specOf(rollout: RolloutObject): RolloutSpec | undefined {
+  // Every Service, Deployment or template event asks this of every cached Rollout: parse each object
+  // once (the cache replaces the object on change, so the entry goes with the old one).
+  if (!parsedSpecs.has(rollout)) {
+    const parsed = rolloutSpec.safeParse(rollout.spec);
+    parsedSpecs.set(rollout, parsed.success ? parsed.data : undefined);
+  }
+  return parsedSpecs.get(rollout);
+}
+
+const parsedSpecs = new WeakMap<RolloutObject, RolloutSpec | undefined>();
+
+/** The Services the strategy names, by role. */
+export function serviceRoles(spec: RolloutSpec | undefined): RolloutGauge["services"] {
+  const c = spec?.strategy.canary;
+  const b = spec?.strategy.blueGreen;
+  const roles = [
+    { role: "stable", service: c?.stableService },
+    { role: "canary", service: c?.canaryService },
+    { role: "active", service: b?.activeService },
+    { role: "preview", service: b?.previewService },
+  ] as const;
+  return roles.flatMap(({ role, service }) => (service ? [{ role, service }] : []));
+}
+
+export function serviceNames(spec: RolloutSpec | undefined): string[] {
+  return serviceRoles(spec).map((s) => s.service);
+}
+
+export function templateRefs(spec: RolloutSpec | undefined): { templateName: string; clusterScope?: boolean }[] {
+  const c = spec?.strategy.canary;
+  const b = spec?.strategy.blueGreen;
+  const analyses = [c?.analysis, ...(c?.steps ?? []).map((s) => s.analysis), b?.prePromotionAnalysis, b?.postPromotionAnalysis];
+  return analyses.flatMap((a) => a?.templates ?? []);
+}
