@@ -54,7 +54,7 @@ docs/install.md names the code behind each rule; test/rbac.test.ts removes each 
   verbs: [update]
 - apiGroups: [ramp.dev]
   resources: [analysistemplates]
-  verbs: [list, watch]
+  verbs: [get, list, watch]
 - apiGroups: [apps]
   resources: [replicasets]
   verbs: [list, watch, create, patch, delete]
@@ -72,7 +72,7 @@ docs/install.md names the code behind each rule; test/rbac.test.ts removes each 
 {{- end }}
 - apiGroups: [""]
   resources: [services]
-  verbs: [list, watch, patch]
+  verbs: [get, list, watch, patch]
 - apiGroups: [""]
   resources: [pods]
   verbs: [list, delete]
@@ -119,7 +119,7 @@ docs/install.md names the code behind each rule; test/rbac.test.ts removes each 
 {{- define "ramp.clusterTemplateRules" -}}
 - apiGroups: [ramp.dev]
   resources: [clusteranalysistemplates]
-  verbs: [list, watch]
+  verbs: [get, list, watch]
 {{- if .Values.dashboard.enabled }}
 # The dashboard asks who a caller is and what they may do.
 - apiGroups: [authentication.k8s.io]
