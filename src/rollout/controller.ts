@@ -42,6 +42,7 @@ import {
   type EventAction,
   finalizersOf,
   ORPHANS_BY_NAMESPACE,
+  ownerUid,
   SpecProblem,
   type StepContext,
   serviceNames,
@@ -131,7 +132,7 @@ export class RolloutController implements Caches {
       namespace: ns,
       labelSelector: POD_TEMPLATE_HASH_LABEL,
       indexers: {
-        [BY_OWNER]: (o) => [controllerOf(o)?.uid ?? ""].filter(Boolean),
+        [BY_OWNER]: ownerUid,
         [ORPHANS_BY_NAMESPACE]: (o) => (controllerOf(o) ? [] : [o.metadata.namespace]),
       },
       onChange: (_t, obj) => enqueueOwner(obj),
@@ -144,7 +145,7 @@ export class RolloutController implements Caches {
       kind: "ControllerRevision",
       namespace: ns,
       labelSelector: ROLLOUT_LABEL,
-      indexers: { [BY_OWNER]: (o) => [controllerOf(o)?.uid ?? ""].filter(Boolean) },
+      indexers: { [BY_OWNER]: ownerUid },
       onChange: (_t, obj) => enqueueOwner(obj),
     });
     this.analysisRuns = new Informer(client, {
@@ -154,7 +155,7 @@ export class RolloutController implements Caches {
       kind: "AnalysisRun",
       namespace: ns,
       labelSelector: ROLLOUT_LABEL,
-      indexers: { [BY_OWNER]: (o) => [controllerOf(o)?.uid ?? ""].filter(Boolean) },
+      indexers: { [BY_OWNER]: ownerUid },
       onChange: (_t, obj) => enqueueOwner(obj),
     });
     this.services = new Informer(client, {

@@ -3,14 +3,15 @@ import { type RolloutSpec, type RolloutStatus, rolloutSpec } from "../../api/rol
 import type { KubeClient, KubeObject } from "../../kube/client.ts";
 import type { Informer } from "../../kube/informer.ts";
 import type { Log } from "../../kube/log.ts";
-import type {
-  AnalysisRunObject,
-  ControllerRevisionObject,
-  DeploymentObject,
-  Meta,
-  ReplicaSetObject,
-  RolloutObject,
-  ServiceObject,
+import {
+  type AnalysisRunObject,
+  type ControllerRevisionObject,
+  controllerOf,
+  type DeploymentObject,
+  type Meta,
+  type ReplicaSetObject,
+  type RolloutObject,
+  type ServiceObject,
 } from "../objects.ts";
 import type { ControllerObserver, RolloutGauge } from "../observer.ts";
 import type { Action } from "../plan/types.ts";
@@ -23,6 +24,12 @@ export type Template = KubeObject & { metadata: Meta; spec: unknown };
 export const BY_OWNER = "owner";
 /** ReplicaSets with no controller, by namespace: the candidates for adoption. */
 export const ORPHANS_BY_NAMESPACE = "orphans";
+
+/** The BY_OWNER index function: the uid of the object's controller, if it has one. */
+export function ownerUid<T extends { metadata: Meta }>(o: T): string[] {
+  const uid = controllerOf(o)?.uid;
+  return uid ? [uid] : [];
+}
 
 export interface Caches {
   rollouts: Informer<RolloutObject>;
