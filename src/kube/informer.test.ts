@@ -99,3 +99,26 @@ describe("withoutBookkeeping", () => {
     expect(told).toEqual([stripped, stripped]);
   });
 });
+
+describe("Informer indexers", () => {
+  const owned = (name: string, rv: string, owner?: string): KubeObject => ({
+    ...cm(name, rv),
+    metadata: { name, namespace: "ns", resourceVersion: rv, ...(owner ? { labels: { owner } } : {}) },
+  });
+  const byOwner = (o: KubeObject) => (o.metadata.labels?.owner ? [o.metadata.labels.owner] : []);
+  const names = (objs: KubeObject[]) => objs.map((o) => o.metadata.name).sort();
+
+  it("follows an object as it is added, moved to another value, and forgotten", () => {
+    const informer = new Informer({} as KubeClient, { apiVersion: "v1", kind: "ConfigMap", indexers: { owner: byOwner } });
+    informer.remember(owned("a", "1", "x"));
+    informer.remember(owned("b", "1", "x"));
+    informer.remember(owned("c", "1"));
+    expect(names(informer.byIndex("owner", "x"))).toEqual(["a", "b"]);
+    informer.remember(owned("a", "2", "y"));
+    expect([names(informer.byIndex("owner", "x")), names(informer.byIndex("owner", "y"))]).toEqual([["b"], ["a"]]);
+    informer.remember(owned("a", "1", "x")); // older than the cached one: ignored, index unchanged
+    expect(names(informer.byIndex("owner", "y"))).toEqual(["a"]);
+    informer.forget(owned("b", "1", "x"));
+    expect([names(informer.byIndex("owner", "x")), names(informer.byIndex("other", "x"))]).toEqual([[], []]);
+  });
+});
