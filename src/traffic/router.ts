@@ -2,7 +2,7 @@
 // what should be routed (DesiredTraffic, in src/api); a router makes it so, idempotently, keeping
 // fields that other writers own. Adding a router touches its own folder and one line of registry.ts.
 import { type Code, CodedError } from "../api/codes.ts";
-import type { DesiredTraffic, HeaderRoute, MirrorRoute } from "../api/desired-traffic.ts";
+import type { DesiredTraffic } from "../api/desired-traffic.ts";
 import type { RolloutSpec } from "../api/rollout.ts";
 import type { KubeClient } from "../kube/client.ts";
 
@@ -17,13 +17,18 @@ export interface RouterContext {
 
 export interface TrafficRouter {
   readonly name: string;
-  setWeight(desired: DesiredTraffic): Promise<void>;
-  setHeaderRoutes(routes: HeaderRoute[], desired: DesiredTraffic): Promise<void>;
-  setMirrorRoutes(routes: MirrorRoute[], desired: DesiredTraffic): Promise<void>;
-  /** Whether the router's objects now route as desired; undefined when the router cannot tell. */
-  verify(desired: DesiredTraffic): Promise<boolean | undefined>;
-  /** Header and mirror routes go (on abort and full promotion), leaving the user's own routes. */
-  removeManagedRoutes(): Promise<void>;
+  /** Makes the router's objects route as desired: the weights, and Ramp's header and mirror routes
+   * and no others, keeping the user's own routes. An object already as desired is not written. */
+  sync(desired: DesiredTraffic): Promise<void>;
+  /** Whether the router's objects have accepted what they were last told; undefined when the router
+   * cannot tell. */
+  verify(): Promise<boolean | undefined>;
+}
+
+/** Gives a Rollout's router objects back (the Rollout is being deleted): all traffic to the stable
+ * revision and none of Ramp's header or mirror routes. */
+export function release(router: TrafficRouter, stableHash: string): Promise<void> {
+  return router.sync({ weight: 0, canaryHash: stableHash, stableHash, headerRoutes: [], mirrorRoutes: [] });
 }
 
 export type RouterFactory = (ctx: RouterContext) => TrafficRouter;

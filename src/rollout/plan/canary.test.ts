@@ -897,3 +897,43 @@ describe("planCanary: an errorBudget step holds while the budget is spent", () =
     if (plan.status.pauseConditions?.length) expect(plan.status.message).toMatch(/error budget spent/);
   });
 });
+
+describe("planCanary: the router's verdict (Observed.trafficVerified)", () => {
+  const routed = spec([{ setWeight: 20 }, { pause: {} }], {}, { trafficRouting: { gatewayAPI: { httpRoute: "web" } } });
+  const replicaSets = [rs("old", 10), rs("new", 2)];
+  // A rollout paused at 20%, as the last reconcile left it and told the router.
+  const told = planCanary(observe({ spec: routed, replicaSets, status: midRollout })).status;
+  const toldAgain = planCanary(observe({ spec: routed, replicaSets, status: told })).status;
+
+  it.each<{
+    name: string;
+    status: RolloutStatus;
+    trafficVerified: boolean | undefined;
+    verified: boolean | undefined;
+    soon: boolean;
+  }>([
+    { name: "accepted what it was told: verified", status: toldAgain, trafficVerified: true, verified: true, soon: false },
+    { name: "not accepted yet: looked at again soon", status: toldAgain, trafficVerified: false, verified: false, soon: true },
+    {
+      name: "a router that cannot tell: nothing said",
+      status: toldAgain,
+      trafficVerified: undefined,
+      verified: undefined,
+      soon: false,
+    },
+    {
+      name: "weights changed this reconcile: not verified yet, whatever it said of the old ones",
+      status: midRollout,
+      trafficVerified: true,
+      verified: false,
+      soon: true,
+    },
+  ])("$name", ({ status, trafficVerified, verified, soon }) => {
+    const plan = planCanary(
+      observe({ spec: routed, replicaSets, status, ...(trafficVerified !== undefined ? { trafficVerified } : {}) }),
+    );
+    expect(plan.status.canary?.weights?.verified).toBe(verified);
+    expect(plan.status.canary?.weights?.canary.weight).toBe(20);
+    expect(plan.requeueAfterMs !== undefined && plan.requeueAfterMs <= 5_000).toBe(soon);
+  });
+});

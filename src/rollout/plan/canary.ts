@@ -2,6 +2,7 @@
 // With no traffic router the weight is carried by replica counts; with one, the planner says what
 // the router should route (Plan.traffic) and the shell makes it so.
 
+import { canonicalJson } from "../../api/canonical-json.ts";
 import type { DesiredTraffic, HeaderRoute, MirrorRoute } from "../../api/desired-traffic.ts";
 import { durationMs } from "../../api/duration.ts";
 import { baselineHash } from "../../api/pod-template-hash.ts";
@@ -350,8 +351,25 @@ export function planCanary(o: Observed): Plan {
 
   const traffic = routed ? desiredTraffic(o, status, weight, newRS, targets[newName] ?? 0) : undefined;
   status = withCounts(status, o, traffic?.weight ?? weight, atTargets);
+  if (traffic) status = withTrafficVerdict(o, status, d);
   terminateUnwanted(o, d);
   return d.plan(status, traffic);
+}
+
+/** How soon to look again at a route its router has not accepted yet. */
+export const VERIFY_RETRY_MS = 5_000;
+
+/** The router's verdict (Observed.trafficVerified) belongs to the weights it was last told: weights
+ * this reconcile changes are not verified yet. A router that can tell and has not accepted them is
+ * looked at again soon, as nothing else wakes the controller when a Gateway gets round to it. */
+function withTrafficVerdict(o: Observed, status: RolloutStatus, d: Decisions): RolloutStatus {
+  const weights = status.canary?.weights;
+  if (!weights || o.trafficVerified === undefined) return status;
+  const { verified: _v, ...before } = o.status.canary?.weights ?? {};
+  const { verified: _w, ...after } = weights;
+  const verified = canonicalJson(before) === canonicalJson(after) && o.trafficVerified;
+  if (!verified) d.requeueIn(VERIFY_RETRY_MS);
+  return { ...status, canary: { ...status.canary, weights: { ...weights, verified } } };
 }
 
 /** The baseline beside the canary: made, or scaled with it, while `replicas` says it is wanted;

@@ -70,6 +70,9 @@ export interface Observed {
   /** A problem found while observing (a missing Service or template, a template the apiserver
    * refused): the planner reports it as the InvalidSpec condition and changes nothing else. */
   invalidSpec?: string;
+  /** Whether the traffic router has accepted what it was last told (status.canary.weights);
+   * undefined when there is no router or it cannot tell. */
+  trafficVerified?: boolean;
   /** workloadRef: the adopted Deployment as it is now. */
   deployment?: { replicas: number; available: number };
   /** While spec.restartAt is not yet done: the Rollout's pods created before it, and how many of

@@ -3,6 +3,7 @@ import { type RolloutSpec, type RolloutStatus, rolloutSpec } from "../../api/rol
 import type { KubeClient, KubeObject } from "../../kube/client.ts";
 import type { Informer } from "../../kube/informer.ts";
 import type { Log } from "../../kube/log.ts";
+import type { OutboundDoor } from "../../net/outbound.ts";
 import {
   type AnalysisRunObject,
   type ControllerRevisionObject,
@@ -51,6 +52,10 @@ export interface StepContext {
   notifier?: {
     enqueue(rollout: RolloutObject, status: RolloutStatus, events: EventAction[], now: Date): Promise<void>;
   };
+  /** The door every gate call goes through (the controller's outbound policy). */
+  outbound: OutboundDoor;
+  /** Looks at a Rollout again soon (a gate's answer came). */
+  requeue(key: string): void;
   log: Log;
 }
 

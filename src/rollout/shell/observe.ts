@@ -6,6 +6,7 @@ import { POD_TEMPLATE_HASH_LABEL, podTemplateHash } from "../../api/pod-template
 import type { RolloutSpec, RolloutStatus } from "../../api/rollout.ts";
 import { isNotFound, type KubeObject } from "../../kube/client.ts";
 import type { Informer } from "../../kube/informer.ts";
+import type { TrafficRouter } from "../../traffic/router.ts";
 import {
   controllerOf,
   isBaseline,
@@ -18,7 +19,8 @@ import {
 } from "../objects.ts";
 import type { Observed } from "../plan/types.ts";
 import { ownedOrAdoptable } from "./adopt.ts";
-import { BY_OWNER, type StepContext, serviceNames, type Template, templateRefs } from "./context.ts";
+import { BY_OWNER, SpecProblem, type StepContext, serviceNames, type Template, templateRefs } from "./context.ts";
+import { observeTraffic } from "./routing.ts";
 
 export interface Observation {
   observed: Observed;
@@ -26,7 +28,13 @@ export interface Observation {
   template: PodTemplate | undefined;
 }
 
-export async function observe(ctx: StepContext, rollout: RolloutObject, spec: RolloutSpec, now: Date): Promise<Observation> {
+export async function observe(
+  ctx: StepContext,
+  rollout: RolloutObject,
+  spec: RolloutSpec,
+  now: Date,
+  router?: TrafficRouter,
+): Promise<Observation> {
   const { namespace, name, uid = "" } = rollout.metadata;
   const { caches } = ctx;
   const status = (rollout.status ?? {}) as RolloutStatus;
@@ -74,6 +82,13 @@ export async function observe(ctx: StepContext, rollout: RolloutObject, spec: Ro
     spec,
     owned.map((rs) => rs.metadata.name),
   );
+  let trafficVerified: boolean | undefined;
+  try {
+    trafficVerified = await observeTraffic(router);
+  } catch (err) {
+    if (!(err instanceof SpecProblem)) throw err;
+    problems.push(err.message);
+  }
   const observed: Observed = {
     name,
     generation: rollout.metadata.generation ?? 0,
@@ -90,6 +105,7 @@ export async function observe(ctx: StepContext, rollout: RolloutObject, spec: Ro
     analysisRuns,
     services,
     ...(deployment ? { deployment } : {}),
+    ...(trafficVerified !== undefined ? { trafficVerified } : {}),
     ...(restart ? { restart } : {}),
     ...(problems.length ? { invalidSpec: problems.join("; ") } : {}),
   };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { DesiredTraffic } from "../../api/desired-traffic.ts";
 import { desired } from "../fixtures.ts";
-import { accepted, desiredSpec, type HTTPRouteSpec, type RouteKind, type Rule, withoutManagedRules } from "./httproute.ts";
+import { accepted, desiredSpec, type HTTPRouteSpec, type RouteKind, type Rule } from "./httproute.ts";
 
 const services = { stable: "web-stable", canary: "web-canary" };
 const web = { kind: "HTTPRoute", name: "web" } as const;
@@ -179,7 +179,8 @@ describe("desiredSpec: managed rules", () => {
   ])("$name", ({ extra, want }) => {
     const spec = desiredSpec(route(api, docs), services, desired(10, extra), web);
     expect(spec.rules).toEqual([want, { ...api, backendRefs: split }, docs]);
-    expect(withoutManagedRules(spec).rules).toEqual([{ ...api, backendRefs: split }, docs]);
+    // Told again without them, Ramp's rules go and the user's stay.
+    expect(desiredSpec(spec, services, desired(10, {}), web).rules).toEqual([{ ...api, backendRefs: split }, docs]);
   });
 
   it("puts header routes before mirror routes, and a rule without matches narrows all requests", () => {

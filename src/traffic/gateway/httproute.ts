@@ -202,11 +202,6 @@ export function desiredSpec(spec: HTTPRouteSpec, services: Services, desired: De
   return { ...spec, rules: [...managed, ...rules] };
 }
 
-/** The route without Ramp's rules (weights as they are). */
-export function withoutManagedRules(spec: HTTPRouteSpec): HTTPRouteSpec {
-  return { ...spec, rules: (spec.rules ?? []).filter((r) => !isManaged(r.name)) };
-}
-
 /** true once every parent (Gateway) accepted this generation, false when one refused it, undefined
  * while one has not reported on it (or none reports at all: nothing to verify with). */
 export function accepted(status: RouteStatus | undefined, generation: number | undefined): boolean | undefined {

@@ -3,8 +3,7 @@
 import { type KubeClient, KubeError, type KubeObject } from "../../kube/client.ts";
 import { type ObjectRef, readObject, updateObject } from "../objects.ts";
 import { RouterError, type RouterFactory } from "../router.ts";
-import { syncedRouter } from "../synced.ts";
-import { accepted, desiredSpec, type HTTPRouteSpec, type RouteKind, type RouteStatus, withoutManagedRules } from "./httproute.ts";
+import { accepted, desiredSpec, type HTTPRouteSpec, type RouteKind, type RouteStatus } from "./httproute.ts";
 import { missingGrantMessage, REFERENCE_GRANT_API_VERSION, type ReferenceGrant, routeGranted } from "./reference-grant.ts";
 
 type Route = KubeObject & { metadata: { generation?: number }; spec?: HTTPRouteSpec; status?: RouteStatus };
@@ -29,10 +28,9 @@ export const gatewayRouter: RouterFactory = ({ client, rollout, canary }) => {
     await granted();
     for (const ref of refs) await updateObject<Route>(client, ref, (r) => change(r, ref));
   };
-  return syncedRouter({
+  return {
     name: "gatewayAPI",
     sync: (desired) => each((r, ref) => ({ ...r, spec: desiredSpec(r.spec ?? {}, services, desired, ref) })),
-    removeManaged: () => each((r) => ({ ...r, spec: withoutManagedRules(r.spec ?? {}) })),
     verify: async () => {
       await granted();
       const verdicts = await Promise.all(
@@ -44,7 +42,7 @@ export const gatewayRouter: RouterFactory = ({ client, rollout, canary }) => {
       if (verdicts.includes(false)) return false;
       return verdicts.every((v) => v === true) ? true : undefined;
     },
-  });
+  };
 };
 
 /** Refuses (NOT_GRANTED) unless a ReferenceGrant in the routes' namespace lets Rollouts of

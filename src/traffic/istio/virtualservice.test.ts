@@ -8,7 +8,6 @@ import {
   type HTTPRoute,
   type Targets,
   type VirtualServiceConfig,
-  withoutManagedRoutes,
 } from "./virtualservice.ts";
 
 const host: Targets = { mode: "host", stable: "web-stable", canary: "web-canary" };
@@ -106,7 +105,8 @@ describe("desiredVirtualService: managed routes", () => {
       desired(10, extra),
     );
     expect(spec.http).toEqual([want, weighted]);
-    expect(withoutManagedRoutes(spec).http).toEqual([weighted]);
+    // Told again without them, Ramp's routes go and the user's stay.
+    expect(desiredVirtualService(spec, config(host), desired(10, {})).http).toEqual([weighted]);
   });
 
   it("in subset mode a header route goes to the canary subset", () => {

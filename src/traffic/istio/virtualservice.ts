@@ -164,10 +164,6 @@ export function desiredVirtualService(
   return { ...spec, http: [...managed, ...http] };
 }
 
-export function withoutManagedRoutes(spec: VirtualServiceSpec): VirtualServiceSpec {
-  return { ...spec, http: (spec.http ?? []).filter((r) => !isManaged(r.name)) };
-}
-
 /** Subset mode: the subsets select pods by pod-template hash. The canary subset follows the new
  * pods only while it gets traffic (which the planner gives once they are available); otherwise it
  * selects the stable pods, so it never names pods that are going away. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { desired, rolloutOwner } from "../fixtures.ts";
-import { type CanaryConfig, canaryIngressName, desiredCanaryIngress, type Ingress, withoutHeaderRoute } from "./ingress.ts";
+import { type CanaryConfig, canaryIngressName, desiredCanaryIngress, type Ingress } from "./ingress.ts";
 
 const P = "nginx.ingress.kubernetes.io";
 const owner = rolloutOwner;
@@ -137,19 +137,6 @@ describe("desiredCanaryIngress", () => {
     },
   ])("refuses $name", ({ ingress, existing, extra, error }) => {
     expect(() => desiredCanaryIngress(ingress, existing, "web-web-canary", config, desired(10, extra))).toThrow(error);
-  });
-});
-
-describe("withoutHeaderRoute", () => {
-  it.each<{ name: string; annotations: Record<string, string>; want: Record<string, string> }>([
-    {
-      name: "drops the header annotations only",
-      annotations: { [`${P}/canary-weight`]: "0", [`${P}/canary-by-header`]: "X", [`${P}/canary-by-header-value`]: "1" },
-      want: { [`${P}/canary-weight`]: "0" },
-    },
-    { name: "nothing to drop", annotations: { [`${P}/canary-weight`]: "10" }, want: { [`${P}/canary-weight`]: "10" } },
-  ])("$name", ({ annotations, want }) => {
-    expect(withoutHeaderRoute(canary(annotations), P).metadata.annotations).toEqual(canary(want).metadata.annotations);
   });
 });
 

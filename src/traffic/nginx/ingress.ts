@@ -128,11 +128,3 @@ export function desiredCanaryIngress(
     spec: canarySpec(stable, config.services),
   };
 }
-
-/** An existing canary Ingress without header routing. */
-export function withoutHeaderRoute(canary: Ingress, prefix: string): Ingress {
-  const annotations = Object.fromEntries(
-    Object.entries(canary.metadata.annotations ?? {}).filter(([k]) => !k.startsWith(`${prefix}/canary-by-header`)),
-  );
-  return { ...canary, metadata: { ...canary.metadata, annotations } };
-}

@@ -2,13 +2,12 @@
 import { ownerReference } from "../../api/owner-reference.ts";
 import { preferredVersion, upsertObject } from "../objects.ts";
 import type { RouterFactory } from "../router.ts";
-import { syncedRouter } from "../synced.ts";
 import { desiredTrafficSplit, type TrafficSplit } from "./trafficsplit.ts";
 
 export const smiRouter: RouterFactory = ({ client, rollout, canary }) => {
   const config = canary.trafficRouting?.smi;
   const name = config?.trafficSplitName ?? rollout.name;
-  return syncedRouter({
+  return {
     name: "smi",
     sync: async (desired) => {
       const apiVersion = await preferredVersion(client, "split.smi-spec.io", "TrafficSplit");
@@ -24,7 +23,6 @@ export const smiRouter: RouterFactory = ({ client, rollout, canary }) => {
         desiredTrafficSplit(existing, split, desired),
       );
     },
-    // It never has any.
-    removeManaged: async () => {},
-  });
+    verify: async () => undefined,
+  };
 };

@@ -1,0 +1,75 @@
+// The last rungs of a reconcile: notifications handed over, the status written when it changed, and
+// the Events recorded. In that order: a crash after the status write never loses a notification,
+// because the notifier was told first (and dedupes by key).
+import { canonicalJson } from "../../api/canonical-json.ts";
+import { API_VERSION } from "../../api/group.ts";
+import type { RolloutStatus } from "../../api/rollout.ts";
+import { isConflict } from "../../kube/client.ts";
+import { eventObject } from "../../kube/events.ts";
+import type { RolloutObject } from "../objects.ts";
+import type { Action } from "../plan/types.ts";
+import type { EventAction, StepContext } from "./context.ts";
+
+export const eventsOf = (actions: Action[]): EventAction[] => actions.filter((a): a is EventAction => a.type === "event");
+
+/** Warning Events for what the planner reported as a problem (an invalid spec, a router failure). */
+export const warnings = (events: { reason: string; message: string }[]): EventAction[] =>
+  events.map((e) => ({ type: "event", ...e, warning: true }));
+
+/** Hands the reconcile's events to the notifier before the status that records them is written. */
+export async function notify(ctx: StepContext, rollout: RolloutObject, status: RolloutStatus, actions: Action[], now: Date) {
+  const events = eventsOf(actions);
+  if (events.length && ctx.notifier) await ctx.notifier.enqueue(rollout, status, events, now);
+}
+
+/** Writes the status when it changed, guarded by the resourceVersion read: a concurrent write
+ * (a CLI command, another replica) makes this reconcile fail and run again on fresh data. */
+export async function writeStatus(ctx: StepContext, rollout: RolloutObject, before: RolloutStatus, after: RolloutStatus) {
+  const clean = JSON.parse(JSON.stringify(after)) as RolloutStatus;
+  if (canonicalJson(clean) === canonicalJson(before)) return;
+  try {
+    ctx.caches.rollouts.remember(await ctx.client.replace({ ...rollout, status: clean }, { subresource: "status" }));
+  } catch (err) {
+    if (isConflict(err))
+      throw new Error(`status of rollout ${rollout.metadata.namespace}/${rollout.metadata.name} changed meanwhile; retrying`);
+    throw err;
+  }
+}
+
+/** Records the Events among the actions; a refused Event is logged, never fails the reconcile. */
+export async function recordEvents(ctx: StepContext, rollout: RolloutObject, actions: Action[]): Promise<void> {
+  const { name, namespace, uid } = rollout.metadata;
+  const events = eventsOf(actions);
+  if (events.length)
+    ctx.observer?.rolloutEvents(
+      namespace,
+      name,
+      events.map((e) => e.reason),
+    );
+  for (const a of events) {
+    const event = eventObject({
+      involved: { apiVersion: API_VERSION, kind: "Rollout", name, namespace, uid },
+      reason: a.reason,
+      message: a.message,
+      warning: a.warning,
+      instance: ctx.identity ?? "ramp-controller",
+    });
+    await ctx.client
+      .create(event)
+      .catch((err: unknown) => ctx.log(`event ${a.reason} for ${name}: ${(err as Error).message}`, "warn"));
+  }
+}
+
+/** Writes a status and its Events in order: notifications, status, Events. */
+export async function settle(
+  ctx: StepContext,
+  rollout: RolloutObject,
+  before: RolloutStatus,
+  after: RolloutStatus,
+  actions: Action[],
+  now: Date,
+): Promise<void> {
+  await notify(ctx, rollout, after, actions, now);
+  await writeStatus(ctx, rollout, before, after);
+  await recordEvents(ctx, rollout, actions);
+}
