@@ -3,7 +3,7 @@
 // guarded), merge PATCH and DELETE as the real one does for what Ramp sends; every request is logged,
 // and a path can be made to refuse with any status.
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -37,6 +37,8 @@ export class FakeApiserver {
   readonly requests: FakeRequest[] = [];
   private readonly objects = new Map<string, KubeObject>();
   private readonly refusals = new Map<string, number>();
+  /** Open watches: the collection each follows, and where its events go. */
+  private readonly watches = new Set<{ collection: string; res: ServerResponse }>();
   private readonly kinds: FakeKind[];
   private readonly server: Server;
   private version = 100;
@@ -45,6 +47,8 @@ export class FakeApiserver {
   constructor(kinds: FakeKind[]) {
     this.kinds = kinds;
     this.server = createServer((req, res) => {
+      const [path = "", query = ""] = (req.url ?? "").split("?");
+      if (new URLSearchParams(query).get("watch")) return this.watch(path, res);
       void this.answer(req).then(({ code, body }) => {
         res.writeHead(code, { "content-type": "application/json" });
         res.end(JSON.stringify(body));
@@ -59,6 +63,8 @@ export class FakeApiserver {
   }
 
   stop(): Promise<void> {
+    for (const w of this.watches) w.res.end();
+    this.server.closeAllConnections();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 
@@ -91,10 +97,10 @@ export class FakeApiserver {
   put(...objs: KubeObject[]): void {
     for (const o of objs) {
       const { apiVersion, kind, metadata } = o;
-      this.objects.set(this.pathOf(apiVersion, kind, metadata.name ?? "", metadata.namespace), {
-        ...o,
-        metadata: { ...metadata, resourceVersion: metadata.resourceVersion ?? String(this.version++) },
-      });
+      const path = this.pathOf(apiVersion, kind, metadata.name ?? "", metadata.namespace);
+      const stored = { ...o, metadata: { ...metadata, resourceVersion: metadata.resourceVersion ?? String(this.version++) } };
+      this.tell(this.objects.has(path) ? "MODIFIED" : "ADDED", path, stored);
+      this.objects.set(path, stored);
     }
   }
 
@@ -148,8 +154,9 @@ export class FakeApiserver {
     switch (method) {
       case "GET": {
         if (current) return { code: 200, body: current };
-        const items = [...this.objects].filter(([p]) => p.startsWith(`${path}/`)).map(([, o]) => o);
-        return items.length || this.isCollection(path) ? { code: 200, body: { items } } : failure(404, `${path} not found`);
+        const items = [...this.objects].filter(([p]) => inCollection(p, path)).map(([, o]) => o);
+        if (!items.length && !this.isCollection(path)) return failure(404, `${path} not found`);
+        return { code: 200, body: { items, metadata: { resourceVersion: String(this.version) } } };
       }
       case "POST": {
         if (!body) return failure(400, "no body");
@@ -174,10 +181,25 @@ export class FakeApiserver {
       case "DELETE":
         if (!current) return failure(404, `${path} not found`);
         this.objects.delete(objectPath);
+        this.tell("DELETED", objectPath, current);
         return { code: 200, body: { kind: "Status", status: "Success" } };
       default:
         return failure(400, `method ${method}`);
     }
+  }
+
+  /** A watch from now on (the resourceVersion asked for is not replayed): one JSON event per line. */
+  private watch(path: string, res: ServerResponse): void {
+    this.requests.push({ method: "WATCH", path });
+    res.writeHead(200, { "content-type": "application/json" });
+    res.flushHeaders();
+    const w = { collection: path, res };
+    this.watches.add(w);
+    res.on("close", () => this.watches.delete(w));
+  }
+
+  private tell(type: "ADDED" | "MODIFIED" | "DELETED", path: string, object: KubeObject): void {
+    for (const w of this.watches) if (inCollection(path, w.collection)) w.res.write(`${JSON.stringify({ type, object })}\n`);
   }
 
   private isCollection(path: string): boolean {
@@ -186,9 +208,16 @@ export class FakeApiserver {
 
   private store(path: string, obj: KubeObject): { code: number; body: unknown } {
     const stored = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(this.version++) } };
+    this.tell(this.objects.has(path) ? "MODIFIED" : "ADDED", path, stored);
     this.objects.set(path, stored);
     return { code: 200, body: stored };
   }
+}
+
+/** Whether the object at `path` is in the collection (all namespaces when it names none). */
+function inCollection(path: string, collection: string): boolean {
+  const namespaced = collection.includes("/namespaces/");
+  return (namespaced ? path : path.replace(/\/namespaces\/[^/]+/, "")).startsWith(`${collection}/`);
 }
 
 function failure(code: number, message: string, reason = STATUS_REASONS[code] ?? "Unknown"): { code: number; body: unknown } {

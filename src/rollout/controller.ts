@@ -7,6 +7,7 @@ import { type RolloutStatus, rolloutSpec } from "../api/rollout.ts";
 import type { KubeClient, KubeObject } from "../kube/client.ts";
 import { Informer, objectKey, withoutBookkeeping } from "../kube/informer.ts";
 import type { Log } from "../kube/log.ts";
+import { ObjectCaches } from "../kube/object-caches.ts";
 import { type ReconcileResult, runWorkers, timedReconcile, WorkQueue } from "../kube/queue.ts";
 import type { OutboundDoor } from "../net/outbound.ts";
 import {
@@ -81,6 +82,8 @@ export class RolloutController implements Caches {
   readonly deployments: Informer<DeploymentObject>;
   readonly templates: Informer<Template>;
   readonly clusterTemplates: Informer<Template>;
+  /** The routers' objects (routes, Ingresses, TrafficSplits), cached once a Rollout routes through them. */
+  private readonly routerObjects: ObjectCaches;
   private workers: Promise<void> | undefined;
   private started = false;
 
@@ -92,6 +95,13 @@ export class RolloutController implements Caches {
       ...(opts.onWatchFailure ? { onWatchFailure: opts.onWatchFailure } : {}),
     };
     const ns = opts.namespace;
+    this.routerObjects = new ObjectCaches(client, {
+      ...(ns ? { namespace: ns } : {}),
+      onChange: (readers) => {
+        for (const key of readers) this.queue.add(key);
+      },
+      log: (line, level) => this.log(line, level),
+    });
     const enqueueOwner = (obj: ReplicaSetObject | AnalysisRunObject | ControllerRevisionObject) => {
       const owner = controllerOf(obj);
       if (owner?.kind === "Rollout") this.queue.add(`${obj.metadata.namespace}/${owner.name}`);
@@ -228,6 +238,7 @@ export class RolloutController implements Caches {
     this.queue.shutDown();
     await this.workers;
     for (const i of this.informers) i.stop();
+    this.routerObjects.stop();
   }
 
   /** What the steps of a reconcile work with. */
@@ -239,6 +250,7 @@ export class RolloutController implements Caches {
       ...(this.opts.observer ? { observer: this.opts.observer } : {}),
       ...(this.opts.notifier ? { notifier: this.opts.notifier } : {}),
       outbound: this.opts.outbound,
+      routerObjects: (key) => this.routerObjects.readerFor(key),
       requeue: (key) => this.queue.add(key),
       log: (line, level) => this.log(line, level),
     };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type KubeClient, KubeError, type KubeObject } from "../kube/client.ts";
+import { apiserverReader, type ObjectReader } from "../kube/object-caches.ts";
 import { type ObjectRef, updateObject, upsertObject } from "./objects.ts";
 
 const ref: ObjectRef = { apiVersion: "gateway.networking.k8s.io/v1", kind: "HTTPRoute", name: "web", namespace: "shop" };
@@ -36,7 +37,7 @@ function fakeServer(initial: Obj | undefined, opts: { meddle?: (o: Obj) => boole
       return save(o);
     },
   } as unknown as KubeClient;
-  return { client, writes, stored: () => stored };
+  return { io: { client, objects: apiserverReader(client) }, writes, stored: () => stored };
 }
 
 const route = (spec: Record<string, unknown>): Obj => ({
@@ -60,14 +61,25 @@ describe("updateObject", () => {
         return true;
       },
     });
-    await updateObject(server.client, ref, setWeight(25));
+    await updateObject(server.io, ref, setWeight(25));
     expect(server.writes).toHaveLength(writes);
     expect(server.stored()?.spec).toEqual(meddles ? { weight: 25, hostnames: ["other-0"] } : { weight: 25 });
   });
 
+  it("a cache that is behind costs one conflict: the next attempt reads the apiserver", async () => {
+    const server = fakeServer(route({ weight: 0 }));
+    const behind: ObjectReader = {
+      ...server.io.objects,
+      get: async <T>() => ({ ...route({ weight: 0 }), metadata: { ...route({}).metadata, resourceVersion: "0" } }) as T,
+    };
+    await updateObject({ ...server.io, objects: behind }, ref, setWeight(25));
+    expect(server.writes).toHaveLength(2);
+    expect(server.stored()?.spec).toEqual({ weight: 25 });
+  });
+
   it("writes nothing when nothing changes", async () => {
     const server = fakeServer(route({ weight: 25 }));
-    await updateObject(server.client, ref, setWeight(25));
+    await updateObject(server.io, ref, setWeight(25));
     expect(server.writes).toHaveLength(0);
   });
 
@@ -84,7 +96,7 @@ describe("updateObject", () => {
       error: "the cluster does not serve HTTPRoute (gateway.networking.k8s.io/v1); install its CRD",
     },
   ])("fails clearly on $name", async ({ server, error }) => {
-    await expect(updateObject(server().client, ref, setWeight(25))).rejects.toThrow(error);
+    await expect(updateObject(server().io, ref, setWeight(25))).rejects.toThrow(error);
   });
 });
 
@@ -94,7 +106,7 @@ describe("upsertObject", () => {
     { name: "updates an existing one", initial: route({ weight: 0, other: 1 }), want: { weight: 25, other: 1 } },
   ])("$name", async ({ initial, want }) => {
     const server = fakeServer(initial);
-    await upsertObject<Obj>(server.client, ref, (o) => (o ? setWeight(25)(o) : route({ weight: 25, created: true })));
+    await upsertObject<Obj>(server.io, ref, (o) => (o ? setWeight(25)(o) : route({ weight: 25, created: true })));
     expect(server.stored()?.spec).toEqual(want);
   });
 });

@@ -4,7 +4,8 @@
 
 import { canonicalJson } from "../api/canonical-json.ts";
 import { isAlreadyExists, isConflict, type KubeClient, KubeError, type KubeObject } from "../kube/client.ts";
-import { RouterError } from "./router.ts";
+import { apiserverReader, type ObjectReader } from "../kube/object-caches.ts";
+import { type RouterContext, RouterError } from "./router.ts";
 
 export interface ObjectRef {
   apiVersion: string;
@@ -22,38 +23,45 @@ function asRouterError(err: unknown, ref: ObjectRef): unknown {
   if (err.message.startsWith("the server does not serve")) {
     return new RouterError("NOT_SERVED", `the cluster does not serve ${ref.kind} (${ref.apiVersion}); install its CRD`);
   }
-  return new RouterError("NOT_FOUND", `${ref.kind} "${ref.name}" not found in namespace "${ref.namespace}"`);
+  return notFound(ref);
 }
 
-export async function readObject<T extends KubeObject>(client: KubeClient, ref: ObjectRef): Promise<T> {
+const notFound = (ref: ObjectRef) =>
+  new RouterError("NOT_FOUND", `${ref.kind} "${ref.name}" not found in namespace "${ref.namespace}"`);
+
+/** Where a router reads (its caches) and writes (the client). */
+export type RouterIO = Pick<RouterContext, "client" | "objects">;
+
+export async function readObject<T extends KubeObject>(io: RouterIO, ref: ObjectRef): Promise<T> {
+  const found = await readIfAny<T>(io.objects, ref);
+  if (!found) throw notFound(ref);
+  return found;
+}
+
+async function readIfAny<T extends KubeObject>(from: ObjectReader, ref: ObjectRef): Promise<T | undefined> {
   try {
-    return await client.get<T>(ref.apiVersion, ref.kind, ref.name, ref.namespace);
+    return await from.get<T>(ref.apiVersion, ref.kind, ref.name, ref.namespace);
   } catch (err) {
     throw asRouterError(err, ref);
   }
 }
 
-async function readIfAny<T extends KubeObject>(client: KubeClient, ref: ObjectRef): Promise<T | undefined> {
-  try {
-    return await readObject<T>(client, ref);
-  } catch (err) {
-    if (err instanceof RouterError && err.code === "NOT_FOUND") return undefined;
-    throw err;
-  }
-}
-
 async function write<T extends KubeObject>(
-  client: KubeClient,
+  io: RouterIO,
   ref: ObjectRef,
   next: (current: T | undefined) => T,
   create: boolean,
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
-    const current = create ? await readIfAny<T>(client, ref) : await readObject<T>(client, ref);
+    // A conflict means the cache was behind: the next attempt reads the apiserver.
+    const current = await readIfAny<T>(attempt === 1 ? io.objects : apiserverReader(io.client), ref);
+    if (!current && !create) throw notFound(ref);
     const wanted = next(current);
     if (current && canonicalJson(wanted) === canonicalJson(current)) return current;
     try {
-      return current ? await client.replace(wanted) : await client.create(wanted);
+      const written = current ? await io.client.replace(wanted) : await io.client.create(wanted);
+      io.objects.remember(written);
+      return written;
     } catch (err) {
       if (!isConflict(err) && !isAlreadyExists(err)) throw asRouterError(err, ref);
       if (attempt >= ATTEMPTS) {
@@ -67,12 +75,12 @@ async function write<T extends KubeObject>(
 }
 
 /** Writes `change(current)` over the object; an unchanged result writes nothing. */
-export const updateObject = <T extends KubeObject>(client: KubeClient, ref: ObjectRef, change: (current: T) => T) =>
-  write<T>(client, ref, (current) => change(current as T), false);
+export const updateObject = <T extends KubeObject>(io: RouterIO, ref: ObjectRef, change: (current: T) => T) =>
+  write<T>(io, ref, (current) => change(current as T), false);
 
 /** As updateObject, creating the object from `build(undefined)` when it does not exist. */
-export const upsertObject = <T extends KubeObject>(client: KubeClient, ref: ObjectRef, build: (current: T | undefined) => T) =>
-  write<T>(client, ref, build, true);
+export const upsertObject = <T extends KubeObject>(io: RouterIO, ref: ObjectRef, build: (current: T | undefined) => T) =>
+  write<T>(io, ref, build, true);
 
 const preferred = new WeakMap<KubeClient, Map<string, Promise<string>>>();
 

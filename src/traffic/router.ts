@@ -5,12 +5,16 @@ import { type Code, CodedError } from "../api/codes.ts";
 import type { DesiredTraffic } from "../api/desired-traffic.ts";
 import type { RolloutSpec } from "../api/rollout.ts";
 import type { KubeClient } from "../kube/client.ts";
+import type { ObjectReader } from "../kube/object-caches.ts";
 
 export type CanaryStrategy = NonNullable<RolloutSpec["strategy"]["canary"]>;
 export type TrafficRouting = NonNullable<CanaryStrategy["trafficRouting"]>;
 
 export interface RouterContext {
+  /** Writes go through the client; */
   client: KubeClient;
+  /** reads through these caches (kept by watches where the controller has them). */
+  objects: ObjectReader;
   rollout: { name: string; namespace: string; uid: string };
   canary: CanaryStrategy;
 }

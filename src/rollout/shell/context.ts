@@ -3,6 +3,7 @@ import { type RolloutSpec, type RolloutStatus, rolloutSpec } from "../../api/rol
 import type { KubeClient, KubeObject } from "../../kube/client.ts";
 import type { Informer } from "../../kube/informer.ts";
 import type { Log } from "../../kube/log.ts";
+import type { ObjectReader } from "../../kube/object-caches.ts";
 import type { OutboundDoor } from "../../net/outbound.ts";
 import {
   type AnalysisRunObject,
@@ -54,6 +55,8 @@ export interface StepContext {
   };
   /** The door every gate call goes through (the controller's outbound policy). */
   outbound: OutboundDoor;
+  /** Where the routers of the Rollout with this key read their objects. */
+  routerObjects(rolloutKey: string): ObjectReader;
   /** Looks at a Rollout again soon (a gate's answer came). */
   requeue(key: string): void;
   log: Log;

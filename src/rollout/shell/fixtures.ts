@@ -5,6 +5,7 @@ import { type RolloutSpec, rolloutSpec } from "../../api/rollout.ts";
 import type { KubeObject } from "../../kube/client.ts";
 import { FakeApiserver, type FakeKind } from "../../kube/fake-apiserver.ts";
 import { Informer } from "../../kube/informer.ts";
+import { apiserverReader } from "../../kube/object-caches.ts";
 import { OutboundDoor } from "../../net/outbound.ts";
 import { isManaged } from "../../traffic/managed.ts";
 import type { RolloutObject } from "../objects.ts";
@@ -53,6 +54,7 @@ export async function shellFixture(): Promise<ShellFixture> {
     client,
     caches,
     outbound: new OutboundDoor({ allow: [], deny: [], allowLoopback: true, apiserver: [] }),
+    routerObjects: () => apiserverReader(client),
     requeue: (key) => requeued.push(key),
     log: (line) => logged.push(line),
   };

@@ -1,6 +1,7 @@
 // The traffic step: the router the Rollout names is told what the planner desires, and asked (before
 // planning, as an observation) whether it has accepted what it was last told.
 import type { DesiredTraffic } from "../../api/desired-traffic.ts";
+import { objectKey } from "../../kube/informer.ts";
 import { routerFor } from "../../traffic/registry.ts";
 import { RouterError, type TrafficRouter } from "../../traffic/router.ts";
 import type { RolloutObject } from "../objects.ts";
@@ -11,7 +12,8 @@ export function routerOf(ctx: StepContext, rollout: RolloutObject): TrafficRoute
   const canary = specOf(rollout)?.strategy.canary;
   if (!canary) return undefined;
   const { name, namespace, uid = "" } = rollout.metadata;
-  return routerFor({ client: ctx.client, rollout: { name, namespace, uid }, canary });
+  const objects = ctx.routerObjects(objectKey(rollout));
+  return routerFor({ client: ctx.client, objects, rollout: { name, namespace, uid }, canary });
 }
 
 /** Observed.trafficVerified: the router's verdict on its objects as they are now. */

@@ -1,6 +1,7 @@
 // The Gateway API router: each named HTTPRoute and GRPCRoute gets what httproute.ts says, written
 // over the version read (see ../objects.ts).
-import { type KubeClient, KubeError, type KubeObject } from "../../kube/client.ts";
+import { KubeError, type KubeObject } from "../../kube/client.ts";
+import type { ObjectReader } from "../../kube/object-caches.ts";
 import { type ObjectRef, readObject, updateObject } from "../objects.ts";
 import { RouterError, type RouterFactory } from "../router.ts";
 import { accepted, desiredSpec, type HTTPRouteSpec, type RouteKind, type RouteStatus } from "./httproute.ts";
@@ -9,7 +10,8 @@ import { missingGrantMessage, REFERENCE_GRANT_API_VERSION, type ReferenceGrant, 
 type Route = KubeObject & { metadata: { generation?: number }; spec?: HTTPRouteSpec; status?: RouteStatus };
 type RouteObjectRef = ObjectRef & { kind: RouteKind };
 
-export const gatewayRouter: RouterFactory = ({ client, rollout, canary }) => {
+export const gatewayRouter: RouterFactory = (ctx) => {
+  const { rollout, canary } = ctx;
   const config = canary.trafficRouting?.gatewayAPI;
   const namespace = config?.namespace ?? rollout.namespace;
   const named = (kind: RouteKind, names: string[]): RouteObjectRef[] =>
@@ -22,11 +24,11 @@ export const gatewayRouter: RouterFactory = ({ client, rollout, canary }) => {
     ),
   ];
   const services = { stable: canary.stableService ?? "", canary: canary.canaryService ?? "" };
-  // Read before every use, never cached: a grant withdrawn is honoured on the next reconcile.
-  const granted = () => (namespace === rollout.namespace ? Promise.resolve() : checkGrants(client, rollout.namespace, refs));
+  // Checked before every use: a grant withdrawn is honoured on the next reconcile.
+  const granted = () => (namespace === rollout.namespace ? Promise.resolve() : checkGrants(ctx.objects, rollout.namespace, refs));
   const each = async (change: (route: Route, ref: RouteObjectRef) => Route) => {
     await granted();
-    for (const ref of refs) await updateObject<Route>(client, ref, (r) => change(r, ref));
+    for (const ref of refs) await updateObject<Route>(ctx, ref, (r) => change(r, ref));
   };
   return {
     name: "gatewayAPI",
@@ -35,7 +37,7 @@ export const gatewayRouter: RouterFactory = ({ client, rollout, canary }) => {
       await granted();
       const verdicts = await Promise.all(
         refs.map(async (ref) => {
-          const route = await readObject<Route>(client, ref);
+          const route = await readObject<Route>(ctx, ref);
           return accepted(route.status, route.metadata.generation);
         }),
       );
@@ -47,11 +49,11 @@ export const gatewayRouter: RouterFactory = ({ client, rollout, canary }) => {
 
 /** Refuses (NOT_GRANTED) unless a ReferenceGrant in the routes' namespace lets Rollouts of
  * `fromNamespace` change each of them. A cluster without the ReferenceGrant kind grants nothing. */
-async function checkGrants(client: KubeClient, fromNamespace: string, refs: RouteObjectRef[]): Promise<void> {
+async function checkGrants(objects: ObjectReader, fromNamespace: string, refs: RouteObjectRef[]): Promise<void> {
   for (const ref of refs) {
     let grants: ReferenceGrant[] = [];
     try {
-      grants = await client.list<ReferenceGrant>(REFERENCE_GRANT_API_VERSION, "ReferenceGrant", ref.namespace);
+      grants = await objects.list<ReferenceGrant>(REFERENCE_GRANT_API_VERSION, "ReferenceGrant", ref.namespace);
     } catch (err) {
       if (!(err instanceof KubeError && err.status === 404)) throw err;
     }

@@ -16,7 +16,8 @@ const GROUP = "networking.istio.io";
 type VirtualService = KubeObject & { spec?: VirtualServiceSpec };
 type DestinationRule = KubeObject & { spec?: DestinationRuleSpec };
 
-export const istioRouter: RouterFactory = ({ client, rollout, canary }) => {
+export const istioRouter: RouterFactory = (ctx) => {
+  const { rollout, canary } = ctx;
   const config = canary.trafficRouting?.istio;
   const vs = config?.virtualService ?? { name: "" };
   const dr = config?.destinationRule;
@@ -24,7 +25,7 @@ export const istioRouter: RouterFactory = ({ client, rollout, canary }) => {
     ? { mode: "subset", stable: dr.stableSubsetName, canary: dr.canarySubsetName }
     : { mode: "host", stable: canary.stableService ?? "", canary: canary.canaryService ?? "" };
   const ref = async (kind: string, name: string): Promise<ObjectRef> => ({
-    apiVersion: await preferredVersion(client, GROUP, kind),
+    apiVersion: await preferredVersion(ctx.client, GROUP, kind),
     kind,
     name,
     namespace: rollout.namespace,
@@ -34,12 +35,12 @@ export const istioRouter: RouterFactory = ({ client, rollout, canary }) => {
     name: "istio",
     sync: async (desired) => {
       if (dr) {
-        await updateObject<DestinationRule>(client, await ref("DestinationRule", dr.name), (o) => ({
+        await updateObject<DestinationRule>(ctx, await ref("DestinationRule", dr.name), (o) => ({
           ...o,
           spec: desiredDestinationRule(o.spec ?? {}, targets, desired),
         }));
       }
-      await updateObject<VirtualService>(client, await ref("VirtualService", vs.name), (o) => ({
+      await updateObject<VirtualService>(ctx, await ref("VirtualService", vs.name), (o) => ({
         ...o,
         spec: desiredVirtualService(o.spec ?? {}, vsConfig, desired),
       }));

@@ -12,7 +12,8 @@ const ingressRef = (name: string, namespace: string): ObjectRef => ({
   namespace,
 });
 
-export const nginxRouter: RouterFactory = ({ client, rollout, canary }) => {
+export const nginxRouter: RouterFactory = (ctx) => {
+  const { rollout, canary } = ctx;
   const config = canary.trafficRouting?.nginx;
   const stableNames = config?.stableIngress ? [config.stableIngress] : (config?.stableIngresses ?? []);
   const prefix = config?.annotationPrefix ?? "nginx.ingress.kubernetes.io";
@@ -30,8 +31,8 @@ export const nginxRouter: RouterFactory = ({ client, rollout, canary }) => {
     name: "nginx",
     sync: async (desired) => {
       for (const pair of pairs) {
-        const stable = await readObject<Ingress>(client, pair.stable);
-        await upsertObject<Ingress>(client, pair.canary, (existing) =>
+        const stable = await readObject<Ingress>(ctx, pair.stable);
+        await upsertObject<Ingress>(ctx, pair.canary, (existing) =>
           desiredCanaryIngress(stable, existing, pair.canary.name, canaryConfig, desired),
         );
       }

@@ -4,13 +4,14 @@ import { preferredVersion, upsertObject } from "../objects.ts";
 import type { RouterFactory } from "../router.ts";
 import { desiredTrafficSplit, type TrafficSplit } from "./trafficsplit.ts";
 
-export const smiRouter: RouterFactory = ({ client, rollout, canary }) => {
+export const smiRouter: RouterFactory = (ctx) => {
+  const { rollout, canary } = ctx;
   const config = canary.trafficRouting?.smi;
   const name = config?.trafficSplitName ?? rollout.name;
   return {
     name: "smi",
     sync: async (desired) => {
-      const apiVersion = await preferredVersion(client, "split.smi-spec.io", "TrafficSplit");
+      const apiVersion = await preferredVersion(ctx.client, "split.smi-spec.io", "TrafficSplit");
       const split = {
         apiVersion,
         name,
@@ -19,7 +20,7 @@ export const smiRouter: RouterFactory = ({ client, rollout, canary }) => {
         services: { stable: canary.stableService ?? "", canary: canary.canaryService ?? "" },
         owner: ownerReference({ metadata: rollout }),
       };
-      await upsertObject<TrafficSplit>(client, { ...split, kind: "TrafficSplit" }, (existing) =>
+      await upsertObject<TrafficSplit>(ctx, { ...split, kind: "TrafficSplit" }, (existing) =>
         desiredTrafficSplit(existing, split, desired),
       );
     },

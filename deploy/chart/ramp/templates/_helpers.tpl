@@ -91,28 +91,29 @@ docs/install.md names the code behind each rule; test/rbac.test.ts removes each 
   resources: [pods, events]
   verbs: [list, watch]
 {{- end }}
+{{- /* Routers read their objects from caches kept by list and watch. */}}
 {{- if .Values.routers.gatewayAPI }}
 - apiGroups: [gateway.networking.k8s.io]
   resources: [httproutes, grpcroutes]
-  verbs: [get, update]
+  verbs: [get, list, watch, update]
 - apiGroups: [gateway.networking.k8s.io]
   resources: [referencegrants]
-  verbs: [list]
+  verbs: [get, list, watch]
 {{- end }}
 {{- if .Values.routers.istio }}
 - apiGroups: [networking.istio.io]
   resources: [virtualservices, destinationrules]
-  verbs: [get, update]
+  verbs: [get, list, watch, update]
 {{- end }}
 {{- if .Values.routers.nginx }}
 - apiGroups: [networking.k8s.io]
   resources: [ingresses]
-  verbs: [get, create, update]
+  verbs: [get, list, watch, create, update]
 {{- end }}
 {{- if .Values.routers.smi }}
 - apiGroups: [split.smi-spec.io]
   resources: [trafficsplits]
-  verbs: [get, create, update]
+  verbs: [get, list, watch, create, update]
 {{- end }}
 {{- end -}}
 
