@@ -514,8 +514,12 @@ export const rolloutStatus = z.strictObject({
     .optional()
     .describe("Why the rollout is paused"),
   controllerPause: z.boolean().optional(),
-  abort: z.boolean().optional().describe("Set by `ramp abort`, cleared by `ramp retry`"),
-  abortedAt: z.string().optional(),
+  abort: z.boolean().optional().describe("Set by `ramp abort` or the controller; cleared by the controller on a retry"),
+  abortedAt: z.string().optional().describe("When the controller took up the abort (RFC 3339)"),
+  retry: z
+    .boolean()
+    .optional()
+    .describe("Set by `ramp retry` on an aborted rollout; the controller clears it, with abort, as it starts the revision again"),
   promoteFull: z
     .boolean()
     .optional()

@@ -15,6 +15,7 @@ import {
   scaleReplicaSets,
   terminateUnwanted,
 } from "./common.ts";
+import { intentOf } from "./intent.ts";
 import { rollingStep } from "./replicas.ts";
 import type { Observed, Plan, RolloutAnalysis } from "./types.ts";
 
@@ -33,7 +34,10 @@ export function planBlueGreen(o: Observed): Plan {
   const now = o.now.getTime();
   const nowIso = o.now.toISOString();
   const d = new Decisions();
-  let status: RolloutStatus = { ...o.status };
+  const intent = intentOf(o.status);
+  // retry is a request: read once (intent), never written back.
+  const { retry: _retry, ...observed } = o.status;
+  let status: RolloutStatus = observed;
   const setBlueGreen = (fields: Partial<BlueGreenStatus>) => {
     status.blueGreen = { ...status.blueGreen, ...fields };
   };
@@ -80,8 +84,8 @@ export function planBlueGreen(o: Observed): Plan {
             ? `rollback to revision ${rollback} (${hash}) within rollbackWindow; no pause or analysis`
             : `new revision ${hash}; previewing ${previewCount} pods`,
     );
-  } else if (!status.abort && status.abortedAt) {
-    // `ramp retry` cleared abort: preview again with fresh analysis.
+  } else if (intent.retry) {
+    // `ramp retry`: preview again with fresh analysis.
     startAttempt();
     d.event("RolloutRetried", `retrying revision ${hash} from the preview`);
   }
@@ -133,9 +137,8 @@ export function planBlueGreen(o: Observed): Plan {
 
   /** Whether the preview may be promoted now: ready, analysed, confirmed by the gate, and past the pause. */
   const promotion = (): boolean => {
-    if (status.promoteFull) return true;
-    // `ramp promote` (or the auto-promotion timer) cleared the controller's pause.
-    if (status.controllerPause && !status.pauseConditions?.length) return true;
+    const { promoteFull, promoted } = intentOf(status);
+    if (promoteFull || promoted) return true;
     if (!newRS || newRS.replicas < previewCount || newRS.available < previewCount) {
       waiting = `previewing revision ${hash}: ${newRS?.available ?? 0} of ${previewCount} pods available`;
       return false;

@@ -18,6 +18,7 @@ import {
   scaleReplicaSets,
   terminateUnwanted,
 } from "./common.ts";
+import { intentOf } from "./intent.ts";
 import { canaryTargets, rollingLimits, rollingStep } from "./replicas.ts";
 import type { Observed, ObservedReplicaSet, Plan } from "./types.ts";
 
@@ -72,7 +73,10 @@ export function planCanary(o: Observed): Plan {
   const now = o.now.getTime();
   const nowIso = o.now.toISOString();
   const d = new Decisions();
-  let status: RolloutStatus = { ...o.status };
+  const intent = intentOf(o.status);
+  // retry is a request: read once (intent), never written back.
+  const { retry: _retry, ...observed } = o.status;
+  let status: RolloutStatus = observed;
   const setRuns = (runs: Partial<CanaryRuns>) => {
     status.canary = { ...status.canary, ...runs };
   };
@@ -81,9 +85,9 @@ export function planCanary(o: Observed): Plan {
       status.pauseConditions = [...(status.pauseConditions ?? []), { reason, startTime: nowIso }];
   };
 
-  // `ramp retry` cleared abort: start the steps again with fresh analysis.
-  if (!status.abort && status.abortedAt) {
-    const { abortedAt: _a, pauseConditions: _p, ...rest } = status;
+  // `ramp retry`: start the steps again with fresh analysis.
+  if (intent.retry) {
+    const { abort: _a, abortedAt: _b, pauseConditions: _p, ...rest } = status;
     status = { ...rest, currentStepIndex: 0 };
     setRuns({
       currentStepAnalysisRun: undefined,
