@@ -495,6 +495,11 @@ const errorBudgetState = z.strictObject({
   code: z.string().optional().describe("ERROR_BUDGET_SPENT while the rollout holds"),
   message: z.string().optional().describe("The last check's outcome"),
 });
+const refusedTemplate = z.strictObject({
+  podTemplateHash: z.string().describe("The revision whose pod template the apiserver refused"),
+  replicaSet: z.string().describe("The ReplicaSet it refused to create from that template"),
+  message: z.string().describe("The problem, as the InvalidSpec condition reports it (with the apiserver's answer)"),
+});
 const weightDestination = z.strictObject({
   weight: z.int().min(0).max(100),
   podTemplateHash: z.string().optional(),
@@ -552,6 +557,11 @@ export const rolloutStatus = z.strictObject({
   readyReplicas: z.int().optional(),
   availableReplicas: z.int().optional(),
   selector: z.string().optional().describe("Label selector as a string, for the scale subresource"),
+  refusedTemplate: refusedTemplate
+    .optional()
+    .describe(
+      "Set with InvalidSpec when the apiserver refused to create this revision's ReplicaSet; held until the spec changes",
+    ),
   conditions: z
     .array(condition(["Progressing", "Available", "Paused", "Healthy", "InvalidSpec", "ReplicaFailure", ...KSTATUS_CONDITIONS]))
     .optional()
@@ -568,3 +578,4 @@ export type GateStep = z.infer<typeof gateStep>;
 export type GateState = z.infer<typeof gateState>;
 export type ErrorBudgetStep = z.infer<typeof errorBudgetStep>;
 export type ErrorBudgetState = z.infer<typeof errorBudgetState>;
+export type RefusedTemplate = z.infer<typeof refusedTemplate>;

@@ -1,6 +1,6 @@
 // The planner the shell calls: the strategy's planner, wrapped in what every strategy shares —
 // InvalidSpec, the progress deadline, conditions, revision history, restarts and workloadRef.
-import type { RolloutStatus } from "../../api/rollout.ts";
+import type { RefusedTemplate, RolloutStatus } from "../../api/rollout.ts";
 import { planBlueGreen } from "./bluegreen.ts";
 import { planCanary } from "./canary.ts";
 import { type Condition, type ConditionType, Decisions, observedCounts, savedRevision, setCondition } from "./common.ts";
@@ -32,7 +32,9 @@ export function planRollout(o: Observed): Plan {
 
   const plan = o.spec.strategy.canary ? planCanary(o) : planBlueGreen(o);
   const d = new Decisions();
-  let status = plan.status;
+  // A valid spec: no refusal holds any more.
+  const { refusedTemplate: _, ...planned } = plan.status;
+  let status: RolloutStatus = planned;
   let conditions = without(status.conditions ?? [], "InvalidSpec");
 
   const lost = stableReplicaSetFailure(o, status, plan.actions);
@@ -115,19 +117,22 @@ function mergedRequeue(a: number | undefined, b: number | undefined): { requeueA
 
 /** A spec the CRD could not catch: say so and change nothing, so the running version keeps running. */
 function planInvalid(o: Observed, problem: string): Plan {
-  const { status, events } = invalidSpecStatus({ ...o.status, ...observedCounts(o) }, problem, o.now, o.generation);
+  const before = { ...o.status, ...observedCounts(o) };
+  const { status, events } = invalidSpecStatus(before, problem, o.now, o.generation, o.refusedTemplate);
   const d = new Decisions();
   for (const e of events) d.event(e.reason, e.message, true);
   return d.plan(status);
 }
 
 /** The status that reports an invalid spec of `generation` (observed: there is nothing more to do
- * with it), and the event to record when the problem is new. */
+ * with it), with the refused template when that is the problem, and the event to record when the
+ * problem is new. */
 export function invalidSpecStatus(
   before: RolloutStatus,
   problem: string,
   now: Date,
   generation: number,
+  refused?: RefusedTemplate,
 ): { status: RolloutStatus; events: { reason: string; message: string }[] } {
   const old = before.conditions?.find((c) => c.type === "InvalidSpec");
   const fresh = old?.status !== "True" || old.message !== problem;
@@ -136,8 +141,10 @@ export function invalidSpecStatus(
     { type: "InvalidSpec", status: "True", reason: "InvalidSpec", message: problem },
     now.toISOString(),
   );
+  const { refusedTemplate: _, ...rest } = before;
   const status = {
-    ...before,
+    ...rest,
+    ...(refused ? { refusedTemplate: refused } : {}),
     observedGeneration: generation,
     phase: "Degraded" as const,
     message: `invalid spec: ${problem}`,
@@ -147,6 +154,13 @@ export function invalidSpecStatus(
     status: withKstatusConditions(status, now.toISOString()),
     events: fresh ? [{ reason: "InvalidSpec", message: problem }] : [],
   };
+}
+
+/** The refusal that still holds: the apiserver refused the ReplicaSet of revision `templateHash`
+ * and the spec (`generation`) has not changed since, so creating it again would be refused again. */
+export function heldRefusal(status: RolloutStatus, generation: number, templateHash: string): RefusedTemplate | undefined {
+  const refused = status.refusedTemplate;
+  return refused?.podTemplateHash === templateHash && status.observedGeneration === generation ? refused : undefined;
 }
 
 /** The status to write when the traffic router failed: the last status as it was (nothing the

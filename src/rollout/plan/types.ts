@@ -2,7 +2,7 @@
 // the new status and when to look again out.
 import type { AnalysisPhase } from "../../api/analysis.ts";
 import type { DesiredTraffic } from "../../api/desired-traffic.ts";
-import type { CanaryStep, RolloutSpec, RolloutStatus } from "../../api/rollout.ts";
+import type { CanaryStep, RefusedTemplate, RolloutSpec, RolloutStatus } from "../../api/rollout.ts";
 
 export interface ObservedReplicaSet {
   name: string;
@@ -70,6 +70,9 @@ export interface Observed {
   /** A problem found while observing (a missing Service or template, a template the apiserver
    * refused): the planner reports it as the InvalidSpec condition and changes nothing else. */
   invalidSpec?: string;
+  /** With invalidSpec, when the problem is that the apiserver refused this revision's ReplicaSet
+   * (found while applying, or held from the status by heldRefusal): recorded as status.refusedTemplate. */
+  refusedTemplate?: RefusedTemplate;
   /** workloadRef: the adopted Deployment as it is now. */
   deployment?: { replicas: number; available: number };
   /** While spec.restartAt is not yet done: the Rollout's pods created before it, and how many of
