@@ -1,5 +1,6 @@
 // The planner the shell calls: the strategy's planner, wrapped in what every strategy shares —
 // InvalidSpec, the progress deadline, conditions, revision history, restarts and workloadRef.
+import { ConditionReason, EventReason } from "../../api/reasons.ts";
 import type { RefusedTemplate, RolloutStatus } from "../../api/rollout.ts";
 import { planBlueGreen } from "./bluegreen.ts";
 import { planCanary } from "./canary.ts";
@@ -39,8 +40,9 @@ export function planRollout(o: Observed): Plan {
 
   const lost = stableReplicaSetFailure(o, status, plan.actions);
   if (lost) {
-    if (lost.reason === STABLE_LOST && conditions.find((c) => c.type === "ReplicaFailure")?.reason !== STABLE_LOST) {
-      d.event(STABLE_LOST, lost.message, true);
+    const already = conditions.find((c) => c.type === "ReplicaFailure")?.reason === lost.reason;
+    if (lost.reason === ConditionReason.StableReplicaSetLost && !already) {
+      d.event(EventReason.StableReplicaSetLost, lost.message, true);
     }
     conditions = setCondition(conditions, { type: "ReplicaFailure", status: "True", ...lost }, nowIso);
     status = { ...status, message: `${status.message ?? ""}; ${lost.message}` };
@@ -58,17 +60,17 @@ export function planRollout(o: Observed): Plan {
   const exceeded =
     status.phase === "Progressing" &&
     !moved &&
-    (progressing?.reason === "ProgressDeadlineExceeded" || o.now.getTime() >= deadline);
+    (progressing?.reason === ConditionReason.ProgressDeadlineExceeded || o.now.getTime() >= deadline);
   if (exceeded) {
-    if (progressing?.reason !== "ProgressDeadlineExceeded") {
-      d.event("ProgressDeadlineExceeded", `no progress for ${o.spec.progressDeadlineSeconds}s`, true);
+    if (progressing?.reason !== ConditionReason.ProgressDeadlineExceeded) {
+      d.event(EventReason.ProgressDeadlineExceeded, `no progress for ${o.spec.progressDeadlineSeconds}s`, true);
     }
     conditions = setCondition(
       conditions,
       {
         type: "Progressing",
         status: "False",
-        reason: "ProgressDeadlineExceeded",
+        reason: ConditionReason.ProgressDeadlineExceeded,
         message: `no progress for ${o.spec.progressDeadlineSeconds}s: ${status.message ?? ""}`,
       },
       nowIso,
@@ -81,12 +83,12 @@ export function planRollout(o: Observed): Plan {
   } else {
     const reason =
       status.phase === "Healthy"
-        ? "RolloutCompleted"
+        ? ConditionReason.RolloutCompleted
         : status.phase === "Paused"
-          ? "RolloutPaused"
+          ? ConditionReason.RolloutPaused
           : status.phase === "Degraded"
-            ? "RolloutAborted"
-            : "ReplicaSetUpdated";
+            ? ConditionReason.RolloutAborted
+            : ConditionReason.ReplicaSetUpdated;
     conditions = setCondition(conditions, { type: "Progressing", status: "True", reason, message: status.message }, nowIso);
     if (moved) conditions = conditions.map((c) => (c.type === "Progressing" ? { ...c, lastUpdateTime: nowIso } : c));
     if (status.phase === "Progressing") d.requeueIn(deadline - o.now.getTime());
@@ -133,12 +135,12 @@ export function invalidSpecStatus(
   now: Date,
   generation: number,
   refused?: RefusedTemplate,
-): { status: RolloutStatus; events: { reason: string; message: string }[] } {
+): { status: RolloutStatus; events: { reason: EventReason; message: string }[] } {
   const old = before.conditions?.find((c) => c.type === "InvalidSpec");
   const fresh = old?.status !== "True" || old.message !== problem;
   const conditions = setCondition(
     before.conditions ?? [],
-    { type: "InvalidSpec", status: "True", reason: "InvalidSpec", message: problem },
+    { type: "InvalidSpec", status: "True", reason: ConditionReason.InvalidSpec, message: problem },
     now.toISOString(),
   );
   const { refusedTemplate: _, ...rest } = before;
@@ -152,7 +154,7 @@ export function invalidSpecStatus(
   };
   return {
     status: withKstatusConditions(status, now.toISOString()),
-    events: fresh ? [{ reason: "InvalidSpec", message: problem }] : [],
+    events: fresh ? [{ reason: EventReason.InvalidSpec, message: problem }] : [],
   };
 }
 
@@ -169,12 +171,12 @@ export function trafficErrorStatus(
   before: RolloutStatus,
   problem: string,
   now: Date,
-): { status: RolloutStatus; events: { reason: string; message: string }[] } {
+): { status: RolloutStatus; events: { reason: EventReason; message: string }[] } {
   const old = before.conditions?.find((c) => c.type === "Progressing");
-  const fresh = old?.reason !== "TrafficRoutingError" || old.message !== problem;
+  const fresh = old?.reason !== ConditionReason.TrafficRoutingError || old.message !== problem;
   const conditions = setCondition(
     before.conditions ?? [],
-    { type: "Progressing", status: "False", reason: "TrafficRoutingError", message: problem },
+    { type: "Progressing", status: "False", reason: ConditionReason.TrafficRoutingError, message: problem },
     now.toISOString(),
   );
   return {
@@ -182,12 +184,9 @@ export function trafficErrorStatus(
       { ...before, message: `traffic routing failed, retrying: ${problem}`, conditions },
       now.toISOString(),
     ),
-    events: fresh ? [{ reason: "TrafficRoutingError", message: problem }] : [],
+    events: fresh ? [{ reason: EventReason.TrafficRoutingError, message: problem }] : [],
   };
 }
-
-const STABLE_RECREATED = "StableReplicaSetRecreated";
-const STABLE_LOST = "StableReplicaSetLost";
 
 /** Mid-update the spec holds the new template, so a deleted stable ReplicaSet is made again from the
  * template saved for its revision: ReplicaFailure says so until its pods are available again, or, with
@@ -196,17 +195,18 @@ function stableReplicaSetFailure(
   o: Observed,
   status: RolloutStatus,
   actions: Action[],
-): { reason: string; message: string } | undefined {
+): { reason: ConditionReason; message: string } | undefined {
   const hash = status.stableRS;
   if (hash === undefined || hash === o.templateHash) return undefined;
   const name = `${o.name}-${hash}`;
   const rs = o.replicaSets.find((r) => r.hash === hash);
   const recreating = actions.some((a) => a.type === "createReplicaSet" && a.fromRevision !== undefined);
-  const wasRecreated = status.conditions?.find((c) => c.type === "ReplicaFailure")?.reason === STABLE_RECREATED;
+  const wasRecreated =
+    status.conditions?.find((c) => c.type === "ReplicaFailure")?.reason === ConditionReason.StableReplicaSetRecreated;
   if (recreating || (rs && wasRecreated && rs.available < rs.replicas)) {
     const pods = rs ? `: ${rs.available} of ${rs.replicas} pods available` : "";
     return {
-      reason: STABLE_RECREATED,
+      reason: ConditionReason.StableReplicaSetRecreated,
       message: `the stable ReplicaSet ${name} was deleted and is recreated from its saved template (ControllerRevision ${name})${pods}`,
     };
   }
@@ -217,7 +217,7 @@ function stableReplicaSetFailure(
     ? `its saved template (ControllerRevision ${saved.name}) ${saved.problem}`
     : `no ControllerRevision ${name} holds its template`;
   return {
-    reason: STABLE_LOST,
+    reason: ConditionReason.StableReplicaSetLost,
     message: `the stable ReplicaSet ${name} is gone and cannot be recreated (${why}): promote to finish on revision ${o.templateHash}, or undo`,
   };
 }
@@ -259,7 +259,7 @@ function restartPods(o: Observed, status: RolloutStatus, d: Decisions): RolloutS
   // Done once the last replacement is available too, so a finished restart reads Healthy.
   if (o.restart.pods.length === 0) {
     if (!whole) return status;
-    d.event("RolloutRestarted", `every pod created before ${at} was replaced`);
+    d.event(EventReason.RolloutRestarted, `every pod created before ${at} was replaced`);
     return { ...status, restartedAt: at };
   }
   const pod = o.restart.pods[0];

@@ -2,6 +2,7 @@
 // the new status and when to look again out.
 import type { AnalysisPhase } from "../../api/analysis.ts";
 import type { DesiredTraffic } from "../../api/desired-traffic.ts";
+import type { EventReason } from "../../api/reasons.ts";
 import type { CanaryStep, RefusedTemplate, RolloutSpec, RolloutStatus } from "../../api/rollout.ts";
 
 export interface ObservedReplicaSet {
@@ -104,7 +105,7 @@ export type Action =
   | { type: "deletePod"; name: string }
   /** POST to a gate step's URL in the background; its result comes back in status.canary.currentGate. */
   | { type: "callGate"; name: string; url: string; stepIndex: number; timeoutMs: number; attempt: number }
-  | { type: "event"; reason: string; message: string; warning?: boolean };
+  | { type: "event"; reason: EventReason; message: string; warning?: boolean };
 
 export interface Plan {
   actions: Action[];
