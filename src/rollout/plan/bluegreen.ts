@@ -2,7 +2,6 @@
 // status, requeue. The new revision comes up beside the stable one behind the preview Service; once
 // promoted it grows to full size and the active Service switches to it at once. Stable changes only
 // after that (and after post-promotion analysis), and the old pods go after a delay.
-
 import { EventReason, PauseReason } from "../../api/reasons.ts";
 import type { GateStep, RolloutStatus } from "../../api/rollout.ts";
 import {

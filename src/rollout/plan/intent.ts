@@ -1,5 +1,6 @@
 // What people (`ramp promote`, `abort`, `retry`, the dashboard) ask of a Rollout through its status,
-// decoded in this one place: the planners, the CLI and the dashboard read requests only through intentOf.
+// decoded in this one place: where a request is a combination of fields (an Argo-style retry,
+// blue-green's "promoted"), the planners, the CLI and the dashboard ask intentOf, never the fields.
 import type { RolloutStatus } from "../../api/rollout.ts";
 
 export interface Intent {
