@@ -48,7 +48,7 @@ describe("ramp CLI on Rollouts", { timeout: 180_000 }, () => {
     ns = await namespace("cli");
   });
 
-  it("promote moves past the pause; abort, then retry from the first step keeping abortedAt", async () => {
+  it("promote moves past the pause; abort, then retry asked for the controller to take up", async () => {
     await canary("steps", PAUSED);
     const promoted = await run("promote", "steps");
     expect(promoted.stdout.trim(), promoted.stderr).toBe('rollout "steps" promoted to step 3 of 4');
@@ -61,7 +61,7 @@ describe("ramp CLI on Rollouts", { timeout: 180_000 }, () => {
 
     await setStatus("steps", { abortedAt: "2026-01-01T00:01:00Z" });
     expect((await run("retry", "steps")).code).toBe(0);
-    expect(await statusOf("steps")).toMatchObject({ abort: false, abortedAt: "2026-01-01T00:01:00Z", currentStepIndex: 0 });
+    expect(await statusOf("steps")).toMatchObject({ abort: true, abortedAt: "2026-01-01T00:01:00Z", retry: true });
 
     const full = await run("promote", "steps", "--full");
     expect(full.code, full.stderr).toBe(0);

@@ -4,6 +4,7 @@
 import type { AnalysisRunSpec, AnalysisRunStatus } from "../api/analysis.ts";
 import { canonicalJson } from "../api/canonical-json.ts";
 import { API_VERSION } from "../api/group.ts";
+import { EventReason } from "../api/reasons.ts";
 import { isConflict, type KubeClient, type KubeObject } from "../kube/client.ts";
 import { eventObject } from "../kube/events.ts";
 import { Informer, objectKey, withoutBookkeeping } from "../kube/informer.ts";
@@ -206,7 +207,7 @@ export class AnalysisRunController {
       if (outcome.ok || outcome.code !== DESTINATION_NOT_ALLOWED) continue;
       const event = eventObject({
         involved: { apiVersion: API_VERSION, kind: "AnalysisRun", name, namespace, uid },
-        reason: "DestinationNotAllowed",
+        reason: EventReason.DestinationNotAllowed,
         message: `metric ${metric}: ${outcome.message}`,
         warning: true,
         instance: "ramp-controller",

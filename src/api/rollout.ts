@@ -495,6 +495,11 @@ const errorBudgetState = z.strictObject({
   code: z.string().optional().describe("ERROR_BUDGET_SPENT while the rollout holds"),
   message: z.string().optional().describe("The last check's outcome"),
 });
+const refusedTemplate = z.strictObject({
+  podTemplateHash: z.string().describe("The revision whose pod template the apiserver refused"),
+  replicaSet: z.string().describe("The ReplicaSet it refused to create from that template"),
+  message: z.string().describe("The problem, as the InvalidSpec condition reports it (with the apiserver's answer)"),
+});
 const weightDestination = z.strictObject({
   weight: z.int().min(0).max(100),
   podTemplateHash: z.string().optional(),
@@ -514,8 +519,12 @@ export const rolloutStatus = z.strictObject({
     .optional()
     .describe("Why the rollout is paused"),
   controllerPause: z.boolean().optional(),
-  abort: z.boolean().optional().describe("Set by `ramp abort`, cleared by `ramp retry`"),
-  abortedAt: z.string().optional(),
+  abort: z.boolean().optional().describe("Set by `ramp abort` or the controller; cleared by the controller on a retry"),
+  abortedAt: z.string().optional().describe("When the controller took up the abort (RFC 3339)"),
+  retry: z
+    .boolean()
+    .optional()
+    .describe("Set by `ramp retry` on an aborted rollout; the controller clears it, with abort, as it starts the revision again"),
   promoteFull: z
     .boolean()
     .optional()
@@ -548,6 +557,11 @@ export const rolloutStatus = z.strictObject({
   readyReplicas: z.int().optional(),
   availableReplicas: z.int().optional(),
   selector: z.string().optional().describe("Label selector as a string, for the scale subresource"),
+  refusedTemplate: refusedTemplate
+    .optional()
+    .describe(
+      "Set with InvalidSpec when the apiserver refused to create this revision's ReplicaSet; held until the spec changes",
+    ),
   conditions: z
     .array(condition(["Progressing", "Available", "Paused", "Healthy", "InvalidSpec", "ReplicaFailure", ...KSTATUS_CONDITIONS]))
     .optional()
@@ -564,3 +578,4 @@ export type GateStep = z.infer<typeof gateStep>;
 export type GateState = z.infer<typeof gateState>;
 export type ErrorBudgetStep = z.infer<typeof errorBudgetStep>;
 export type ErrorBudgetState = z.infer<typeof errorBudgetState>;
+export type RefusedTemplate = z.infer<typeof refusedTemplate>;

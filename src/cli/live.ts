@@ -3,6 +3,7 @@
 import pc from "picocolors";
 import { durationMs } from "../api/duration.ts";
 import { POD_TEMPLATE_HASH_LABEL } from "../api/pod-template-hash.ts";
+import { PauseReason } from "../api/reasons.ts";
 import type { AnalysisRunObject, PodObject, ReplicaSetObject } from "../rollout/objects.ts";
 import type { LiveRollout } from "../rollout/operations.ts";
 import { weightAt } from "../rollout/plan/canary.ts";
@@ -154,7 +155,7 @@ export function liveView(state: LiveState): LiveView {
   const steps = canary?.steps ?? [];
   const index = s.currentStepIndex ?? 0;
   const step = steps[index];
-  const pause = s.pauseConditions?.find((p) => p.reason === "CanaryPauseStep");
+  const pause = s.pauseConditions?.find((p) => p.reason === PauseReason.CanaryPauseStep);
   const pauseEndsAt =
     canary && step?.pause?.duration !== undefined && pause
       ? new Date(pause.startTime).getTime() + durationMs(step.pause.duration)

@@ -4,6 +4,7 @@
 import type { KubeObject } from "../kube/client.ts";
 import { type AnalysisRunObject, controllerOf, type Meta, type PodObject, type ReplicaSetObject } from "../rollout/objects.ts";
 import { controls, hashOf, type LiveRollout } from "../rollout/operations.ts";
+import { intentOf } from "../rollout/plan/intent.ts";
 import { type RolloutView, rolloutView } from "../rollout/view.ts";
 import { measuredNumber, type Threshold, thresholds } from "./threshold.ts";
 
@@ -170,7 +171,7 @@ export function rolloutDetail(
   return {
     view,
     paused: r.spec.paused === true,
-    aborted: r.status?.abort === true,
+    aborted: intentOf(r.status ?? {}).abort,
     pods,
     runs: objects.runs
       .filter((run) => runNames.has(run.metadata.name) && run.metadata.namespace === r.metadata.namespace)

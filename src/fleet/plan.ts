@@ -5,6 +5,7 @@
 import type { Code } from "../api/codes.ts";
 import { parseDuration } from "../api/duration.ts";
 import type { ClusterStatus, FleetRolloutSpec, FleetRolloutStatus, WaveStatus } from "../api/fleet.ts";
+import { EventReason } from "../api/reasons.ts";
 
 /** A member cluster as found (ClusterProfile or labelled Secret). */
 export interface Member {
@@ -48,7 +49,7 @@ export type FleetAction =
   | { type: "update"; cluster: string }
   | { type: "rollback"; cluster: string }
   | { type: "createAnalysis"; wave: number; name: string }
-  | { type: "event"; reason: string; message: string; warning?: boolean };
+  | { type: "event"; reason: EventReason; message: string; warning?: boolean };
 
 export interface FleetPlan {
   actions: FleetAction[];
@@ -134,7 +135,7 @@ function withView(c: ClusterStatus, view: MemberView | undefined): ClusterStatus
 interface Ctx {
   o: FleetObserved;
   actions: FleetAction[];
-  event: (reason: string, message: string, warning?: boolean) => void;
+  event: (reason: EventReason, message: string, warning?: boolean) => void;
   now: string;
 }
 
@@ -148,7 +149,7 @@ export function planFleet(o: FleetObserved): FleetPlan {
   };
   const fresh = o.status.revision !== o.revision || !o.status.waves;
   let status: FleetRolloutStatus = fresh ? freshStatus(o) : structuredClone(o.status);
-  if (fresh) ctx.event("RevisionStarted", `releasing revision ${o.revision} in ${o.spec.waves.length} waves`);
+  if (fresh) ctx.event(EventReason.RevisionStarted, `releasing revision ${o.revision} in ${o.spec.waves.length} waves`);
   // Intent from the CLI belongs to the revision it was given for.
   if (fresh) {
     if (o.status.abort) status.abort = undefined;
@@ -162,7 +163,7 @@ export function planFleet(o: FleetObserved): FleetPlan {
     w.clusters = w.clusters.map((c) => {
       const next = withView(c, o.views[c.name]);
       if (next.reachable === false && c.reachable !== false && c.phase !== "Pending" && c.phase !== "Skipped") {
-        ctx.event("ClusterUnreachable", `${c.name}: ${next.message}`, true);
+        ctx.event(EventReason.ClusterUnreachable, `${c.name}: ${next.message}`, true);
       }
       return next;
     });
@@ -195,7 +196,7 @@ function stop(ctx: Ctx, status: FleetRolloutStatus, waves: WaveStatus[], reason:
     wave.clusters = wave.clusters.map((c) => (c.phase === "Pending" ? { ...c, phase: "Skipped" } : c));
   }
   const rollback = ctx.o.spec.onFailure === "rollback";
-  ctx.event("FleetStopped", `${reason}; no further wave starts${rollback ? "; rolling back" : ""}`, true);
+  ctx.event(EventReason.FleetStopped, `${reason}; no further wave starts${rollback ? "; rolling back" : ""}`, true);
   return {
     ...status,
     phase: rollback ? "RollingBack" : "Degraded",
@@ -214,7 +215,10 @@ function progress(ctx: Ctx, status: FleetRolloutStatus, waves: WaveStatus[]): Fl
   if (wave.phase === "Pending") {
     wave.phase = "Progressing";
     wave.startedAt = ctx.now;
-    ctx.event("WaveStarted", `wave ${index + 1} (${wave.name}): ${wave.clusters.map((c) => c.name).join(", ") || "no clusters"}`);
+    ctx.event(
+      EventReason.WaveStarted,
+      `wave ${index + 1} (${wave.name}): ${wave.clusters.map((c) => c.name).join(", ") || "no clusters"}`,
+    );
   }
 
   // Each updated cluster's phase from its member; a Degraded one stops the fleet.
@@ -224,7 +228,7 @@ function progress(ctx: Ctx, status: FleetRolloutStatus, waves: WaveStatus[]): Fl
     // Started but not carrying the revision (the write was lost, or someone changed it): set it again.
     if (view?.reachable && !view.missing && view.revision !== o.revision) ctx.actions.push({ type: "update", cluster: c.name });
     const next = updatedPhase(view, o.revision);
-    if (next.phase === "Healthy" && c.phase !== "Healthy") ctx.event("ClusterHealthy", `${c.name} is Healthy`);
+    if (next.phase === "Healthy" && c.phase !== "Healthy") ctx.event(EventReason.ClusterHealthy, `${c.name} is Healthy`);
     c.phase = next.phase;
     if (c.reachable !== false) {
       if (next.message) c.message = next.message;
@@ -241,7 +245,7 @@ function progress(ctx: Ctx, status: FleetRolloutStatus, waves: WaveStatus[]): Fl
     if (inFlight >= limit) break;
     if (c.phase !== "Pending" || c.reachable === false) continue;
     ctx.actions.push({ type: "update", cluster: c.name });
-    ctx.event("ClusterUpdated", `${c.name}: template set to revision ${o.revision}`);
+    ctx.event(EventReason.ClusterUpdated, `${c.name}: template set to revision ${o.revision}`);
     c.phase = "Progressing";
     c.updatedAt = ctx.now;
     inFlight++;
@@ -251,7 +255,7 @@ function progress(ctx: Ctx, status: FleetRolloutStatus, waves: WaveStatus[]): Fl
   const promoted = status.promote === true;
   if (!allHealthy) {
     // Health must hold for the whole soak: a cluster that stops being Healthy (or reachable) restarts it.
-    if (wave.phase !== "Progressing") ctx.event("WaveHeld", `wave ${index + 1}: a cluster is no longer Healthy`, true);
+    if (wave.phase !== "Progressing") ctx.event(EventReason.WaveHeld, `wave ${index + 1}: a cluster is no longer Healthy`, true);
     wave.phase = "Progressing";
     delete wave.healthyAt;
     const waiting = wave.clusters.filter((c) => c.phase !== "Healthy" || c.reachable === false).map((c) => c.name);
@@ -271,7 +275,7 @@ function progress(ctx: Ctx, status: FleetRolloutStatus, waves: WaveStatus[]): Fl
     const phase = o.analysisRuns[name];
     if (!wave.analysisRun) {
       ctx.actions.push({ type: "createAnalysis", wave: index, name });
-      ctx.event("AnalysisStarted", `wave ${index + 1}: AnalysisRun ${name}`);
+      ctx.event(EventReason.AnalysisStarted, `wave ${index + 1}: AnalysisRun ${name}`);
     }
     wave.analysisRun = { name, ...(phase ? { phase } : {}) };
     if (phase && FAILED_ANALYSIS.has(phase)) return stop(ctx, status, waves, `wave ${index + 1}'s analysis ${name} is ${phase}`);
@@ -283,11 +287,11 @@ function progress(ctx: Ctx, status: FleetRolloutStatus, waves: WaveStatus[]): Fl
   }
   wave.phase = "Healthy";
   wave.message = promoted ? "promoted" : "Healthy";
-  ctx.event("WaveHealthy", `wave ${index + 1} (${wave.name}) is done`);
+  ctx.event(EventReason.WaveHealthy, `wave ${index + 1} (${wave.name}) is done`);
   const next = index + 1;
   const rest = { ...status, promote: undefined, currentWave: Math.min(next, waves.length - 1) };
   if (next >= waves.length) {
-    ctx.event("FleetHealthy", `revision ${o.revision} is Healthy in every wave`);
+    ctx.event(EventReason.FleetHealthy, `revision ${o.revision} is Healthy in every wave`);
     return { ...rest, phase: "Healthy", message: "every wave is Healthy" };
   }
   // Carry on at once: the next wave starts in this same reconcile.
@@ -315,14 +319,14 @@ function rollBack(ctx: Ctx, status: FleetRolloutStatus, waves: WaveStatus[]): Fl
       }
       if (view.revision === o.revision) {
         ctx.actions.push({ type: "rollback", cluster: c.name });
-        ctx.event("ClusterRollingBack", `${c.name}: template set back to its previous one`);
+        ctx.event(EventReason.ClusterRollingBack, `${c.name}: template set back to its previous one`);
         waiting++;
         continue;
       }
       if (view.phase === "Healthy" && view.settled) {
         c.phase = "RolledBack";
         delete c.message;
-        ctx.event("ClusterRolledBack", `${c.name} is back on its previous revision`);
+        ctx.event(EventReason.ClusterRolledBack, `${c.name} is back on its previous revision`);
       } else waiting++;
     }
     if (waiting > 0) {
@@ -332,6 +336,6 @@ function rollBack(ctx: Ctx, status: FleetRolloutStatus, waves: WaveStatus[]): Fl
     wave.phase = "RolledBack";
     wave.message = "rolled back";
   }
-  ctx.event("FleetRolledBack", "every updated cluster is back on its previous revision", true);
+  ctx.event(EventReason.FleetRolledBack, "every updated cluster is back on its previous revision", true);
   return { ...status, phase: "RolledBack", message: `${status.stopReason ?? "stopped"}; rolled back` };
 }

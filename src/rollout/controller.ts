@@ -297,7 +297,7 @@ export class RolloutController implements Caches {
         await route(router, plan.traffic);
       } catch (err) {
         if (!(err instanceof SpecProblem)) throw err;
-        plan = planRollout({ ...observed, invalidSpec: err.message });
+        plan = planRollout({ ...observed, invalidSpec: err.message, ...(err.refused ? { refusedTemplate: err.refused } : {}) });
       }
       await settle(ctx, rollout, before, plan.status, plan.actions, now);
       startGateCalls(ctx, rollout, plan);

@@ -96,6 +96,10 @@ describe("promote", () => {
   it("refuses an aborted rollout", () => {
     expect(() => promote(rollout({ ...MID, abort: true }))).toThrow('rollout "web" is aborted; `ramp retry` starts it again');
   });
+
+  it("takes a rollout whose retry is asked", () => {
+    expect(promote(rollout({ ...MID, abort: true, retry: true }), true).status).toMatchObject({ promoteFull: true });
+  });
 });
 
 describe("abort, retry, pause, resume, restart", () => {
@@ -104,13 +108,11 @@ describe("abort, retry, pause, resume, restart", () => {
     ["abort mid-update", abort(rollout(MID)), { status: { abort: true } }],
     ["abort twice", abort(rollout(ABORTED)), { status: undefined }],
     ["abort a stable rollout", abort(rollout({ stableRS: "v2", currentPodHash: "v2" })), { status: undefined }],
-    [
-      "retry a canary: from step 0, abortedAt kept",
-      retry(rollout(ABORTED)),
-      { status: { abort: false, pauseConditions: [], currentStepIndex: 0 } },
-    ],
-    ["retry blue-green", retry(rollout(ABORTED, {}, BLUE_GREEN)), { status: { abort: false, pauseConditions: [] } }],
+    ["retry a canary: asked, the controller takes it up", retry(rollout(ABORTED)), { status: { retry: true } }],
+    ["retry blue-green", retry(rollout(ABORTED, {}, BLUE_GREEN)), { status: { retry: true } }],
     ["retry what is not aborted", retry(rollout(MID)), { status: undefined }],
+    ["retry twice", retry(rollout({ ...ABORTED, retry: true })), { status: undefined }],
+    ["abort while a retry is asked", abort(rollout({ ...ABORTED, retry: true })), { status: { abort: true, retry: false } }],
     ["pause", pause(rollout(MID)), { spec: { paused: true } }],
     ["pause twice", pause(rollout(MID, { paused: true })), { spec: undefined }],
     [
@@ -307,7 +309,12 @@ describe("settled", () => {
     ["healthy, but for an older spec", at({ phase: "Healthy", observedGeneration: 1 }), undefined],
     ["degraded", at({ phase: "Degraded", observedGeneration: 2, abort: true, abortedAt: "t" }), 1],
     ["degraded by the progress deadline", at({ phase: "Degraded", observedGeneration: 2 }), 1],
-    ["a retry not yet taken up", at({ phase: "Degraded", observedGeneration: 2, abort: false, abortedAt: "t" }), undefined],
+    [
+      "a retry not yet taken up",
+      at({ phase: "Degraded", observedGeneration: 2, abort: true, abortedAt: "t", retry: true }),
+      undefined,
+    ],
+    ["an Argo-style retry not yet taken up", at({ phase: "Degraded", observedGeneration: 2, abortedAt: "t" }), undefined],
     ["paused", at({ phase: "Paused", observedGeneration: 2 }), undefined],
     ["no status yet", { ...rollout({}), status: undefined }, undefined],
   ])("%s", (_, r, code) => {

@@ -6,6 +6,7 @@ import type { RolloutSpec, RolloutStatus } from "../api/rollout.ts";
 import type { KubeObject } from "../kube/client.ts";
 import { controllerOf, isBaseline, type Meta, type PodTemplate, REVISION_ANNOTATION, type ReplicaSetObject } from "./objects.ts";
 import { rollbackWithinWindow } from "./plan/common.ts";
+import { intentOf } from "./plan/intent.ts";
 
 export type LiveRollout = KubeObject & { metadata: Meta; spec: RolloutSpec; status?: RolloutStatus };
 
@@ -30,7 +31,7 @@ const unpause = (r: LiveRollout) => (r.spec.paused ? { spec: { paused: false } }
  * nothing does); blue-green: clear the pause before the switch. `full` skips every step and analysis. */
 export function promote(r: LiveRollout, full = false): RolloutChange {
   const s = r.status ?? {};
-  if (s.abort) throw new Error(`rollout "${r.metadata.name}" is aborted; \`ramp retry\` starts it again`);
+  if (intentOf(s).abort) throw new Error(`rollout "${r.metadata.name}" is aborted; \`ramp retry\` starts it again`);
   if (isStable(s) && !isPaused(s) && !r.spec.paused) {
     return { summary: `has nothing to promote: revision ${s.stableRS} is already stable` };
   }
@@ -40,7 +41,7 @@ export function promote(r: LiveRollout, full = false): RolloutChange {
   }
   const steps = r.spec.strategy.canary?.steps;
   if (!steps) {
-    // The blue-green planner reads controllerPause without pauseConditions as "promoted".
+    // controllerPause without pauseConditions is "promoted" (intentOf).
     if (!isPaused(s)) return { ...unpause(r), summary: r.spec.paused ? "resumed" : "is not paused; nothing to promote" };
     return { ...unpause(r), status: { pauseConditions: [] }, summary: "promoted: switching to the new revision" };
   }
@@ -65,16 +66,19 @@ export function promote(r: LiveRollout, full = false): RolloutChange {
 
 export function abort(r: LiveRollout): RolloutChange {
   const s = r.status ?? {};
-  if (s.abort) return { summary: "is already aborted" };
+  if (intentOf(s).abort) return { summary: "is already aborted" };
   if (isStable(s)) return { summary: `has nothing to abort: revision ${s.stableRS} is stable` };
-  return { status: { abort: true }, summary: "aborted: traffic goes back to the stable revision" };
+  // An abort withdraws a retry the controller has not taken up yet.
+  const status = s.retry ? { abort: true, retry: false } : { abort: true };
+  return { status, summary: "aborted: traffic goes back to the stable revision" };
 }
 
-/** abortedAt stays: abort false with abortedAt set is how the controller tells a retry. */
+/** Asks for the retry; the controller takes it up, clearing abort, its pauses and the steps done. */
 export function retry(r: LiveRollout): RolloutChange {
-  if (!r.status?.abort) return { summary: "is not aborted; nothing to retry" };
-  const steps = r.spec.strategy.canary ? { currentStepIndex: 0 } : {};
-  return { status: { abort: false, pauseConditions: [], ...steps }, summary: "retrying the update" };
+  const intent = intentOf(r.status ?? {});
+  if (intent.retry) return { summary: "is already being retried" };
+  if (!intent.abort) return { summary: "is not aborted; nothing to retry" };
+  return { status: { retry: true }, summary: "retrying the update" };
 }
 
 export const pause = (r: LiveRollout): RolloutChange =>
@@ -210,6 +214,6 @@ export function settled(r: LiveRollout): 0 | 1 | undefined {
   const s = r.status;
   if (!s || s.observedGeneration !== r.metadata.generation) return undefined;
   if (s.phase === "Healthy") return 0;
-  // abort cleared with abortedAt still set: a retry the controller has not yet taken up.
-  return s.phase === "Degraded" && (s.abort || !s.abortedAt) ? 1 : undefined;
+  // A retry the controller has not yet taken up is no verdict.
+  return s.phase === "Degraded" && !intentOf(s).retry ? 1 : undefined;
 }

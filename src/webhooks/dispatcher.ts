@@ -5,6 +5,7 @@
 // with a code from the catalogue.
 import type { Code } from "../api/codes.ts";
 import { API_VERSION } from "../api/group.ts";
+import { EventReason } from "../api/reasons.ts";
 import type { KubeClient } from "../kube/client.ts";
 import { eventObject } from "../kube/events.ts";
 import type { Log } from "../kube/log.ts";
@@ -273,7 +274,7 @@ export class Dispatcher {
     const r = entry.payload.rollout;
     const event = eventObject({
       involved: { apiVersion: API_VERSION, kind: "Rollout", name: r.name, namespace, uid: r.uid },
-      reason: "NotificationDeadLettered",
+      reason: EventReason.NotificationDeadLettered,
       message,
       warning: true,
       instance: this.opts.identity ?? "ramp-controller",

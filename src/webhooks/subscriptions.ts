@@ -4,9 +4,10 @@
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { durationMs } from "../api/duration.ts";
+import type { EventReason } from "../api/reasons.ts";
 import { duration } from "../api/schema-kit.ts";
 
-/** Event reason (core/v1 Event, docs/api.md) -> the event name subscriptions use. */
+/** Event reason (core/v1 Event, docs/reasons.md) -> the event name subscriptions use. */
 export const EVENTS = {
   RolloutUpdated: "updated",
   StepCompleted: "step-completed",
@@ -25,7 +26,7 @@ export const EVENTS = {
   InvalidSpec: "invalid-spec",
   StableReplicaSetRecreated: "stable-replicaset-recreated",
   StableReplicaSetLost: "stable-replicaset-lost",
-} as const;
+} as const satisfies Partial<Record<EventReason, string>>;
 
 export type EventName = (typeof EVENTS)[keyof typeof EVENTS];
 const EVENT_NAMES = new Set<string>(Object.values(EVENTS));

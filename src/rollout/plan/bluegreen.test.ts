@@ -402,28 +402,6 @@ describe("planBlueGreen: one decision at a time", () => {
       events: [],
     },
     {
-      name: "a retry (abort cleared, abortedAt left) previews again with fresh analysis",
-      observed: observe({
-        spec: spec({ prePromotionAnalysis: SMOKE }),
-        status: {
-          ...previewing,
-          abortedAt: T0.toISOString(),
-          blueGreen: {
-            activeSelector: "old",
-            previewSelector: "old",
-            prePromotionAnalysisRun: { name: "web-new-pre", phase: "Failed" },
-          },
-        },
-        services: { [ACTIVE]: "old", [PREVIEW]: "old" },
-        analysisRuns: [run("prePromotion", "Failed")],
-        replicaSets: [rs("new", 0), rs("old", 4)],
-      }),
-      actions: [scale("new", 2)],
-      status: { phase: "Progressing", blueGreen: { activeSelector: "old", previewSelector: "old" } },
-      events: ["RolloutRetried"],
-      cleared: ["abortedAt"],
-    },
-    {
       name: "promoteFull skips the analysis (terminating the run) and the pause",
       observed: observe({
         spec: spec({ prePromotionAnalysis: SMOKE }),
@@ -612,6 +590,84 @@ describe("planBlueGreen: one decision at a time", () => {
   });
 });
 
+describe("planBlueGreen: retry", () => {
+  const aborted: RolloutStatus = {
+    ...previewing,
+    abort: true,
+    abortedAt: T0.toISOString(),
+    blueGreen: {
+      activeSelector: "old",
+      previewSelector: "old",
+      prePromotionAnalysisRun: { name: "web-new-pre", phase: "Failed" },
+    },
+  };
+  const { abortedAt: _, ...abortNotTakenUp } = aborted;
+  const retried = { phase: "Progressing", blueGreen: { activeSelector: "old", previewSelector: "old" } } as const;
+  const cleared: (keyof RolloutStatus)[] = ["retry", "abort", "abortedAt"];
+  it.each<{
+    name: string;
+    status: RolloutStatus;
+    expected: Partial<RolloutStatus>;
+    events: string[];
+    cleared: (keyof RolloutStatus)[];
+  }>([
+    {
+      name: "`ramp retry`: previews again with fresh analysis",
+      status: { ...aborted, retry: true },
+      expected: retried,
+      events: ["RolloutRetried"],
+      cleared,
+    },
+    {
+      name: "asked before the abort was taken up: the same",
+      status: { ...abortNotTakenUp, retry: true },
+      expected: retried,
+      events: ["RolloutRetried"],
+      cleared,
+    },
+    {
+      name: "an Argo-style retry (abort cleared, abortedAt left): the same",
+      status: { ...aborted, abort: false },
+      expected: retried,
+      events: ["RolloutRetried"],
+      cleared,
+    },
+    {
+      name: "aborted with no retry asked: stays aborted",
+      status: aborted,
+      expected: { abort: true, abortedAt: T0.toISOString(), phase: "Degraded" },
+      events: [],
+      cleared: ["retry"],
+    },
+  ])("$name", ({ status, expected, events: reasons, cleared }) => {
+    const plan = planBlueGreen(
+      observe({
+        spec: spec({ prePromotionAnalysis: SMOKE }),
+        status,
+        services: { [ACTIVE]: "old", [PREVIEW]: "old" },
+        analysisRuns: [run("prePromotion", "Failed")],
+        replicaSets: [rs("new", 0), rs("old", 4)],
+      }),
+    );
+    expect(plan.status).toMatchObject(expected);
+    expect(events(plan)).toEqual(reasons);
+    for (const field of cleared) expect(plan.status[field], field).toBeUndefined();
+    if (reasons.length) {
+      expect(changes(plan)).toEqual([scale("new", 2)]);
+      expect(plan.status.blueGreen?.prePromotionAnalysisRun).toBeUndefined();
+    }
+  });
+
+  it("a retry asked of a rollout that is not aborted is dropped: the preview goes on", () => {
+    const plan = planBlueGreen(
+      observe({ status: { ...waitingForPromote, retry: true }, replicaSets: [rs("new", 2), rs("old", 4)] }),
+    );
+    expect(plan.status).toMatchObject({ phase: "Paused", pauseConditions: waitingForPromote.pauseConditions });
+    expect(plan.status.retry).toBeUndefined();
+    expect(events(plan)).toEqual([]);
+  });
+});
+
 /** A pure stand-in for the cluster: applies a plan's actions. Pods that a plan starts are available
  * on the next reconcile; pods it removes are gone at once. */
 class World {
@@ -774,8 +830,7 @@ describe("planBlueGreen: whole rollouts", () => {
     expect(w.status.phase).toBe("Degraded");
     expect(w.seen.filter((e) => e === "RolloutAborted")).toHaveLength(1);
 
-    // ramp retry: abort cleared, abortedAt left.
-    w.status = { ...w.status, abort: false };
+    w.status = { ...w.status, retry: true }; // what `ramp retry` writes
     w.until("a second pre-promotion run", () => w.runs.filter((r) => r.role === "prePromotion").length === 2);
     expect(w.runs.map((r) => r.name)).toEqual(["web-v2-pre", "web-v2-pre.2"]);
     expect(w.services).toEqual({ [ACTIVE]: "v1", [PREVIEW]: "v2" });

@@ -2,6 +2,7 @@
 // status, requeue. The new revision comes up beside the stable one behind the preview Service; once
 // promoted it grows to full size and the active Service switches to it at once. Stable changes only
 // after that (and after post-promotion analysis), and the old pods go after a delay.
+import { EventReason, PauseReason } from "../../api/reasons.ts";
 import type { GateStep, RolloutStatus } from "../../api/rollout.ts";
 import {
   abortCause,
@@ -15,12 +16,10 @@ import {
   scaleReplicaSets,
   terminateUnwanted,
 } from "./common.ts";
+import { intentOf } from "./intent.ts";
 import { rollingStep } from "./replicas.ts";
 import type { Observed, Plan, RolloutAnalysis } from "./types.ts";
 
-const BLUE_GREEN_PAUSE = "BlueGreenPause";
-const INCONCLUSIVE = "InconclusiveAnalysisRun";
-const GATE_FAILED = "GateFailed";
 const ms = (iso: string) => new Date(iso).getTime();
 type BlueGreenStatus = NonNullable<RolloutStatus["blueGreen"]>;
 
@@ -33,7 +32,10 @@ export function planBlueGreen(o: Observed): Plan {
   const now = o.now.getTime();
   const nowIso = o.now.toISOString();
   const d = new Decisions();
-  let status: RolloutStatus = { ...o.status };
+  const intent = intentOf(o.status);
+  // retry is a request: read once (intent), never written back.
+  const { retry: _retry, ...observed } = o.status;
+  let status: RolloutStatus = observed;
   const setBlueGreen = (fields: Partial<BlueGreenStatus>) => {
     status.blueGreen = { ...status.blueGreen, ...fields };
   };
@@ -51,12 +53,12 @@ export function planBlueGreen(o: Observed): Plan {
   };
   // What the rollout waits for, for the status message.
   let waiting = "";
-  const pauseFor = (reason: string, why: string) => {
+  const pauseFor = (reason: PauseReason, why: string) => {
     waiting = why;
     if (status.pauseConditions?.some((p) => p.reason === reason)) return;
     status.pauseConditions = [...(status.pauseConditions ?? []), { reason, startTime: nowIso }];
     status.controllerPause = true;
-    d.event("RolloutPaused", why);
+    d.event(EventReason.RolloutPaused, why);
   };
   let abortReason = "requested";
 
@@ -71,7 +73,7 @@ export function planBlueGreen(o: Observed): Plan {
     if (first) status.stableRS = hash;
     if (rollback !== undefined) status.promoteFull = true;
     d.event(
-      "RolloutUpdated",
+      EventReason.RolloutUpdated,
       first
         ? `first revision ${hash}`
         : backToStable
@@ -80,10 +82,10 @@ export function planBlueGreen(o: Observed): Plan {
             ? `rollback to revision ${rollback} (${hash}) within rollbackWindow; no pause or analysis`
             : `new revision ${hash}; previewing ${previewCount} pods`,
     );
-  } else if (!status.abort && status.abortedAt) {
-    // `ramp retry` cleared abort: preview again with fresh analysis.
+  } else if (intent.retry) {
+    // `ramp retry`: preview again with fresh analysis.
     startAttempt();
-    d.event("RolloutRetried", `retrying revision ${hash} from the preview`);
+    d.event(EventReason.RolloutRetried, `retrying revision ${hash} from the preview`);
   }
 
   const stableHash = status.stableRS ?? hash;
@@ -106,16 +108,16 @@ export function planBlueGreen(o: Observed): Plan {
       status.abort = true;
       abortReason = `${what} ${verdict.toLowerCase()}`;
     } else if (verdict === "Inconclusive") {
-      const inconclusivePause = status.pauseConditions?.some((p) => p.reason === INCONCLUSIVE);
+      const inconclusivePause = status.pauseConditions?.some((p) => p.reason === PauseReason.InconclusiveAnalysisRun);
       if (before?.phase === "Inconclusive" && !inconclusivePause) return true;
-      pauseFor(INCONCLUSIVE, `${what} inconclusive; promote or abort`);
+      pauseFor(PauseReason.InconclusiveAnalysisRun, `${what} inconclusive; promote or abort`);
     } else waiting = `${what} is measuring revision ${hash}`;
     return false;
   };
 
   /** Drives the pre-promotion gate; true once it answered 2xx. Promoting past a failed one clears its pause. */
   const gatePassed = (gate: GateStep) => {
-    if (status.pauseConditions?.some((p) => p.reason === GATE_FAILED)) {
+    if (status.pauseConditions?.some((p) => p.reason === PauseReason.GateFailed)) {
       waiting = `gate ${gate.name} failed; promote to skip it, or abort`;
       return false;
     }
@@ -125,7 +127,7 @@ export function planBlueGreen(o: Observed): Plan {
     if (verdict === "Failed" && gate.onFailure === "abort") {
       status.abort = true;
       abortReason = why ?? "";
-    } else if (verdict === "Failed") pauseFor(GATE_FAILED, `${why}; promote to skip the gate, or abort`);
+    } else if (verdict === "Failed") pauseFor(PauseReason.GateFailed, `${why}; promote to skip the gate, or abort`);
     else
       waiting = `gate ${gate.name}: call ${state.attempts} ${state.phase === "Pending" ? "under way" : "failed, calling again"}`;
     return false;
@@ -133,9 +135,8 @@ export function planBlueGreen(o: Observed): Plan {
 
   /** Whether the preview may be promoted now: ready, analysed, confirmed by the gate, and past the pause. */
   const promotion = (): boolean => {
-    if (status.promoteFull) return true;
-    // `ramp promote` (or the auto-promotion timer) cleared the controller's pause.
-    if (status.controllerPause && !status.pauseConditions?.length) return true;
+    const { promoteFull, promoted } = intentOf(status);
+    if (promoteFull || promoted) return true;
     if (!newRS || newRS.replicas < previewCount || newRS.available < previewCount) {
       waiting = `previewing revision ${hash}: ${newRS?.available ?? 0} of ${previewCount} pods available`;
       return false;
@@ -145,20 +146,23 @@ export function planBlueGreen(o: Observed): Plan {
     }
     if (bg.prePromotionGate && !gatePassed(bg.prePromotionGate)) return false;
     if (!bg.autoPromotionEnabled) {
-      pauseFor(BLUE_GREEN_PAUSE, `revision ${hash} is ready in preview; waiting for \`ramp promote\``);
+      pauseFor(PauseReason.BlueGreenPause, `revision ${hash} is ready in preview; waiting for \`ramp promote\``);
       return false;
     }
     const seconds = bg.autoPromotionSeconds ?? 0;
     if (seconds === 0) return true;
-    const started = status.pauseConditions?.find((p) => p.reason === BLUE_GREEN_PAUSE)?.startTime ?? nowIso;
+    const started = status.pauseConditions?.find((p) => p.reason === PauseReason.BlueGreenPause)?.startTime ?? nowIso;
     const left = ms(started) + seconds * 1000 - now;
     if (left > 0) {
-      pauseFor(BLUE_GREEN_PAUSE, `revision ${hash} is ready in preview; promoting at ${new Date(now + left).toISOString()}`);
+      pauseFor(
+        PauseReason.BlueGreenPause,
+        `revision ${hash} is ready in preview; promoting at ${new Date(now + left).toISOString()}`,
+      );
       d.requeueIn(left);
       return false;
     }
-    status.pauseConditions = status.pauseConditions?.filter((p) => p.reason !== BLUE_GREEN_PAUSE);
-    d.event("RolloutResumed", `promoting revision ${hash} after ${seconds}s in preview`);
+    status.pauseConditions = status.pauseConditions?.filter((p) => p.reason !== PauseReason.BlueGreenPause);
+    d.event(EventReason.RolloutResumed, `promoting revision ${hash} after ${seconds}s in preview`);
     return true;
   };
 
@@ -173,7 +177,7 @@ export function planBlueGreen(o: Observed): Plan {
       d.actions.push({ type: "setScaleDownAt", name: stableRS.name, at });
       scaleDownAt.set(stableRS.name, at);
     }
-    d.event("RolloutCompleted", `revision ${hash} is stable (was ${stableHash})`);
+    d.event(EventReason.RolloutCompleted, `revision ${hash} is stable (was ${stableHash})`);
   };
 
   if (!completed && !status.abort) {
@@ -200,7 +204,11 @@ export function planBlueGreen(o: Observed): Plan {
   if (aborted) {
     if (!status.abortedAt) {
       status.abortedAt = nowIso;
-      d.event("RolloutAborted", `revision ${hash} aborted (${abortReason}); active Service back on ${stableHash}`, true);
+      d.event(
+        EventReason.RolloutAborted,
+        `revision ${hash} aborted (${abortReason}); active Service back on ${stableHash}`,
+        true,
+      );
     }
     if (now < abortUntil) d.requeueIn(abortUntil - now);
   }
@@ -221,7 +229,7 @@ export function planBlueGreen(o: Observed): Plan {
         : stableHash;
   const activeSelector = moveTo(wasActive, activeGoal, activeGoal === hash ? replicas : 1);
   if (activeSelector === hash && wasActive !== hash && !completed) {
-    d.event("RolloutPromoted", `active Service ${bg.activeService} switched to revision ${hash}`);
+    d.event(EventReason.RolloutPromoted, `active Service ${bg.activeService} switched to revision ${hash}`);
   }
   const previewSelector = bg.previewService
     ? moveTo(status.blueGreen?.previewSelector, aborted ? stableHash : hash, 1)

@@ -386,21 +386,6 @@ describe("planCanary: one decision at a time", () => {
       requeue: 10_000,
     },
     {
-      name: "a retry (abort cleared, abortedAt left) starts the steps again with fresh analysis",
-      observed: observe({
-        status: {
-          ...midRollout,
-          currentStepIndex: 2,
-          abortedAt: T0.toISOString(),
-          canary: { currentStepAnalysisRun: { name: "x" } },
-        },
-        replicaSets: [rs("new", 0), rs("old", 10)],
-      }),
-      actions: [{ type: "scaleReplicaSet", name: "web-new", replicas: 2 }],
-      status: { currentStepIndex: 0, phase: "Progressing" },
-      events: ["RolloutRetried"],
-    },
-    {
       name: "a gate first is a pre-rollout hook: called before any canary pod, forgetting the last revision's result",
       observed: observe({
         spec: spec(GATE_STEPS),
@@ -935,5 +920,68 @@ describe("planCanary: the router's verdict (Observed.trafficVerified)", () => {
     expect(plan.status.canary?.weights?.verified).toBe(verified);
     expect(plan.status.canary?.weights?.canary.weight).toBe(20);
     expect(plan.requeueAfterMs !== undefined && plan.requeueAfterMs <= 5_000).toBe(soon);
+  });
+});
+
+describe("planCanary: retry", () => {
+  const aborted: RolloutStatus = {
+    ...midRollout,
+    currentStepIndex: 2,
+    abort: true,
+    abortedAt: T0.toISOString(),
+    pauseConditions: [{ reason: "CanaryPauseStep", startTime: T0.toISOString() }],
+    canary: { currentStepAnalysisRun: { name: "web-new-step1", phase: "Failed" } },
+  };
+  const { abortedAt: _, ...abortNotTakenUp } = aborted;
+  const retried = { currentStepIndex: 0, phase: "Progressing" } as const;
+  const cleared: (keyof RolloutStatus)[] = ["retry", "abort", "abortedAt", "pauseConditions"];
+  it.each<{
+    name: string;
+    status: RolloutStatus;
+    expected: Partial<RolloutStatus>;
+    events: string[];
+    cleared: (keyof RolloutStatus)[];
+  }>([
+    {
+      name: "`ramp retry`: the steps start again with fresh analysis",
+      status: { ...aborted, retry: true },
+      expected: retried,
+      events: ["RolloutRetried"],
+      cleared,
+    },
+    {
+      name: "asked before the abort was taken up: the same",
+      status: { ...abortNotTakenUp, retry: true },
+      expected: retried,
+      events: ["RolloutRetried"],
+      cleared,
+    },
+    {
+      name: "an Argo-style retry (abort cleared, abortedAt left): the same",
+      status: { ...aborted, abort: false },
+      expected: retried,
+      events: ["RolloutRetried"],
+      cleared,
+    },
+    {
+      name: "aborted with no retry asked: stays aborted",
+      status: aborted,
+      expected: { abort: true, abortedAt: T0.toISOString(), phase: "Degraded", currentStepIndex: 2 },
+      events: [],
+      cleared: ["retry"],
+    },
+    {
+      name: "a retry asked of a rollout that is not aborted is dropped: the steps go on",
+      status: { ...midRollout, currentStepIndex: 2, retry: true },
+      expected: { currentStepIndex: 2, phase: "Progressing" },
+      events: [],
+      cleared: ["retry"],
+    },
+  ])("$name", ({ status, expected, events: reasons, cleared }) => {
+    const plan = planCanary(observe({ status, replicaSets: [rs("new", 0), rs("old", 10)] }));
+    expect(plan.status).toMatchObject(expected);
+    expect(events(plan)).toEqual(reasons);
+    for (const field of cleared) expect(plan.status[field], field).toBeUndefined();
+    if (reasons.length) expect(plan.status.canary?.currentStepAnalysisRun).toBeUndefined();
   });
 });

@@ -6,6 +6,7 @@ import { canonicalJson } from "../../api/canonical-json.ts";
 import type { DesiredTraffic, HeaderRoute, MirrorRoute } from "../../api/desired-traffic.ts";
 import { durationMs } from "../../api/duration.ts";
 import { baselineHash } from "../../api/pod-template-hash.ts";
+import { EventReason, PauseReason } from "../../api/reasons.ts";
 import type { CanaryStep, ErrorBudgetState, ErrorBudgetStep, RolloutStatus } from "../../api/rollout.ts";
 import {
   abortCause,
@@ -19,6 +20,7 @@ import {
   scaleReplicaSets,
   terminateUnwanted,
 } from "./common.ts";
+import { intentOf } from "./intent.ts";
 import { canaryTargets, rollingLimits, rollingStep } from "./replicas.ts";
 import type { Observed, ObservedReplicaSet, Plan } from "./types.ts";
 
@@ -56,10 +58,6 @@ export function managedRoutesAt(steps: CanaryStep[], index: number): { header: H
   return { header: [...header.values()], mirror: [...mirror.values()] };
 }
 
-const PAUSE_STEP = "CanaryPauseStep";
-const INCONCLUSIVE = "InconclusiveAnalysisRun";
-const GATE_FAILED = "GateFailed";
-const ERROR_BUDGET_SPENT = "ErrorBudgetSpent";
 const ERROR_BUDGET_RECHECK = "1m";
 const ms = (iso: string) => new Date(iso).getTime();
 type CanaryRuns = NonNullable<RolloutStatus["canary"]>;
@@ -73,18 +71,21 @@ export function planCanary(o: Observed): Plan {
   const now = o.now.getTime();
   const nowIso = o.now.toISOString();
   const d = new Decisions();
-  let status: RolloutStatus = { ...o.status };
+  const intent = intentOf(o.status);
+  // retry is a request: read once (intent), never written back.
+  const { retry: _retry, ...observed } = o.status;
+  let status: RolloutStatus = observed;
   const setRuns = (runs: Partial<CanaryRuns>) => {
     status.canary = { ...status.canary, ...runs };
   };
-  const pauseFor = (reason: string) => {
+  const pauseFor = (reason: PauseReason) => {
     if (!status.pauseConditions?.some((p) => p.reason === reason))
       status.pauseConditions = [...(status.pauseConditions ?? []), { reason, startTime: nowIso }];
   };
 
-  // `ramp retry` cleared abort: start the steps again with fresh analysis.
-  if (!status.abort && status.abortedAt) {
-    const { abortedAt: _a, pauseConditions: _p, ...rest } = status;
+  // `ramp retry`: start the steps again with fresh analysis.
+  if (intent.retry) {
+    const { abort: _a, abortedAt: _b, pauseConditions: _p, ...rest } = status;
     status = { ...rest, currentStepIndex: 0 };
     setRuns({
       currentStepAnalysisRun: undefined,
@@ -92,7 +93,7 @@ export function planCanary(o: Observed): Plan {
       currentGate: undefined,
       errorBudget: undefined,
     });
-    d.event("RolloutRetried", `retrying revision ${o.templateHash} from the first step`);
+    d.event(EventReason.RolloutRetried, `retrying revision ${o.templateHash} from the first step`);
   }
 
   // A new pod template starts the steps again; the first revision and a return to the stable one skip
@@ -113,7 +114,7 @@ export function planCanary(o: Observed): Plan {
     });
     if (first) status.stableRS = o.templateHash;
     d.event(
-      "RolloutUpdated",
+      EventReason.RolloutUpdated,
       first
         ? `first revision ${o.templateHash}`
         : backToStable
@@ -135,7 +136,7 @@ export function planCanary(o: Observed): Plan {
   const stepsDone = () => completed || (status.currentStepIndex ?? 0) >= steps.length || status.promoteFull === true;
   const abortFor = (why: string) => {
     status.abort = true;
-    d.event("RolloutAborted", `aborted at step ${(status.currentStepIndex ?? 0) + 1}: ${why}`, true);
+    d.event(EventReason.RolloutAborted, `aborted at step ${(status.currentStepIndex ?? 0) + 1}: ${why}`, true);
     status.abortedAt = nowIso;
   };
 
@@ -202,8 +203,11 @@ export function planCanary(o: Observed): Plan {
     let outcome: "checking" | "available" = "checking";
     if (verdict === "Successful") {
       if (state.spentSince) {
-        status.pauseConditions = status.pauseConditions?.filter((p) => p.reason !== ERROR_BUDGET_SPENT);
-        d.event("ErrorBudgetAvailable", `step ${index + 1}: the error budget has recovered (analysis run ${ref.name}); going on`);
+        status.pauseConditions = status.pauseConditions?.filter((p) => p.reason !== PauseReason.ErrorBudgetSpent);
+        d.event(
+          EventReason.ErrorBudgetAvailable,
+          `step ${index + 1}: the error budget has recovered (analysis run ${ref.name}); going on`,
+        );
       }
       delete state.spentSince;
       delete state.code;
@@ -212,9 +216,9 @@ export function planCanary(o: Observed): Plan {
       const recheckMs = durationMs(recheckInterval);
       if (!state.spentSince) {
         state.spentSince = nowIso;
-        pauseFor(ERROR_BUDGET_SPENT);
+        pauseFor(PauseReason.ErrorBudgetSpent);
         d.event(
-          "RolloutPaused",
+          EventReason.RolloutPaused,
           `paused at step ${index + 1}: error budget spent (analysis run ${ref.name} ${verdict.toLowerCase()}); rechecking every ${recheckInterval}, promote to skip`,
           true,
         );
@@ -237,12 +241,12 @@ export function planCanary(o: Observed): Plan {
       if (step.setWeight !== undefined || step.setCanaryScale) {
         complete = atGoals(goals().targets);
       } else if (step.pause) {
-        const pause = status.pauseConditions?.find((p) => p.reason === PAUSE_STEP);
+        const pause = status.pauseConditions?.find((p) => p.reason === PauseReason.CanaryPauseStep);
         const duration = step.pause.duration === undefined ? undefined : durationMs(step.pause.duration);
         if (!pause) {
-          pauseFor(PAUSE_STEP);
+          pauseFor(PauseReason.CanaryPauseStep);
           d.event(
-            "RolloutPaused",
+            EventReason.RolloutPaused,
             duration === undefined
               ? `paused at step ${index + 1} until promoted`
               : `paused at step ${index + 1} for ${step.pause.duration}`,
@@ -251,13 +255,13 @@ export function planCanary(o: Observed): Plan {
         } else if (duration !== undefined) {
           const left = ms(pause.startTime) + duration - now;
           if (left <= 0) {
-            status.pauseConditions = status.pauseConditions?.filter((p) => p.reason !== PAUSE_STEP);
-            d.event("RolloutResumed", `pause of step ${index + 1} is over`);
+            status.pauseConditions = status.pauseConditions?.filter((p) => p.reason !== PauseReason.CanaryPauseStep);
+            d.event(EventReason.RolloutResumed, `pause of step ${index + 1} is over`);
             complete = true;
           } else d.requeueIn(left);
         }
       } else if (step.analysis) {
-        if (status.pauseConditions?.some((p) => p.reason === INCONCLUSIVE)) break;
+        if (status.pauseConditions?.some((p) => p.reason === PauseReason.InconclusiveAnalysisRun)) break;
         const { ref, verdict } = driveAnalysis(
           o,
           d,
@@ -271,20 +275,23 @@ export function planCanary(o: Observed): Plan {
         if (verdict === "Successful") complete = true;
         else if (verdict === "Failed" || verdict === "Error") abortFor(`analysis run ${ref.name} ${verdict.toLowerCase()}`);
         else if (verdict === "Inconclusive") {
-          pauseFor(INCONCLUSIVE);
-          d.event("RolloutPaused", `paused at step ${index + 1}: analysis run ${ref.name} inconclusive; promote or abort`);
+          pauseFor(PauseReason.InconclusiveAnalysisRun);
+          d.event(
+            EventReason.RolloutPaused,
+            `paused at step ${index + 1}: analysis run ${ref.name} inconclusive; promote or abort`,
+          );
         }
       } else if (step.setHeaderRoute || step.setMirrorRoute) {
         complete = true; // the routes of executed steps are part of Plan.traffic
       } else if (step.gate) {
-        if (status.pauseConditions?.some((p) => p.reason === GATE_FAILED)) break;
+        if (status.pauseConditions?.some((p) => p.reason === PauseReason.GateFailed)) break;
         const { state, verdict, why } = driveGate(o, d, status.canary?.currentGate, step.gate, index);
         setRuns({ currentGate: state });
         if (verdict === "Passed") complete = true;
         else if (verdict === "Failed" && step.gate.onFailure === "abort") abortFor(why ?? "");
         else if (verdict === "Failed") {
-          pauseFor(GATE_FAILED);
-          d.event("RolloutPaused", `paused at step ${index + 1}: ${why}; promote to skip the gate, or abort`);
+          pauseFor(PauseReason.GateFailed);
+          d.event(EventReason.RolloutPaused, `paused at step ${index + 1}: ${why}; promote to skip the gate, or abort`);
         }
       } else if (step.errorBudget) {
         const held = errorBudgetCheck(index, step.errorBudget);
@@ -293,7 +300,7 @@ export function planCanary(o: Observed): Plan {
       }
       if (!complete) break;
       status.currentStepIndex = index + 1;
-      d.event("StepCompleted", `step ${index + 1} of ${steps.length} completed`);
+      d.event(EventReason.StepCompleted, `step ${index + 1} of ${steps.length} completed`);
     }
   }
 
@@ -305,8 +312,8 @@ export function planCanary(o: Observed): Plan {
     setRuns({ currentBackgroundAnalysisRun: ref });
     if (verdict === "Failed" || verdict === "Error") abortFor(`background analysis run ${ref.name} ${verdict.toLowerCase()}`);
     else if (verdict === "Inconclusive" && before?.phase !== "Inconclusive") {
-      pauseFor(INCONCLUSIVE);
-      d.event("RolloutPaused", `background analysis run ${ref.name} inconclusive; promote or abort`);
+      pauseFor(PauseReason.InconclusiveAnalysisRun);
+      d.event(EventReason.RolloutPaused, `background analysis run ${ref.name} inconclusive; promote or abort`);
     }
   }
 
@@ -335,7 +342,7 @@ export function planCanary(o: Observed): Plan {
       d.actions.push({ type: "setScaleDownAt", name: stableRS.name, at });
       d.requeueIn(canary.scaleDownDelaySeconds * 1000);
     }
-    d.event("RolloutCompleted", `revision ${o.templateHash} is stable (was ${previous})`);
+    d.event(EventReason.RolloutCompleted, `revision ${o.templateHash} is stable (was ${previous})`);
   }
 
   // Services: stable follows the stable revision; canary follows the new one, but never points at
@@ -419,7 +426,7 @@ function withCounts(status: RolloutStatus, o: Observed, weight: number, atTarget
     ? `aborted: traffic back to stable revision ${status.stableRS}${abortCause([status.canary?.currentStepAnalysisRun, status.canary?.currentBackgroundAnalysisRun])}`
     : paused
       ? `paused at step ${Math.min(index + 1, steps.length)} of ${steps.length}${o.spec.paused ? " (spec.paused)" : ""}${
-          status.pauseConditions?.some((p) => p.reason === ERROR_BUDGET_SPENT)
+          status.pauseConditions?.some((p) => p.reason === PauseReason.ErrorBudgetSpent)
             ? `: error budget spent, next check at ${status.canary?.errorBudget?.recheckAt ?? "once the run ends"}`
             : ""
         }`

@@ -2,6 +2,7 @@
 
 import type { DesiredTraffic } from "../../api/desired-traffic.ts";
 import { durationMs } from "../../api/duration.ts";
+import { type ConditionReason, EventReason, type KstatusReason } from "../../api/reasons.ts";
 import type { GateState, GateStep, RolloutStatus } from "../../api/rollout.ts";
 import type {
   Action,
@@ -20,7 +21,7 @@ export type ConditionType = Condition["type"];
 /** Sets a condition, keeping lastTransitionTime while its status stays the same. */
 export function setCondition(
   conditions: Condition[],
-  next: Omit<Condition, "lastTransitionTime" | "lastUpdateTime">,
+  next: Omit<Condition, "lastTransitionTime" | "lastUpdateTime" | "reason"> & { reason?: ConditionReason | KstatusReason },
   now: string,
 ): Condition[] {
   const old = conditions.find((c) => c.type === next.type);
@@ -41,7 +42,7 @@ export class Decisions {
   /** AnalysisRuns that should go on measuring; every other running one is terminated. */
   readonly wantedRuns = new Set<string>();
 
-  event(reason: string, message: string, warning = false): void {
+  event(reason: EventReason, message: string, warning = false): void {
     this.actions.push({ type: "event", reason, message, ...(warning ? { warning } : {}) });
   }
 
@@ -140,7 +141,7 @@ export function scaleReplicaSets(o: Observed, d: Decisions, sets: ReplicaSets, n
   if (lost && saved && replicas > 0) {
     d.actions.push({ type: "createReplicaSet", hash: lost.hash, revision: lost.revision, replicas, fromRevision: saved.name });
     d.event(
-      "StableReplicaSetRecreated",
+      EventReason.StableReplicaSetRecreated,
       `the stable ReplicaSet ${o.name}-${lost.hash} was deleted; recreating it with ${replicas} replicas from ControllerRevision ${saved.name}`,
       true,
     );
@@ -168,6 +169,13 @@ export function analysisRunName(o: Observed, role: AnalysisRole, hash: string, s
 }
 
 export type AnalysisVerdict = "Pending" | "Successful" | "Failed" | "Inconclusive" | "Error";
+
+const RUN_ENDED: Record<Exclude<AnalysisVerdict, "Pending">, EventReason> = {
+  Successful: EventReason.AnalysisRunSuccessful,
+  Failed: EventReason.AnalysisRunFailed,
+  Inconclusive: EventReason.AnalysisRunInconclusive,
+  Error: EventReason.AnalysisRunError,
+};
 
 /**
  * Runs one of the Rollout's analyses: creates its AnalysisRun when the status names none for this
@@ -202,7 +210,7 @@ export function driveAnalysis(
   if (verdict === "Pending") d.wantedRuns.add(run.name);
   if (phase !== ref?.phase && verdict !== "Pending") {
     const what = `AnalysisRun ${run.name} ${verdict.toLowerCase()}${run.message ? `: ${run.message}` : ""}`;
-    d.event(`AnalysisRun${verdict}`, what, verdict !== "Successful");
+    d.event(RUN_ENDED[verdict], what, verdict !== "Successful");
   }
   return {
     ref: { name: run.name, ...(phase ? { phase } : {}), ...(run.message ? { message: run.message } : {}) },
@@ -282,7 +290,7 @@ export function driveGate(
   if (state.phase === "Error") {
     // The call could not be made (the outbound policy refused it): calling again would say the same.
     const why = `gate ${gate.name} could not be called: ${state.message ?? state.code ?? "error"}`;
-    d.event("GateFailed", why, true);
+    d.event(EventReason.GateFailed, why, true);
     return { state, verdict: "Failed", why };
   }
   if (state.phase === "Pending" && since < timeoutMs + GATE_GRACE_MS) {
@@ -299,6 +307,6 @@ export function driveGate(
     return { state: failed, verdict: "Pending" };
   }
   const why = `gate ${gate.name} failed after ${failed.attempts} calls${failed.message ? `: ${failed.message}` : ""}`;
-  d.event("GateFailed", why, true);
+  d.event(EventReason.GateFailed, why, true);
   return { state: failed, verdict: "Failed", why };
 }

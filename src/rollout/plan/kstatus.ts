@@ -1,6 +1,7 @@
 // kstatus' Ready, Reconciling and Stalled (sigs.k8s.io/cli-utils/pkg/kstatus), derived from the status
 // the planner made, so Flux's health checks and `kpt live` wait for a rollout to finish.
-import type { KSTATUS_CONDITIONS, KstatusReason } from "../../api/conditions.ts";
+import type { KSTATUS_CONDITIONS } from "../../api/conditions.ts";
+import { ConditionReason, KstatusReason } from "../../api/reasons.ts";
 import type { RolloutStatus } from "../../api/rollout.ts";
 import { type Condition, setCondition } from "./common.ts";
 
@@ -22,18 +23,19 @@ export function kstatusVerdict(status: RolloutStatus): KstatusVerdict {
   const find = (type: Condition["type"]) => status.conditions?.find((c) => c.type === type);
   const message = status.message;
   const invalid = find("InvalidSpec");
-  if (invalid?.status === "True") return { state: "Failed", reason: "InvalidSpec", message: invalid.message ?? message };
+  if (invalid?.status === "True")
+    return { state: "Failed", reason: KstatusReason.InvalidSpec, message: invalid.message ?? message };
   const progressing = find("Progressing");
   if (status.phase === "Degraded") {
-    const deadline = progressing?.reason === "ProgressDeadlineExceeded";
-    return { state: "Failed", reason: deadline ? "ProgressDeadlineExceeded" : "RolloutAborted", message };
+    const deadline = progressing?.reason === ConditionReason.ProgressDeadlineExceeded;
+    return { state: "Failed", reason: deadline ? KstatusReason.ProgressDeadlineExceeded : KstatusReason.RolloutAborted, message };
   }
-  if (progressing?.status === "False" && progressing.reason === "TrafficRoutingError") {
-    return { state: "InProgress", reason: "TrafficRoutingError", message: progressing.message ?? message };
+  if (progressing?.status === "False" && progressing.reason === ConditionReason.TrafficRoutingError) {
+    return { state: "InProgress", reason: KstatusReason.TrafficRoutingError, message: progressing.message ?? message };
   }
-  if (status.phase === "Paused") return { state: "InProgress", reason: "RolloutPaused", message };
-  if (status.phase === "Healthy") return { state: "Current", reason: "RolloutCompleted", message };
-  return { state: "InProgress", reason: "RolloutProgressing", message };
+  if (status.phase === "Paused") return { state: "InProgress", reason: KstatusReason.RolloutPaused, message };
+  if (status.phase === "Healthy") return { state: "Current", reason: KstatusReason.RolloutCompleted, message };
+  return { state: "InProgress", reason: KstatusReason.RolloutProgressing, message };
 }
 
 const ABNORMAL: Partial<Record<KstatusState, (typeof KSTATUS_CONDITIONS)[number]>> = {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { type RolloutStatus, rolloutSpec } from "../../api/rollout.ts";
 import { replicaSet } from "./fixtures.ts";
-import { planRollout, trafficErrorStatus } from "./rollout.ts";
+import { heldRefusal, planRollout, trafficErrorStatus } from "./rollout.ts";
 import type { Action, Observed, ObservedReplicaSet, ObservedRevision } from "./types.ts";
 
 const T0 = new Date("2026-11-22T10:00:00Z");
@@ -68,6 +68,40 @@ describe("planRollout: what every strategy shares", () => {
     const fixed = planRollout(observe({ status: first.status }));
     expect(condition(fixed.status, "InvalidSpec")).toBeUndefined();
     expect(fixed.status.phase).toBe("Healthy");
+  });
+
+  it("a refused ReplicaSet is recorded as status.refusedTemplate, held while the spec is unchanged, dropped once it is valid", () => {
+    const refused = {
+      podTemplateHash: "v2",
+      replicaSet: "web-v2",
+      message: 'ReplicaSet "web-v2" is invalid: spec.template: bad',
+    };
+    const o = observe({ templateHash: "v2", generation: 2, invalidSpec: refused.message, refusedTemplate: refused });
+    const first = planRollout(o);
+    expect(first.status).toMatchObject({ refusedTemplate: refused, observedGeneration: 2, phase: "Degraded" });
+    expect(condition(first.status, "InvalidSpec")).toMatchObject({ status: "True", message: refused.message });
+    expect(heldRefusal(first.status, 2, "v2")).toEqual(refused);
+    const otherProblem = planRollout({
+      ...o,
+      status: first.status,
+      invalidSpec: 'Service "web" not found',
+      refusedTemplate: undefined,
+    });
+    expect(otherProblem.status.refusedTemplate).toBeUndefined();
+    const fixed = planRollout(observe({ status: first.status }));
+    expect(fixed.status.refusedTemplate).toBeUndefined();
+    expect(condition(fixed.status, "InvalidSpec")).toBeUndefined();
+  });
+
+  it.each<{ name: string; generation: number; templateHash: string; held: boolean }>([
+    { name: "the same revision, the spec unchanged: held", generation: 2, templateHash: "v2", held: true },
+    { name: "the spec changed since: not held", generation: 3, templateHash: "v2", held: false },
+    { name: "another revision: not held", generation: 2, templateHash: "v3", held: false },
+  ])("heldRefusal: $name", ({ generation, templateHash, held }) => {
+    const refusedTemplate = { podTemplateHash: "v2", replicaSet: "web-v2", message: "refused" };
+    const status: RolloutStatus = { observedGeneration: 2, refusedTemplate };
+    expect(heldRefusal(status, generation, templateHash)).toEqual(held ? refusedTemplate : undefined);
+    expect(heldRefusal({ observedGeneration: 2 }, generation, templateHash)).toBeUndefined();
   });
 
   it.each([

@@ -1,6 +1,7 @@
 // The planner the shell calls: the strategy's planner, wrapped in what every strategy shares —
 // InvalidSpec, the progress deadline, conditions, revision history, restarts and workloadRef.
-import type { RolloutStatus } from "../../api/rollout.ts";
+import { ConditionReason, EventReason } from "../../api/reasons.ts";
+import type { RefusedTemplate, RolloutStatus } from "../../api/rollout.ts";
 import { planBlueGreen } from "./bluegreen.ts";
 import { planCanary } from "./canary.ts";
 import { type Condition, type ConditionType, Decisions, observedCounts, savedRevision, setCondition } from "./common.ts";
@@ -32,13 +33,16 @@ export function planRollout(o: Observed): Plan {
 
   const plan = o.spec.strategy.canary ? planCanary(o) : planBlueGreen(o);
   const d = new Decisions();
-  let status = plan.status;
+  // A valid spec: no refusal holds any more.
+  const { refusedTemplate: _, ...planned } = plan.status;
+  let status: RolloutStatus = planned;
   let conditions = without(status.conditions ?? [], "InvalidSpec");
 
   const lost = stableReplicaSetFailure(o, status, plan.actions);
   if (lost) {
-    if (lost.reason === STABLE_LOST && conditions.find((c) => c.type === "ReplicaFailure")?.reason !== STABLE_LOST) {
-      d.event(STABLE_LOST, lost.message, true);
+    const already = conditions.find((c) => c.type === "ReplicaFailure")?.reason === lost.reason;
+    if (lost.reason === ConditionReason.StableReplicaSetLost && !already) {
+      d.event(EventReason.StableReplicaSetLost, lost.message, true);
     }
     conditions = setCondition(conditions, { type: "ReplicaFailure", status: "True", ...lost }, nowIso);
     status = { ...status, message: `${status.message ?? ""}; ${lost.message}` };
@@ -56,17 +60,17 @@ export function planRollout(o: Observed): Plan {
   const exceeded =
     status.phase === "Progressing" &&
     !moved &&
-    (progressing?.reason === "ProgressDeadlineExceeded" || o.now.getTime() >= deadline);
+    (progressing?.reason === ConditionReason.ProgressDeadlineExceeded || o.now.getTime() >= deadline);
   if (exceeded) {
-    if (progressing?.reason !== "ProgressDeadlineExceeded") {
-      d.event("ProgressDeadlineExceeded", `no progress for ${o.spec.progressDeadlineSeconds}s`, true);
+    if (progressing?.reason !== ConditionReason.ProgressDeadlineExceeded) {
+      d.event(EventReason.ProgressDeadlineExceeded, `no progress for ${o.spec.progressDeadlineSeconds}s`, true);
     }
     conditions = setCondition(
       conditions,
       {
         type: "Progressing",
         status: "False",
-        reason: "ProgressDeadlineExceeded",
+        reason: ConditionReason.ProgressDeadlineExceeded,
         message: `no progress for ${o.spec.progressDeadlineSeconds}s: ${status.message ?? ""}`,
       },
       nowIso,
@@ -79,12 +83,12 @@ export function planRollout(o: Observed): Plan {
   } else {
     const reason =
       status.phase === "Healthy"
-        ? "RolloutCompleted"
+        ? ConditionReason.RolloutCompleted
         : status.phase === "Paused"
-          ? "RolloutPaused"
+          ? ConditionReason.RolloutPaused
           : status.phase === "Degraded"
-            ? "RolloutAborted"
-            : "ReplicaSetUpdated";
+            ? ConditionReason.RolloutAborted
+            : ConditionReason.ReplicaSetUpdated;
     conditions = setCondition(conditions, { type: "Progressing", status: "True", reason, message: status.message }, nowIso);
     if (moved) conditions = conditions.map((c) => (c.type === "Progressing" ? { ...c, lastUpdateTime: nowIso } : c));
     if (status.phase === "Progressing") d.requeueIn(deadline - o.now.getTime());
@@ -115,29 +119,34 @@ function mergedRequeue(a: number | undefined, b: number | undefined): { requeueA
 
 /** A spec the CRD could not catch: say so and change nothing, so the running version keeps running. */
 function planInvalid(o: Observed, problem: string): Plan {
-  const { status, events } = invalidSpecStatus({ ...o.status, ...observedCounts(o) }, problem, o.now, o.generation);
+  const before = { ...o.status, ...observedCounts(o) };
+  const { status, events } = invalidSpecStatus(before, problem, o.now, o.generation, o.refusedTemplate);
   const d = new Decisions();
   for (const e of events) d.event(e.reason, e.message, true);
   return d.plan(status);
 }
 
 /** The status that reports an invalid spec of `generation` (observed: there is nothing more to do
- * with it), and the event to record when the problem is new. */
+ * with it), with the refused template when that is the problem, and the event to record when the
+ * problem is new. */
 export function invalidSpecStatus(
   before: RolloutStatus,
   problem: string,
   now: Date,
   generation: number,
-): { status: RolloutStatus; events: { reason: string; message: string }[] } {
+  refused?: RefusedTemplate,
+): { status: RolloutStatus; events: { reason: EventReason; message: string }[] } {
   const old = before.conditions?.find((c) => c.type === "InvalidSpec");
   const fresh = old?.status !== "True" || old.message !== problem;
   const conditions = setCondition(
     before.conditions ?? [],
-    { type: "InvalidSpec", status: "True", reason: "InvalidSpec", message: problem },
+    { type: "InvalidSpec", status: "True", reason: ConditionReason.InvalidSpec, message: problem },
     now.toISOString(),
   );
+  const { refusedTemplate: _, ...rest } = before;
   const status = {
-    ...before,
+    ...rest,
+    ...(refused ? { refusedTemplate: refused } : {}),
     observedGeneration: generation,
     phase: "Degraded" as const,
     message: `invalid spec: ${problem}`,
@@ -145,8 +154,15 @@ export function invalidSpecStatus(
   };
   return {
     status: withKstatusConditions(status, now.toISOString()),
-    events: fresh ? [{ reason: "InvalidSpec", message: problem }] : [],
+    events: fresh ? [{ reason: EventReason.InvalidSpec, message: problem }] : [],
   };
+}
+
+/** The refusal that still holds: the apiserver refused the ReplicaSet of revision `templateHash`
+ * and the spec (`generation`) has not changed since, so creating it again would be refused again. */
+export function heldRefusal(status: RolloutStatus, generation: number, templateHash: string): RefusedTemplate | undefined {
+  const refused = status.refusedTemplate;
+  return refused?.podTemplateHash === templateHash && status.observedGeneration === generation ? refused : undefined;
 }
 
 /** The status to write when the traffic router failed: the last status as it was (nothing the
@@ -155,12 +171,12 @@ export function trafficErrorStatus(
   before: RolloutStatus,
   problem: string,
   now: Date,
-): { status: RolloutStatus; events: { reason: string; message: string }[] } {
+): { status: RolloutStatus; events: { reason: EventReason; message: string }[] } {
   const old = before.conditions?.find((c) => c.type === "Progressing");
-  const fresh = old?.reason !== "TrafficRoutingError" || old.message !== problem;
+  const fresh = old?.reason !== ConditionReason.TrafficRoutingError || old.message !== problem;
   const conditions = setCondition(
     before.conditions ?? [],
-    { type: "Progressing", status: "False", reason: "TrafficRoutingError", message: problem },
+    { type: "Progressing", status: "False", reason: ConditionReason.TrafficRoutingError, message: problem },
     now.toISOString(),
   );
   return {
@@ -168,12 +184,9 @@ export function trafficErrorStatus(
       { ...before, message: `traffic routing failed, retrying: ${problem}`, conditions },
       now.toISOString(),
     ),
-    events: fresh ? [{ reason: "TrafficRoutingError", message: problem }] : [],
+    events: fresh ? [{ reason: EventReason.TrafficRoutingError, message: problem }] : [],
   };
 }
-
-const STABLE_RECREATED = "StableReplicaSetRecreated";
-const STABLE_LOST = "StableReplicaSetLost";
 
 /** Mid-update the spec holds the new template, so a deleted stable ReplicaSet is made again from the
  * template saved for its revision: ReplicaFailure says so until its pods are available again, or, with
@@ -182,17 +195,18 @@ function stableReplicaSetFailure(
   o: Observed,
   status: RolloutStatus,
   actions: Action[],
-): { reason: string; message: string } | undefined {
+): { reason: ConditionReason; message: string } | undefined {
   const hash = status.stableRS;
   if (hash === undefined || hash === o.templateHash) return undefined;
   const name = `${o.name}-${hash}`;
   const rs = o.replicaSets.find((r) => r.hash === hash);
   const recreating = actions.some((a) => a.type === "createReplicaSet" && a.fromRevision !== undefined);
-  const wasRecreated = status.conditions?.find((c) => c.type === "ReplicaFailure")?.reason === STABLE_RECREATED;
+  const wasRecreated =
+    status.conditions?.find((c) => c.type === "ReplicaFailure")?.reason === ConditionReason.StableReplicaSetRecreated;
   if (recreating || (rs && wasRecreated && rs.available < rs.replicas)) {
     const pods = rs ? `: ${rs.available} of ${rs.replicas} pods available` : "";
     return {
-      reason: STABLE_RECREATED,
+      reason: ConditionReason.StableReplicaSetRecreated,
       message: `the stable ReplicaSet ${name} was deleted and is recreated from its saved template (ControllerRevision ${name})${pods}`,
     };
   }
@@ -203,7 +217,7 @@ function stableReplicaSetFailure(
     ? `its saved template (ControllerRevision ${saved.name}) ${saved.problem}`
     : `no ControllerRevision ${name} holds its template`;
   return {
-    reason: STABLE_LOST,
+    reason: ConditionReason.StableReplicaSetLost,
     message: `the stable ReplicaSet ${name} is gone and cannot be recreated (${why}): promote to finish on revision ${o.templateHash}, or undo`,
   };
 }
@@ -245,7 +259,7 @@ function restartPods(o: Observed, status: RolloutStatus, d: Decisions): RolloutS
   // Done once the last replacement is available too, so a finished restart reads Healthy.
   if (o.restart.pods.length === 0) {
     if (!whole) return status;
-    d.event("RolloutRestarted", `every pod created before ${at} was replaced`);
+    d.event(EventReason.RolloutRestarted, `every pod created before ${at} was replaced`);
     return { ...status, restartedAt: at };
   }
   const pod = o.restart.pods[0];

@@ -2,7 +2,8 @@
 // the new status and when to look again out.
 import type { AnalysisPhase } from "../../api/analysis.ts";
 import type { DesiredTraffic } from "../../api/desired-traffic.ts";
-import type { CanaryStep, RolloutSpec, RolloutStatus } from "../../api/rollout.ts";
+import type { EventReason } from "../../api/reasons.ts";
+import type { CanaryStep, RefusedTemplate, RolloutSpec, RolloutStatus } from "../../api/rollout.ts";
 
 export interface ObservedReplicaSet {
   name: string;
@@ -73,6 +74,9 @@ export interface Observed {
   /** Whether the traffic router has accepted what it was last told (status.canary.weights);
    * undefined when there is no router or it cannot tell. */
   trafficVerified?: boolean;
+  /** With invalidSpec, when the problem is that the apiserver refused this revision's ReplicaSet
+   * (found while applying, or held from the status by heldRefusal): recorded as status.refusedTemplate. */
+  refusedTemplate?: RefusedTemplate;
   /** workloadRef: the adopted Deployment as it is now. */
   deployment?: { replicas: number; available: number };
   /** While spec.restartAt is not yet done: the Rollout's pods created before it, and how many of
@@ -104,7 +108,7 @@ export type Action =
   | { type: "deletePod"; name: string }
   /** POST to a gate step's URL in the background; its result comes back in status.canary.currentGate. */
   | { type: "callGate"; name: string; url: string; stepIndex: number; timeoutMs: number; attempt: number }
-  | { type: "event"; reason: string; message: string; warning?: boolean };
+  | { type: "event"; reason: EventReason; message: string; warning?: boolean };
 
 export interface Plan {
   actions: Action[];

@@ -96,13 +96,15 @@ describe("applyAction", () => {
     await expect(applyAction(f.ctx, input, again)).resolves.toBeUndefined();
   });
 
-  it.each<{ name: string; refuse: string; status: number; action: Action; problem: RegExp }>([
+  it.each<{ name: string; refuse: string; status: number; action: Action; problem: RegExp; refused?: object }>([
     {
       name: "a ReplicaSet the apiserver finds invalid",
       refuse: `/apis/apps/v1${ns}/replicasets`,
       status: 422,
       action: { type: "createReplicaSet", hash: "h3", revision: 3, replicas: 1 },
       problem: /^ReplicaSet "web-h3" is invalid/,
+      // Held in the status, so the next reconcile does not send it again while the spec is the same.
+      refused: { podTemplateHash: "h3", replicaSet: "web-h3" },
     },
     {
       name: "a Service that is gone",
@@ -111,12 +113,13 @@ describe("applyAction", () => {
       action: { type: "setServiceSelector", service: "web-gone", hash: "h1" },
       problem: /^Service "web-gone" not found$/,
     },
-  ])("$name is a spec problem, naming it", async ({ refuse, status, action, problem }) => {
+  ])("$name is a spec problem, naming it", async ({ refuse, status, action, problem, refused }) => {
     f.apiserver.refuse(refuse, status);
     try {
       const err = await applyAction(f.ctx, input, action).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(SpecProblem);
       expect((err as Error).message).toMatch(problem);
+      expect((err as SpecProblem).refused).toEqual(refused && expect.objectContaining(refused));
     } finally {
       f.apiserver.allow(refuse);
     }

@@ -4,6 +4,7 @@
 import { type AnalysisTemplate, analysisTemplateSpec } from "../../api/analysis.ts";
 import { API_VERSION } from "../../api/group.ts";
 import { baselineHash, POD_TEMPLATE_HASH_LABEL } from "../../api/pod-template-hash.ts";
+import { EventReason } from "../../api/reasons.ts";
 import { podTemplate } from "../../api/rollout.ts";
 import { isAlreadyExists, isNotFound, KubeError } from "../../kube/client.ts";
 import { objectKey } from "../../kube/informer.ts";
@@ -11,6 +12,7 @@ import { analysisRunFor, type FoundTemplate } from "../analysis-runs.ts";
 import {
   type AnalysisRunObject,
   baselineReplicaSetFor,
+  isBaseline,
   type PodTemplate,
   type ReplicaSetObject,
   type RolloutObject,
@@ -22,7 +24,7 @@ import {
 import type { Action, Observed, RolloutAnalysis } from "../plan/types.ts";
 import { BY_OWNER, SpecProblem, type StepContext } from "./context.ts";
 import { findTemplate } from "./observe.ts";
-import { recordEvents } from "./status.ts";
+import { recordEvents, warnings } from "./status.ts";
 
 /** What an action needs besides itself: the Rollout as read, what was observed, and this revision's template. */
 export interface ApplyInput {
@@ -133,7 +135,11 @@ async function createReplicaSet(ctx: StepContext, rs: ReplicaSetObject): Promise
   } catch (err) {
     if (isAlreadyExists(err)) return;
     if (err instanceof KubeError && (err.status === 422 || err.status === 400)) {
-      throw new SpecProblem(`ReplicaSet "${rs.metadata.name}" is invalid: ${err.message}`);
+      const replicaSet = rs.metadata.name;
+      const message = `ReplicaSet "${replicaSet}" is invalid: ${err.message}`;
+      const podTemplateHash = rs.metadata.labels?.[POD_TEMPLATE_HASH_LABEL] ?? "";
+      // A baseline's refusal is not its revision's: the revision is not held for it.
+      throw new SpecProblem(message, isBaseline(rs) ? undefined : { podTemplateHash, replicaSet, message });
     }
     throw err;
   }
@@ -159,7 +165,7 @@ async function keepHistory(ctx: StepContext, rollout: RolloutObject, what: strin
   } catch (err) {
     const message = `could not ${what}: ${(err as Error).message}`;
     ctx.log(`rollout ${objectKey(rollout)}: ${message}`);
-    await recordEvents(ctx, rollout, [{ type: "event", reason: "RevisionHistoryFailed", message, warning: true }]);
+    await recordEvents(ctx, rollout, warnings([{ reason: EventReason.RevisionHistoryFailed, message }]));
   }
 }
 

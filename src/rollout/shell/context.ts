@@ -1,5 +1,5 @@
 // What every step of a reconcile works with: the client, the caches, and the controller's options.
-import { type RolloutSpec, type RolloutStatus, rolloutSpec } from "../../api/rollout.ts";
+import { type RefusedTemplate, type RolloutSpec, type RolloutStatus, rolloutSpec } from "../../api/rollout.ts";
 import type { KubeClient, KubeObject } from "../../kube/client.ts";
 import type { Informer } from "../../kube/informer.ts";
 import type { Log } from "../../kube/log.ts";
@@ -65,8 +65,15 @@ export interface StepContext {
 /** The traffic router failed: recorded in the status (which keeps what was last confirmed), retried. */
 export class TrafficProblem extends Error {}
 
-/** A problem with the Rollout's spec found while applying: reported as InvalidSpec, not retried. */
-export class SpecProblem extends Error {}
+/** A problem with the Rollout's spec found while applying: reported as InvalidSpec, not retried.
+ * `refused`: the apiserver refused this revision's ReplicaSet (held in the status until the spec changes). */
+export class SpecProblem extends Error {
+  readonly refused: RefusedTemplate | undefined;
+  constructor(message: string, refused?: RefusedTemplate) {
+    super(message);
+    this.refused = refused;
+  }
+}
 
 /** Held by Rollouts that route traffic, so deleting one first sends all traffic back to stable. */
 export const TRAFFIC_FINALIZER = "ramp.dev/traffic-routing";

@@ -2,6 +2,7 @@
 // holds a worker), only once the status marking them Pending is written, so a fast answer always
 // finds its call recorded. Each outcome is written into the status's currentGate.
 import { API_VERSION } from "../../api/group.ts";
+import { EventReason } from "../../api/reasons.ts";
 import type { GateState, RolloutStatus } from "../../api/rollout.ts";
 import { isConflict } from "../../kube/client.ts";
 import { objectKey } from "../../kube/informer.ts";
@@ -32,7 +33,7 @@ async function gate(ctx: StepContext, rollout: RolloutObject, revision: string, 
     await recordEvents(
       ctx,
       rollout,
-      warnings([{ reason: "DestinationNotAllowed", message: `gate ${call.name}: ${outcome.message}` }]),
+      warnings([{ reason: EventReason.DestinationNotAllowed, message: `gate ${call.name}: ${outcome.message}` }]),
     );
   }
   // The URL stays out of the log: it may carry a token.

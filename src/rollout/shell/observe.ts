@@ -17,6 +17,7 @@ import {
   type PodTemplate,
   type RolloutObject,
 } from "../objects.ts";
+import { heldRefusal } from "../plan/rollout.ts";
 import type { Observed } from "../plan/types.ts";
 import { ownedOrAdoptable } from "./adopt.ts";
 import { BY_OWNER, SpecProblem, type StepContext, serviceNames, type Template, templateRefs } from "./context.ts";
@@ -67,13 +68,8 @@ export async function observe(
     }
   }
   // A template the apiserver refused stays refused until the spec changes.
-  const rejected = status.conditions?.find((c) => c.type === "InvalidSpec" && c.status === "True");
-  if (
-    rejected?.message?.includes(`ReplicaSet "${name}-${templateHash}"`) &&
-    status.observedGeneration === rollout.metadata.generation
-  ) {
-    problems.push(rejected.message);
-  }
+  const refusedTemplate = heldRefusal(status, rollout.metadata.generation ?? 0, templateHash);
+  if (refusedTemplate) problems.push(refusedTemplate.message);
 
   const analysisRuns = caches.analysisRuns.byIndex(BY_OWNER, uid).flatMap((r) => observeAnalysisRun(r) ?? []);
   const restart = await restartState(
@@ -108,6 +104,7 @@ export async function observe(
     ...(trafficVerified !== undefined ? { trafficVerified } : {}),
     ...(restart ? { restart } : {}),
     ...(problems.length ? { invalidSpec: problems.join("; ") } : {}),
+    ...(refusedTemplate ? { refusedTemplate } : {}),
   };
   return { observed, template };
 }

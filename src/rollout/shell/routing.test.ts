@@ -62,7 +62,13 @@ describe("the traffic step", () => {
     expect(await observeTraffic(router())).toBe(verdict);
   });
 
-  it.each<{ name: string; setUp: () => void; desired: DesiredTraffic; problem: typeof SpecProblem; message: RegExp }>([
+  it.each<{
+    name: string;
+    setUp: () => void;
+    desired: DesiredTraffic;
+    problem: typeof SpecProblem | typeof TrafficProblem;
+    message: RegExp;
+  }>([
     {
       name: "a route that does not exist (yet) is retried",
       setUp: () => f.apiserver.refuse(ROUTE, 404),

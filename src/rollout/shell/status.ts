@@ -3,6 +3,7 @@
 // because the notifier was told first (and dedupes by key).
 import { canonicalJson } from "../../api/canonical-json.ts";
 import { API_VERSION } from "../../api/group.ts";
+import type { EventReason } from "../../api/reasons.ts";
 import type { RolloutStatus } from "../../api/rollout.ts";
 import { isConflict } from "../../kube/client.ts";
 import { eventObject } from "../../kube/events.ts";
@@ -13,7 +14,7 @@ import type { EventAction, StepContext } from "./context.ts";
 export const eventsOf = (actions: Action[]): EventAction[] => actions.filter((a): a is EventAction => a.type === "event");
 
 /** Warning Events for what the planner reported as a problem (an invalid spec, a router failure). */
-export const warnings = (events: { reason: string; message: string }[]): EventAction[] =>
+export const warnings = (events: { reason: EventReason; message: string }[]): EventAction[] =>
   events.map((e) => ({ type: "event", ...e, warning: true }));
 
 /** Hands the reconcile's events to the notifier before the status that records them is written. */
