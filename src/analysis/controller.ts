@@ -6,7 +6,7 @@ import { canonicalJson } from "../api/canonical-json.ts";
 import { API_VERSION } from "../api/group.ts";
 import { EventReason } from "../api/reasons.ts";
 import { isConflict, type KubeClient, type KubeObject } from "../kube/client.ts";
-import { eventObject } from "../kube/events.ts";
+import type { EventRecorder } from "../kube/events.ts";
 import { Informer, objectKey, withoutBookkeeping } from "../kube/informer.ts";
 import type { Log } from "../kube/log.ts";
 import { type ReconcileResult, runWorkers, WorkQueue } from "../kube/queue.ts";
@@ -49,6 +49,8 @@ export interface AnalysisControllerOptions {
   /** Whether job metrics run (`--job-provider`): their Jobs are created with the controller's
    * rights, so an operator opts in (docs/security.md). */
   jobProvider?: boolean;
+  /** The process's Event recorder. */
+  events: EventRecorder;
 }
 
 /** A run whose arguments cannot be resolved cannot measure anything: it ends in Error, saying why. */
@@ -155,7 +157,7 @@ export class AnalysisRunController {
     }
     const step = advanceRun(run.spec, run.status, now, outcomes);
     await this.writeStatus(run, step.status);
-    await this.recordRefusals(run, outcomes);
+    this.recordRefusals(run, outcomes);
     return step.requeueAfterMs !== undefined ? { requeueAfterMs: step.requeueAfterMs } : undefined;
   }
 
@@ -201,20 +203,17 @@ export class AnalysisRunController {
 
   /** A destination the outbound policy refused is worth an Event beside the measurement: an
    * operator watching Events sees a tenant aiming at what the policy guards. */
-  private async recordRefusals(run: RunObject, outcomes: Record<string, ProviderOutcome>): Promise<void> {
+  private recordRefusals(run: RunObject, outcomes: Record<string, ProviderOutcome>): void {
     const { name, namespace, uid } = run.metadata as RunObject["metadata"] & { uid?: string };
     for (const [metric, outcome] of Object.entries(outcomes)) {
       if (outcome.ok || outcome.code !== DESTINATION_NOT_ALLOWED) continue;
-      const event = eventObject({
+      this.opts.events.record({
         involved: { apiVersion: API_VERSION, kind: "AnalysisRun", name, namespace, uid },
         reason: EventReason.DestinationNotAllowed,
         message: `metric ${metric}: ${outcome.message}`,
         warning: true,
         instance: "ramp-controller",
       });
-      await this.client
-        .create(event)
-        .catch((err: unknown) => this.opts.log?.(`event DestinationNotAllowed for ${name}: ${(err as Error).message}`, "warn"));
     }
   }
 

@@ -14,7 +14,7 @@ import { RolloutController } from "../rollout/controller.ts";
 import { ControllerMetrics } from "../server/metrics.ts";
 import { notifications } from "../webhooks/notifier.ts";
 import { DEFAULT_REQUEST_TIMEOUT, type KubeFlags, kubeClient, kubeOptions } from "./kube-options.ts";
-import { runLeaderElected } from "./runtime.ts";
+import { eventRecorder, runLeaderElected } from "./runtime.ts";
 import { VERSION } from "./version.ts";
 
 interface ControllerFlags extends KubeFlags {
@@ -189,6 +189,7 @@ async function runController(flags: ControllerFlags): Promise<void> {
   };
   // A hung apiserver connection must fail and be retried, not stall a reconcile or a watch for ever.
   const client = kubeClient(flags, clientOptions, DEFAULT_REQUEST_TIMEOUT);
+  const events = eventRecorder(flags, clientOptions, log);
   const outbound = new OutboundDoor(
     await outboundPolicy(
       { allow: flags.outboundAllow, deny: flags.outboundDeny, allowLoopback: flags.outboundAllowLoopback },
@@ -201,6 +202,7 @@ async function runController(flags: ControllerFlags): Promise<void> {
     ...(flags.instanceId ? { instanceId: flags.instanceId } : {}),
     workers: flags.workers,
     log,
+    events,
     onWatchFailure: (kind: string) => metrics.watchFailure(kind),
   };
   if (flags.notifications) {
@@ -256,6 +258,7 @@ async function runController(flags: ControllerFlags): Promise<void> {
     active,
     metrics,
     clientOptions,
+    events,
     lease: {
       namespace: namespaceOfLease,
       name: flags.instanceId ? `ramp-controller-${flags.instanceId}` : "ramp-controller",

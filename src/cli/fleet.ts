@@ -15,7 +15,7 @@ import { ControllerMetrics } from "../server/metrics.ts";
 import { collect, duration, flagLogger, int, logOptions } from "./controller.ts";
 import { ExitError } from "./errors.ts";
 import { DEFAULT_REQUEST_TIMEOUT, type KubeFlags, kubeClient, kubeOptions, namespaceOf } from "./kube-options.ts";
-import { runLeaderElected } from "./runtime.ts";
+import { eventRecorder, runLeaderElected } from "./runtime.ts";
 import { VERSION } from "./version.ts";
 
 interface StatusFlags extends KubeFlags {
@@ -163,6 +163,7 @@ async function runFleetController(flags: FleetControllerFlags): Promise<void> {
     onResponse: (verb: string, code: number) => metrics.apiRequest(verb, code),
   };
   const client = kubeClient(flags, clientOptions, DEFAULT_REQUEST_TIMEOUT);
+  const events = eventRecorder(flags, clientOptions, log);
   const outbound = new OutboundDoor(
     await outboundPolicy(
       { allow: flags.outboundAllow, deny: flags.outboundDeny, allowLoopback: flags.outboundAllowLoopback },
@@ -175,6 +176,7 @@ async function runFleetController(flags: FleetControllerFlags): Promise<void> {
     memberTimeoutMs: flags.memberTimeout,
     log,
     onReconciled: (outcome, seconds) => metrics.reconciled(outcome, seconds),
+    events,
     ...(flags.namespace ? { namespace: flags.namespace } : {}),
   });
   await runLeaderElected({
@@ -182,6 +184,7 @@ async function runFleetController(flags: FleetControllerFlags): Promise<void> {
     active: controller,
     metrics,
     clientOptions,
+    events,
     lease: {
       namespace: leaseNamespace({ flag: flags.leaderElectionNamespace, env: process.env, serviceAccountNamespace: undefined }),
       name: "ramp-fleet-controller",

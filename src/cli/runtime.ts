@@ -4,6 +4,7 @@
 // `ramp fleet controller` differ only in what they run.
 import type { FastifyInstance } from "fastify";
 import type { KubeClientOptions } from "../kube/client.ts";
+import { EVENT_BURST, EVENT_QPS, EventRecorder } from "../kube/events.ts";
 import { LeaderElector, leaseAttemptTimeoutMs } from "../kube/lease.ts";
 import type { Log } from "../kube/log.ts";
 import type { ControllerMetrics } from "../server/metrics.ts";
@@ -34,6 +35,8 @@ export interface Runtime {
   metrics: ControllerMetrics;
   /** The options of the process's main client; the Lease gets a client of its own with them. */
   clientOptions: KubeClientOptions;
+  /** The process's Event recorder (eventRecorder()), flushed once the controllers have stopped. */
+  events: EventRecorder;
   lease: { namespace: string; name: string };
   log: Log;
   /** Where the lines go that end the process (Log stops at warn). */
@@ -43,6 +46,16 @@ export interface Runtime {
   onStopped?: () => void;
   /** Called before the process exits for a lost Lease. */
   onLostLease?: () => void;
+}
+
+/** How long a stopping process waits for the Events still queued. */
+const EVENTS_FLUSH_MS = 5_000;
+
+/** The process's one Event recorder, on a client of its own: the main client's cluster and options
+ * with a rate limit of its own, so Events never take the tokens of status and ReplicaSet writes. */
+export function eventRecorder(flags: KubeFlags, clientOptions: KubeClientOptions, log: Log): EventRecorder {
+  const client = kubeClient(flags, { ...clientOptions, qps: EVENT_QPS, burst: EVENT_BURST }, DEFAULT_REQUEST_TIMEOUT);
+  return new EventRecorder(client, { log });
 }
 
 export async function runLeaderElected(r: Runtime): Promise<void> {
@@ -71,6 +84,9 @@ export async function runLeaderElected(r: Runtime): Promise<void> {
     stopping.abort();
     await active.stop();
     await elector?.release();
+    if (!(await r.events.flush(EVENTS_FLUSH_MS)))
+      log(`Events still unwritten after ${EVENTS_FLUSH_MS / 1000}s are dropped`, "warn");
+    r.events.stop();
     r.onStopped?.();
     await server.close();
     log("stopped");

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { AnalysisRunController } from "../analysis/controller.ts";
 import type { RolloutStatus } from "../api/rollout.ts";
 import { KubeClient, type KubeObject } from "../kube/client.ts";
+import { EVENT_BURST, EVENT_QPS, EventRecorder } from "../kube/events.ts";
 import { OutboundDoor, outboundPolicy } from "../net/outbound.ts";
 import { RolloutController } from "../rollout/controller.ts";
 import { type DevCluster, devDown, devUp } from "./up.ts";
@@ -138,9 +139,13 @@ export async function runDemo(opts: DemoOptions): Promise<boolean> {
   };
   // The dev cluster's Prometheus is on loopback.
   const outbound = new OutboundDoor(await outboundPolicy({ allowLoopback: true }, client.server));
+  const events = new EventRecorder(
+    new KubeClient({ kubeconfig: cluster.kubeconfig, fieldManager: "ramp-demo", qps: EVENT_QPS, burst: EVENT_BURST }),
+    { log },
+  );
   const controllers = [
-    new RolloutController(client, { namespace: ns, outbound, log }),
-    new AnalysisRunController(client, { namespace: ns, prometheusUrl: cluster.prometheusUrl, outbound, log }),
+    new RolloutController(client, { namespace: ns, outbound, log, events }),
+    new AnalysisRunController(client, { namespace: ns, prometheusUrl: cluster.prometheusUrl, outbound, log, events }),
   ];
   let ok = false;
   try {
@@ -219,6 +224,8 @@ export async function runDemo(opts: DemoOptions): Promise<boolean> {
     if (!ok) print(`  unexpected: stable is ${stable}, expected ${v2.stableRS}`);
   } finally {
     await Promise.all(controllers.map((c) => c.stop()));
+    await events.flush(5_000);
+    events.stop();
     if (opts.keep) {
       print("");
       print(`the cluster keeps running (namespace ${ns}). To look around:`);

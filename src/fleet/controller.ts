@@ -10,7 +10,7 @@ import { canonicalJson } from "../api/canonical-json.ts";
 import { type FleetRolloutSpec, type FleetRolloutStatus, fleetRolloutSpec } from "../api/fleet.ts";
 import { API_VERSION } from "../api/group.ts";
 import { isAlreadyExists, isConflict, isNotFound, type KubeClient, type KubeObject } from "../kube/client.ts";
-import { eventObject } from "../kube/events.ts";
+import type { EventRecorder } from "../kube/events.ts";
 import { Informer, objectKey } from "../kube/informer.ts";
 import type { Log } from "../kube/log.ts";
 import { type ReconcileOutcome, type ReconcileResult, runWorkers, timedReconcile, WorkQueue } from "../kube/queue.ts";
@@ -38,6 +38,8 @@ export interface FleetControllerOptions {
   log?: Log;
   /** Told each reconcile's outcome and duration (ramp_reconcile_total, as for Rollouts). */
   onReconciled?: (outcome: ReconcileOutcome, seconds: number) => void;
+  /** The process's Event recorder. */
+  events: EventRecorder;
 }
 
 const ROLLOUT_API = API_VERSION;
@@ -177,7 +179,7 @@ export class FleetController {
     // each is idempotent (a revision already set is set again as it is; a run already made exists).
     for (const action of plan.actions) await this.act(fleet, spec, revision, action, byName, rollouts, plan.status);
     await this.writeStatus(fleet, before, plan.status);
-    await this.recordEvents(fleet, plan.actions);
+    this.recordEvents(fleet, plan.actions);
     const busy = plan.status.phase === "Progressing" || plan.status.phase === "RollingBack";
     this.watchMembers(key, busy ? [...names].flatMap((n) => byName.get(n) ?? []) : [], spec);
     return plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : undefined;
@@ -317,20 +319,17 @@ export class FleetController {
     }
   }
 
-  private async recordEvents(fleet: FleetObject, actions: FleetAction[]): Promise<void> {
+  private recordEvents(fleet: FleetObject, actions: FleetAction[]): void {
     const { name, namespace, uid } = fleet.metadata;
     for (const a of actions) {
       if (a.type !== "event") continue;
-      const event = eventObject({
+      this.opts.events.record({
         involved: { apiVersion: API_VERSION, kind: "FleetRollout", name, namespace, uid },
         reason: a.reason,
         message: a.message,
         warning: a.warning,
         instance: this.opts.identity ?? "ramp-fleet-controller",
       });
-      await this.client
-        .create(event)
-        .catch((err: unknown) => this.log(`event ${a.reason} for ${name}: ${(err as Error).message}`, "warn"));
     }
   }
 }

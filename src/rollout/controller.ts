@@ -68,6 +68,7 @@ export interface RolloutControllerOptions {
   log?: Log;
   /** Told of each failed watch, by kind (counted as ramp_watch_failures_total). */
   onWatchFailure?: (kind: string) => void;
+  events?: import("../kube/events.ts").EventRecorder;
 }
 
 export class RolloutController implements Caches {

@@ -7,7 +7,7 @@ import type { Code } from "../api/codes.ts";
 import { API_VERSION } from "../api/group.ts";
 import { EventReason } from "../api/reasons.ts";
 import type { KubeClient } from "../kube/client.ts";
-import { eventObject } from "../kube/events.ts";
+import type { EventRecorder } from "../kube/events.ts";
 import type { Log } from "../kube/log.ts";
 import { DestinationNotAllowed, type OutboundDoor } from "../net/outbound.ts";
 import { afterFailure } from "./backoff.ts";
@@ -89,6 +89,9 @@ export interface DispatcherOptions {
   observer?: DeliveryObserver;
   /** Who records the dead-letter Events. */
   identity?: string;
+  /** The process's Event recorder: a dead letter's Event is on top of its metric and log line,
+   * never instead of them (Events are best effort). */
+  events: EventRecorder;
   userAgent: string;
   log?: Log;
   random?: () => number;
@@ -235,7 +238,7 @@ export class Dispatcher {
     if (next.deadLetter) {
       this.pending.delete(key);
       await this.write(() => this.opts.outbox.settle(namespace, entry.id, "dead-lettered"));
-      await this.deadLetter(namespace, entry, next.deadLetter, `after ${attempt} attempts; last: ${failure}`);
+      this.deadLetter(namespace, entry, next.deadLetter, `after ${attempt} attempts; last: ${failure}`);
       return;
     }
     this.opts.observer?.notificationAttemptFailed(entry.destination);
@@ -269,18 +272,15 @@ export class Dispatcher {
 
   /** Gives up on a delivery, never silently: a Warning Event on the Rollout, the metric by code,
    * and a log line with what identifies the payload (never the URL or a Secret's value). */
-  async deadLetter(namespace: string, entry: OutboxEntry, code: Code, why: string): Promise<void> {
+  deadLetter(namespace: string, entry: OutboxEntry, code: Code, why: string): void {
     const message = this.countDeadLetter(namespace, entry, code, why);
     const r = entry.payload.rollout;
-    const event = eventObject({
+    this.opts.events.record({
       involved: { apiVersion: API_VERSION, kind: "Rollout", name: r.name, namespace, uid: r.uid },
       reason: EventReason.NotificationDeadLettered,
       message,
       warning: true,
       instance: this.opts.identity ?? "ramp-controller",
     });
-    await this.opts.client
-      .create(event)
-      .catch((err: unknown) => this.log(`event NotificationDeadLettered for ${r.name}: ${(err as Error).message}`, "warn"));
   }
 }

@@ -9,6 +9,7 @@ import type { AnalysisRunStatus } from "../api/analysis.ts";
 import { API_VERSION } from "../api/group.ts";
 import type { RolloutStatus } from "../api/rollout.ts";
 import type { KubeClient, KubeObject } from "../kube/client.ts";
+import type { EventRecorder } from "../kube/events.ts";
 import type { Log } from "../kube/log.ts";
 import type { OutboundDoor } from "../net/outbound.ts";
 import { afterFailure, type BackoffSettings } from "./backoff.ts";
@@ -104,7 +105,7 @@ export class Notifier {
     dispatcher.add(namespace, added);
     for (const e of overflow) {
       const why = `as the outbox ConfigMap ${namespace}/${outbox.name} is full (${maxPending} deliveries or ${MAX_OUTBOX_BYTES} bytes)`;
-      await dispatcher.deadLetter(namespace, e, "OUTBOX_FULL", why);
+      dispatcher.deadLetter(namespace, e, "OUTBOX_FULL", why);
     }
   }
 
@@ -120,7 +121,7 @@ export class Notifier {
     const where = `the outbox ConfigMap ${namespace}/${this.opts.outbox.name}`;
     if (next.deadLetter) {
       this.unwritten.delete(namespace);
-      await this.deadLetterAll(namespace, w.entries, `as writing ${where} failed ${w.failures} times; last: ${reason}`);
+      this.deadLetterAll(namespace, w.entries, `as writing ${where} failed ${w.failures} times; last: ${reason}`);
       return;
     }
     w.retryAt = next.retryAt;
@@ -133,8 +134,8 @@ export class Notifier {
     this.schedule();
   }
 
-  private async deadLetterAll(namespace: string, entries: OutboxEntry[], why: string): Promise<void> {
-    for (const e of entries) await this.opts.dispatcher.deadLetter(namespace, e, "OUTBOX_WRITE_FAILED", why);
+  private deadLetterAll(namespace: string, entries: OutboxEntry[], why: string): void {
+    for (const e of entries) this.opts.dispatcher.deadLetter(namespace, e, "OUTBOX_WRITE_FAILED", why);
   }
 
   /** Writes the namespace's waiting deliveries, and those that joined them meanwhile. */
@@ -187,7 +188,7 @@ export class Notifier {
     clearTimeout(this.timer);
     await this.retrying;
     for (const [namespace, w] of this.unwritten) {
-      await this.deadLetterAll(namespace, w.entries, "as the controller stopped before the outbox could be written");
+      this.deadLetterAll(namespace, w.entries, "as the controller stopped before the outbox could be written");
     }
     this.unwritten.clear();
   }
@@ -236,6 +237,7 @@ export interface NotificationsOptions {
   userAgent: string;
   outbound: OutboundDoor;
   log?: Log;
+  events: EventRecorder;
 }
 
 /** The notifier for the Rollout controller and the dispatcher to run beside it (on the leader). */
@@ -248,6 +250,7 @@ export function notifications(client: KubeClient, opts: NotificationsOptions): {
     settings,
     userAgent: opts.userAgent,
     outbound: opts.outbound,
+    events: opts.events,
     ...(opts.namespace ? { namespace: opts.namespace } : {}),
     ...(opts.observer ? { observer: opts.observer } : {}),
     ...(opts.identity ? { identity: opts.identity } : {}),

@@ -76,9 +76,10 @@ docs/install.md names the code behind each rule; test/rbac.test.ts removes each 
 - apiGroups: [""]
   resources: [pods]
   verbs: [list, delete]
+# patch: a repeated Event is counted on the one first written (kube/events.ts).
 - apiGroups: [""]
   resources: [events]
-  verbs: [create]
+  verbs: [create, patch]
 - apiGroups: [""]
   resources: [configmaps]
   verbs: [get, list, create, patch]
