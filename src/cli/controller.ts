@@ -179,6 +179,7 @@ async function runController(flags: ControllerFlags): Promise<void> {
     version: VERSION,
     notificationsPending: () => notify?.dispatcher.pendingCount ?? 0,
     notificationsUnwritten: () => notify?.notifier.unwrittenCount ?? 0,
+    eventsDropped: () => events.droppedCount,
     maxRollouts: flags.metricsMaxRollouts,
   });
   const clientOptions = {

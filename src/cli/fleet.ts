@@ -157,7 +157,11 @@ async function intent(name: string, flags: KubeFlags, change: Partial<FleetRollo
 async function runFleetController(flags: FleetControllerFlags): Promise<void> {
   const { logger, log } = flagLogger("ramp fleet controller", flags);
   let controller: FleetController | undefined;
-  const metrics = new ControllerMetrics({ queueDepth: () => controller?.queueDepth ?? 0, version: VERSION });
+  const metrics = new ControllerMetrics({
+    queueDepth: () => controller?.queueDepth ?? 0,
+    version: VERSION,
+    eventsDropped: () => events.droppedCount,
+  });
   const clientOptions = {
     fieldManager: "ramp-fleet-controller",
     onResponse: (verb: string, code: number) => metrics.apiRequest(verb, code),

@@ -153,6 +153,14 @@ describe("ControllerMetrics", () => {
     expect(await metrics.metricsText()).toMatch(/^ramp_workqueue_depth 7$/m);
   });
 
+  it("reads the Events dropped at scrape time, as a counter from zero", async () => {
+    let dropped = 0;
+    const metrics = new ControllerMetrics({ queueDepth: () => 0, eventsDropped: () => dropped });
+    expect(await metrics.metricsText()).toMatch(/^# TYPE ramp_events_dropped_total counter\nramp_events_dropped_total 0$/m);
+    dropped = 12;
+    expect(await metrics.metricsText()).toMatch(/^ramp_events_dropped_total 12$/m);
+  });
+
   it("exposes the build version and the process metrics, prefixed ramp_, in the Prometheus text format", async () => {
     const metrics = new ControllerMetrics({ queueDepth: () => 0, version: "1.2.3" });
     const text = await metrics.metricsText();

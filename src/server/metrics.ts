@@ -18,6 +18,8 @@ export interface ControllerMetricsOptions {
   notificationsPending?: () => number;
   /** Notification deliveries held in memory while their outbox write is retried; read at each scrape. */
   notificationsUnwritten?: () => number;
+  /** Events dropped because the recorder's queue was full (EventRecorder.droppedCount); read at each scrape. */
+  eventsDropped?: () => number;
   /** Rollouts with series of their own; the others are counted under OTHER (default 500). */
   maxRollouts?: number;
   /** Analysis metrics shown per Rollout, by name (default 32, a template's most). */
@@ -280,6 +282,15 @@ export class ControllerMetrics implements ControllerObserver, AnalysisRunObserve
       registers,
       collect() {
         this.set(opts.notificationsPending?.() ?? 0);
+      },
+    });
+    new Counter({
+      name: "ramp_events_dropped_total",
+      help: "Events not written because the recorder's queue was full (the apiserver slower than the Events recorded).",
+      registers,
+      collect() {
+        this.reset();
+        this.inc(opts.eventsDropped?.() ?? 0);
       },
     });
     new Gauge({
