@@ -242,6 +242,7 @@ export class EventRecorder {
         return this.remember(key, { name: before.name, count, last: seen.last.getTime() });
       } catch (err) {
         if (!isNotFound(err)) throw err;
+        this.written.delete(key);
       }
     }
     const created = await this.client.create(eventObject(about, seen));
