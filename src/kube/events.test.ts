@@ -185,6 +185,16 @@ describe("EventRecorder", () => {
     expect([...api.stored.values()]).toMatchObject([{ count: 1, message: "stuck" }]);
   });
 
+  it("remembers the Events written up to its bound, forgetting the least recent first", async () => {
+    const events = recorder({ maxRemembered: 2 });
+    for (const message of ["a", "b", "a", "c", "a", "b"]) {
+      events.record(about(message));
+      await events.flush(5_000);
+    }
+    // "c" made "b" (the least recently written) forgotten; "a", written since, was still remembered.
+    expect(writes()).toEqual(["POST  1", "POST  1", "PATCH /web.1 2", "POST  1", "PATCH /web.1 3", "POST  1"]);
+  });
+
   it("returns at once and writes within its own rate limit, all in the end", async () => {
     const events = recorder({}, { qps: 5, burst: 2 });
     const started = Date.now();
