@@ -5,6 +5,7 @@ import { API_VERSION } from "../api/group.ts";
 import { POD_TEMPLATE_HASH_LABEL } from "../api/pod-template-hash.ts";
 import { type RolloutStatus, rolloutSpec } from "../api/rollout.ts";
 import type { KubeClient, KubeObject } from "../kube/client.ts";
+import { EventRecorder } from "../kube/events.ts";
 import { Informer, objectKey, withoutBookkeeping } from "../kube/informer.ts";
 import type { Log } from "../kube/log.ts";
 import { ObjectCaches } from "../kube/object-caches.ts";
@@ -68,7 +69,8 @@ export interface RolloutControllerOptions {
   log?: Log;
   /** Told of each failed watch, by kind (counted as ramp_watch_failures_total). */
   onWatchFailure?: (kind: string) => void;
-  events?: import("../kube/events.ts").EventRecorder;
+  /** Where its Events go (in the background, on a budget of their own); one of its own if none. */
+  events?: EventRecorder;
 }
 
 export class RolloutController implements Caches {
@@ -85,6 +87,7 @@ export class RolloutController implements Caches {
   readonly clusterTemplates: Informer<Template>;
   /** The routers' objects (routes, Ingresses, TrafficSplits), cached once a Rollout routes through them. */
   private readonly routerObjects: ObjectCaches;
+  private readonly events: EventRecorder;
   private workers: Promise<void> | undefined;
   private started = false;
 
@@ -96,6 +99,7 @@ export class RolloutController implements Caches {
       ...(opts.onWatchFailure ? { onWatchFailure: opts.onWatchFailure } : {}),
     };
     const ns = opts.namespace;
+    this.events = opts.events ?? new EventRecorder(client, { log: (line, level) => this.log(line, level) });
     this.routerObjects = new ObjectCaches(client, {
       ...(ns ? { namespace: ns } : {}),
       onChange: (readers) => {
@@ -240,6 +244,8 @@ export class RolloutController implements Caches {
     await this.workers;
     for (const i of this.informers) i.stop();
     this.routerObjects.stop();
+    // One of its own is flushed here; a shared one by whoever made it.
+    if (!this.opts.events) await this.events.flush(5_000);
   }
 
   /** What the steps of a reconcile work with. */
@@ -251,6 +257,7 @@ export class RolloutController implements Caches {
       ...(this.opts.observer ? { observer: this.opts.observer } : {}),
       ...(this.opts.notifier ? { notifier: this.opts.notifier } : {}),
       outbound: this.opts.outbound,
+      events: this.events,
       routerObjects: (key) => this.routerObjects.readerFor(key),
       requeue: (key) => this.queue.add(key),
       log: (line, level) => this.log(line, level),
@@ -310,7 +317,7 @@ export class RolloutController implements Caches {
       // step is not recorded as done, and the queue retries with backoff.
       const { status, events } = trafficErrorStatus(before, err.message, now);
       await writeStatus(ctx, rollout, before, status);
-      await recordEvents(ctx, rollout, warnings(events));
+      recordEvents(ctx, rollout, warnings(events));
       throw err;
     }
   }

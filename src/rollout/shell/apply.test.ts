@@ -143,8 +143,9 @@ describe("applyAction", () => {
     try {
       const before = f.apiserver.requests.length;
       await applyAction(f.ctx, input, { type: "saveRevision", hash: "h2", revision: 2 });
-      const event = f.apiserver.requests.slice(before).find((r) => r.path === `/api/v1${ns}/events`);
-      expect(event?.body).toMatchObject({ reason: "RevisionHistoryFailed", type: "Warning" });
+      // Written in the background, by the recorder.
+      const event = () => f.apiserver.requests.slice(before).find((r) => r.path === `/api/v1${ns}/events`)?.body;
+      await expect.poll(event).toMatchObject({ reason: "RevisionHistoryFailed", type: "Warning" });
     } finally {
       f.apiserver.allow(`/apis/apps/v1${ns}/controllerrevisions`);
     }

@@ -165,7 +165,7 @@ async function keepHistory(ctx: StepContext, rollout: RolloutObject, what: strin
   } catch (err) {
     const message = `could not ${what}: ${(err as Error).message}`;
     ctx.log(`rollout ${objectKey(rollout)}: ${message}`);
-    await recordEvents(ctx, rollout, warnings([{ reason: EventReason.RevisionHistoryFailed, message }]));
+    recordEvents(ctx, rollout, warnings([{ reason: EventReason.RevisionHistoryFailed, message }]));
   }
 }
 

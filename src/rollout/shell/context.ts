@@ -1,6 +1,7 @@
 // What every step of a reconcile works with: the client, the caches, and the controller's options.
 import { type RefusedTemplate, type RolloutSpec, type RolloutStatus, rolloutSpec } from "../../api/rollout.ts";
 import type { KubeClient, KubeObject } from "../../kube/client.ts";
+import type { EventRecorder } from "../../kube/events.ts";
 import type { Informer } from "../../kube/informer.ts";
 import type { Log } from "../../kube/log.ts";
 import type { ObjectReader } from "../../kube/object-caches.ts";
@@ -55,6 +56,8 @@ export interface StepContext {
   };
   /** The door every gate call goes through (the controller's outbound policy). */
   outbound: OutboundDoor;
+  /** Where Events go: written in the background, repeats counted on one Event. */
+  events: EventRecorder;
   /** Where the routers of the Rollout with this key read their objects. */
   routerObjects(rolloutKey: string): ObjectReader;
   /** Looks at a Rollout again soon (a gate's answer came). */

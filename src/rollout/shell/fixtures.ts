@@ -3,6 +3,7 @@
 import { API_VERSION } from "../../api/group.ts";
 import { type RolloutSpec, rolloutSpec } from "../../api/rollout.ts";
 import type { KubeObject } from "../../kube/client.ts";
+import { EventRecorder } from "../../kube/events.ts";
 import { FakeApiserver, type FakeKind } from "../../kube/fake-apiserver.ts";
 import { Informer } from "../../kube/informer.ts";
 import { apiserverReader } from "../../kube/object-caches.ts";
@@ -54,6 +55,7 @@ export async function shellFixture(): Promise<ShellFixture> {
     client,
     caches,
     outbound: new OutboundDoor({ allow: [], deny: [], allowLoopback: true, apiserver: [] }),
+    events: new EventRecorder(client),
     routerObjects: () => apiserverReader(client),
     requeue: (key) => requeued.push(key),
     log: (line) => logged.push(line),

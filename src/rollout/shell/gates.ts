@@ -30,7 +30,7 @@ async function gate(ctx: StepContext, rollout: RolloutObject, revision: string, 
   const body = { rollout: name, namespace, uid, revision, step: call.stepIndex, gate: call.name, attempt: call.attempt };
   const outcome = await callGate(ctx.outbound, { url: call.url, timeoutMs: call.timeoutMs, body });
   if (outcome.phase === "Error") {
-    await recordEvents(
+    recordEvents(
       ctx,
       rollout,
       warnings([{ reason: EventReason.DestinationNotAllowed, message: `gate ${call.name}: ${outcome.message}` }]),

@@ -6,7 +6,6 @@ import { API_VERSION } from "../../api/group.ts";
 import type { EventReason } from "../../api/reasons.ts";
 import type { RolloutStatus } from "../../api/rollout.ts";
 import { isConflict } from "../../kube/client.ts";
-import { eventObject } from "../../kube/events.ts";
 import type { RolloutObject } from "../objects.ts";
 import type { Action } from "../plan/types.ts";
 import type { EventAction, StepContext } from "./context.ts";
@@ -37,8 +36,9 @@ export async function writeStatus(ctx: StepContext, rollout: RolloutObject, befo
   }
 }
 
-/** Records the Events among the actions; a refused Event is logged, never fails the reconcile. */
-export async function recordEvents(ctx: StepContext, rollout: RolloutObject, actions: Action[]): Promise<void> {
+/** Hands the Events among the actions to the recorder, which writes them in the background: a
+ * refused Event is its log line, never a failed or slower reconcile. */
+export function recordEvents(ctx: StepContext, rollout: RolloutObject, actions: Action[]): void {
   const { name, namespace, uid } = rollout.metadata;
   const events = eventsOf(actions);
   if (events.length)
@@ -48,16 +48,13 @@ export async function recordEvents(ctx: StepContext, rollout: RolloutObject, act
       events.map((e) => e.reason),
     );
   for (const a of events) {
-    const event = eventObject({
+    ctx.events.record({
       involved: { apiVersion: API_VERSION, kind: "Rollout", name, namespace, uid },
       reason: a.reason,
       message: a.message,
       warning: a.warning,
       instance: ctx.identity ?? "ramp-controller",
     });
-    await ctx.client
-      .create(event)
-      .catch((err: unknown) => ctx.log(`event ${a.reason} for ${name}: ${(err as Error).message}`, "warn"));
   }
 }
 
@@ -72,5 +69,5 @@ export async function settle(
 ): Promise<void> {
   await notify(ctx, rollout, after, actions, now);
   await writeStatus(ctx, rollout, before, after);
-  await recordEvents(ctx, rollout, actions);
+  recordEvents(ctx, rollout, actions);
 }
