@@ -342,6 +342,13 @@ const RULES: Scenario[] = [
       refused: /cannot get resource "leases"/,
     },
     {
+      // The ClusterRole's list (for the outboxes) covers the settings' list; their watch is by name only.
+      name: "without the settings ConfigMap watch",
+      drop: (rules) => rules.filter((r) => !(r.resources.includes("configmaps") && r.resourceNames)),
+      refused: /cannot watch resource "configmaps"/,
+      unready: true,
+    },
+    {
       // The informer lists fine and its watch is refused: once a silent stall, now a log line and readiness.
       name: "with rollouts listed but not watched",
       drop: (rules) =>

@@ -238,6 +238,9 @@ async function runController(flags: ControllerFlags): Promise<void> {
   ];
   const active = {
     start: async () => {
+      // The settings first: a reconcile's events are matched against them, and before they are read
+      // there would be no subscriptions. A list refused is retried and told by readiness.
+      await notify?.settings.start();
       notify?.dispatcher.start();
       await Promise.all(controllers.map((c) => c.start()));
     },
@@ -245,12 +248,13 @@ async function runController(flags: ControllerFlags): Promise<void> {
       await Promise.all(controllers.map((c) => c.stop()));
       await notify?.notifier.stop();
       await notify?.dispatcher.stop();
+      notify?.settings.stop();
     },
     get synced() {
       return controllers.every((c) => c.synced);
     },
     get problems() {
-      return controllers.flatMap((c) => c.problems);
+      return [...controllers.flatMap((c) => c.problems), ...(notify?.settings.problem ? [notify.settings.problem] : [])];
     },
   };
   const dashboard = flags.dashboard ? await dashboardPlugin(client, flags.namespace) : undefined;

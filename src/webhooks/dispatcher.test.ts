@@ -1,8 +1,18 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { DestinationNotAllowed } from "../net/outbound.ts";
-import { due, failureText, laneOf, nextDueAt, type Pending, refusalCode } from "./dispatcher.ts";
+import {
+  Dispatcher,
+  type DispatcherOptions,
+  due,
+  failureText,
+  laneOf,
+  nextDueAt,
+  type Pending,
+  refusalCode,
+} from "./dispatcher.ts";
 import type { NotificationPayload } from "./payload.ts";
 import { DestinationError } from "./settings.ts";
+import { emptyConfig } from "./subscriptions.ts";
 
 /** `rollout/destination#seq@dueAt` */
 const p = (spec: string): Pending => {
@@ -113,5 +123,27 @@ describe("refusalCode", () => {
     ["not an error", "boom", undefined],
   ])("%s -> %s", (_what, err, code) => {
     expect(refusalCode(err)).toBe(code);
+  });
+});
+
+describe("Dispatcher's sleep", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("sets no timer with nothing pending, and one for when the next delivery falls due once one is added", async () => {
+    vi.useFakeTimers({ now: 0 });
+    const dispatcher = new Dispatcher({
+      outbox: { load: async () => [] },
+      settings: { current: () => emptyConfig() },
+      userAgent: "test",
+    } as unknown as DispatcherOptions);
+    dispatcher.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(vi.getTimerCount()).toBe(0);
+    dispatcher.add("ns", [p("a/webhook:x#1@60000").entry]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(vi.getTimerCount()).toBe(1);
+    await dispatcher.stop();
   });
 });

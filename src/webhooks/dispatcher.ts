@@ -97,8 +97,8 @@ export interface DispatcherOptions {
   random?: () => number;
 }
 
-/** Longest sleep between looks at the outbox, so a missed wake-up costs little. */
-const MAX_IDLE_MS = 5_000;
+/** setTimeout's longest delay; a longer one would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class Dispatcher {
   private readonly opts: DispatcherOptions;
@@ -175,7 +175,7 @@ export class Dispatcher {
     const signal = this.stopping.signal;
     await this.load();
     while (!signal.aborted) {
-      const { delivery } = await this.opts.settings.current();
+      const { delivery } = this.opts.settings.current();
       for (const p of due(this.pending.values(), this.busy, Date.now(), delivery.concurrency - this.inFlight.size)) {
         const lane = laneOf(p);
         this.busy.add(lane);
@@ -186,10 +186,12 @@ export class Dispatcher {
         });
         this.inFlight.add(sending);
       }
+      // Asleep until the next delivery falls due, or until add() or a finished delivery wakes it;
+      // with nothing pending, no timer at all. From due() to here nothing awaits, so no wake-up is missed.
       const next = nextDueAt(this.pending.values(), this.busy);
-      const sleep = Math.min(MAX_IDLE_MS, Math.max(0, (next ?? Number.POSITIVE_INFINITY) - Date.now()));
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, sleep);
+        const timer =
+          next === undefined ? undefined : setTimeout(resolve, Math.min(MAX_TIMER_MS, Math.max(0, next - Date.now())));
         this.wake = () => {
           clearTimeout(timer);
           resolve();
@@ -205,7 +207,7 @@ export class Dispatcher {
     let failure: string | undefined;
     let refused: Code | undefined;
     try {
-      const config = await this.opts.settings.current();
+      const config = this.opts.settings.current();
       const dest = config.destinations.get(entry.destination);
       if (!dest) throw new DestinationError("NOT_CONFIGURED", `destination ${entry.destination} is not configured`);
       const resolved = await this.opts.settings.resolve(dest);

@@ -65,7 +65,7 @@ export class Notifier {
    * logged, and a failed outbox write is retried in the background.
    */
   async enqueue(rollout: RolloutSnapshot, status: RolloutStatus, events: PlannedEvent[], now: Date): Promise<void> {
-    const config = await this.opts.settings.current();
+    const config = this.opts.settings.current();
     if (config.destinations.size === 0) return;
     const { namespace, name } = rollout.metadata;
     const entries: OutboxEntry[] = [];
@@ -100,7 +100,7 @@ export class Notifier {
   /** Writes deliveries into the outbox and hands them to the dispatcher; dead-letters what does not fit. */
   private async insert(namespace: string, entries: OutboxEntry[], now = Date.now()): Promise<void> {
     const { outbox, dispatcher, settings } = this.opts;
-    const { maxPending } = (await settings.current()).delivery;
+    const { maxPending } = settings.current().delivery;
     const { added, overflow } = await outbox.insert(namespace, entries, maxPending, now);
     dispatcher.add(namespace, added);
     for (const e of overflow) {
@@ -240,8 +240,12 @@ export interface NotificationsOptions {
   events: EventRecorder;
 }
 
-/** The notifier for the Rollout controller and the dispatcher to run beside it (on the leader). */
-export function notifications(client: KubeClient, opts: NotificationsOptions): { notifier: Notifier; dispatcher: Dispatcher } {
+/** The notifier for the Rollout controller, and the dispatcher and the settings' watch to run beside
+ * it (on the leader). */
+export function notifications(
+  client: KubeClient,
+  opts: NotificationsOptions,
+): { notifier: Notifier; dispatcher: Dispatcher; settings: NotificationSettings } {
   const settings = new NotificationSettings(client, { ...opts.configMap, ...(opts.log ? { log: opts.log } : {}) });
   const outbox = new Outbox(client, outboxName(opts.instanceId));
   const dispatcher = new Dispatcher({
@@ -257,5 +261,5 @@ export function notifications(client: KubeClient, opts: NotificationsOptions): {
     ...(opts.log ? { log: opts.log } : {}),
   });
   const notifier = new Notifier({ client, settings, outbox, dispatcher, ...(opts.log ? { log: opts.log } : {}) });
-  return { notifier, dispatcher };
+  return { notifier, dispatcher, settings };
 }

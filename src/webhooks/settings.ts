@@ -1,7 +1,9 @@
-// The notifications ConfigMap as the controller sees it now (re-read at most every few seconds, so
-// an edit takes effect without a restart), and destinations resolved from their Secrets at send
-// time. Secret values are never logged, stored or put in errors: errors name the Secret and key.
-import { isNotFound, type KubeClient, type KubeObject } from "../kube/client.ts";
+// The notifications ConfigMap as the controller sees it now (watched, so an edit takes effect
+// without a restart and an idle controller asks the apiserver nothing), and destinations resolved
+// from their Secrets at send time. Secret values are never logged, stored or put in errors: errors
+// name the Secret and key.
+import type { KubeClient, KubeObject } from "../kube/client.ts";
+import { Informer, withoutBookkeeping } from "../kube/informer.ts";
 import type { Log } from "../kube/log.ts";
 import { readOptedInSecret, SecretAccessError, type SecretErrorCode, secretKey } from "../kube/secrets.ts";
 import type { ResolvedDestination } from "./request.ts";
@@ -30,73 +32,82 @@ export class DestinationError extends Error {
 export interface SettingsOptions {
   namespace: string;
   name: string;
-  /** How long a read of the ConfigMap or of a Secret is reused. */
-  ttlMs?: number;
+  /** How long a read of a Secret is reused. */
+  secretTtlMs?: number;
   log?: Log;
 }
 
 export class NotificationSettings {
   private readonly client: KubeClient;
   private readonly opts: SettingsOptions;
-  private cached: { at: number; config: NotificationConfig } | undefined;
-  private loading: Promise<NotificationConfig> | undefined;
-  /** What was last said about the ConfigMap, so each change is logged once. */
-  private lastState = "";
+  private readonly configMaps: Informer<ConfigMap>;
+  /** The config parsed from the cached ConfigMap, and which state of it ("rv<resourceVersion>" or
+   * "absent"): parsed, and logged, once per change. */
+  private parsed: { state: string; config: NotificationConfig } | undefined;
   private readonly secrets = new Map<string, { at: number; data?: Record<string, string>; refusal?: SecretAccessError }>();
   private readonly warned = new Set<string>();
 
   constructor(client: KubeClient, opts: SettingsOptions) {
     this.client = client;
     this.opts = opts;
+    this.configMaps = new Informer<ConfigMap>(client, {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      namespace: opts.namespace,
+      fieldSelector: `metadata.name=${opts.name}`,
+      // One object, watched: a periodic relist would be the only request of an idle controller.
+      resyncMs: 0,
+      transform: withoutBookkeeping,
+      // Parsed as it changes, so a broken edit is logged at once, not at the next delivery.
+      onChange: () => this.current(),
+      onError: (err) =>
+        this.opts.log?.(
+          `notifications: watching ${this.where} failed (the config last read stays in use): ${(err as Error).message}`,
+          "warn",
+        ),
+    });
   }
 
   get where(): string {
     return `ConfigMap ${this.opts.namespace}/${this.opts.name}`;
   }
 
-  private get ttl(): number {
-    return this.opts.ttlMs ?? 5_000;
+  /** Reads the ConfigMap, then watches it until stop(); resolves once it has been read (a failed
+   * read is retried, and said by `problem`). */
+  async start(): Promise<void> {
+    await this.configMaps.start();
+    this.current();
   }
 
-  /** The config now; an absent ConfigMap is an empty one (notifications off until it exists). */
-  current(): Promise<NotificationConfig> {
-    if (this.cached && Date.now() - this.cached.at < this.ttl) return Promise.resolve(this.cached.config);
-    this.loading ??= this.load().finally(() => {
-      this.loading = undefined;
-    });
-    return this.loading;
+  stop(): void {
+    this.configMaps.stop();
   }
 
-  private async load(): Promise<NotificationConfig> {
-    let config: NotificationConfig;
-    try {
-      const cm = await this.client.get<ConfigMap>("v1", "ConfigMap", this.opts.name, this.opts.namespace);
-      const parsed = parseConfig(cm.data ?? {});
-      config = parsed.config;
-      this.say(
-        `rv${cm.metadata.resourceVersion}`,
-        () =>
-          `notifications: ${this.where}: ${config.destinations.size} destinations` +
-          parsed.problems.map((p) => `\n  ${p.code}: ${p.message}`).join(""),
+  /** Why the config may be stale: the last list or watch of the ConfigMap failed. */
+  get problem(): string | undefined {
+    const failure = this.configMaps.problem;
+    return failure && `notifications: ${this.where}: ${failure}`;
+  }
+
+  /** The config now; an absent ConfigMap (or one not read yet) is an empty one: notifications off
+   * until it exists. */
+  current(): NotificationConfig {
+    if (!this.configMaps.hasSynced) return emptyConfig();
+    const cm = this.configMaps.get(`${this.opts.namespace}/${this.opts.name}`);
+    const state = cm ? `rv${cm.metadata.resourceVersion}` : "absent";
+    if (this.parsed?.state === state) return this.parsed.config;
+    if (cm) {
+      const { config, problems } = parseConfig(cm.data ?? {});
+      this.parsed = { state, config };
+      this.opts.log?.(
+        `notifications: ${this.where}: ${config.destinations.size} destinations` +
+          problems.map((p) => `\n  ${p.code}: ${p.message}`).join(""),
       );
-    } catch (err) {
-      if (isNotFound(err)) {
-        config = emptyConfig();
-        this.say("absent", () => `notifications: ${this.where} not found; none are sent until it exists`);
-      } else {
-        // Keep what was known: a passing apiserver problem should not drop subscriptions.
-        config = this.cached?.config ?? emptyConfig();
-        this.opts.log?.(`notifications: reading ${this.where} failed: ${(err as Error).message}`, "warn");
-      }
+    } else {
+      this.parsed = { state, config: emptyConfig() };
+      this.opts.log?.(`notifications: ${this.where} not found; none are sent until it exists`);
     }
-    this.cached = { at: Date.now(), config };
-    return config;
-  }
-
-  private say(state: string, line: () => string): void {
-    if (state === this.lastState) return;
-    this.lastState = state;
-    this.opts.log?.(line());
+    return this.parsed.config;
   }
 
   /** Logs problems of a Rollout's subscriptions, each once. */
@@ -113,7 +124,7 @@ export class NotificationSettings {
   private async secretValue(ref: SecretKeyRef, what: string): Promise<string> {
     const { namespace } = this.opts;
     let entry = this.secrets.get(ref.name);
-    if (!entry || Date.now() - entry.at >= this.ttl) {
+    if (!entry || Date.now() - entry.at >= (this.opts.secretTtlMs ?? 5_000)) {
       const read = await readOptedInSecret(this.client, namespace, ref.name, "notifications").then(
         (data) => ({ data }),
         (err: unknown) => {
