@@ -54,7 +54,14 @@ const EVENTS_FLUSH_MS = 5_000;
 /** The process's one Event recorder, on a client of its own: the main client's cluster and options
  * with a rate limit of its own, so Events never take the tokens of status and ReplicaSet writes. */
 export function eventRecorder(flags: KubeFlags, clientOptions: KubeClientOptions, log: Log): EventRecorder {
-  const client = kubeClient(flags, { ...clientOptions, qps: EVENT_QPS, burst: EVENT_BURST }, DEFAULT_REQUEST_TIMEOUT);
+  // Half the main client's budget again (at least EVENT_QPS/EVENT_BURST), unlimited with it: a change
+  // of every rollout at once brings a few Events each, which must keep up without taking its tokens.
+  const main = clientOptions.qps;
+  const budget =
+    main === 0
+      ? { qps: 0 }
+      : { qps: Math.max(EVENT_QPS, (main ?? 0) / 2), burst: Math.max(EVENT_BURST, (clientOptions.burst ?? 0) / 2) };
+  const client = kubeClient(flags, { ...clientOptions, ...budget }, DEFAULT_REQUEST_TIMEOUT);
   return new EventRecorder(client, { log });
 }
 
