@@ -15,6 +15,8 @@ const LAYERS: readonly (readonly string[])[] = [
   ["cli"],
   // Commands' machinery: cli starts them, they never start a command.
   ["convert", "dev"],
+  // What a controller process runs (the controller set), shared by `ramp controller` and `ramp demo`.
+  ["runtime"],
   ["dashboard", "server"],
   // A FleetRollout walks one release through member clusters' Rollouts: it reads their objects.
   ["fleet"],

@@ -4,15 +4,13 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { type Command, Option } from "commander";
 import type { FastifyInstance } from "fastify";
-import { AnalysisRunController } from "../analysis/controller.ts";
 import { durationFlag } from "../api/duration.ts";
 import type { KubeClient } from "../kube/client.ts";
 import { createLogger, LOG_FORMATS, LOG_LEVELS, type Log, type LogFormat, type LogLevel } from "../kube/log.ts";
 import { leaseNamespace, SERVICE_ACCOUNT_NAMESPACE_FILE } from "../kube/pod-defaults.ts";
 import { OutboundDoor, outboundPolicy } from "../net/outbound.ts";
-import { RolloutController } from "../rollout/controller.ts";
+import { type ControllerSet, controllerSet } from "../runtime/controllers.ts";
 import { ControllerMetrics } from "../server/metrics.ts";
-import { notifications } from "../webhooks/notifier.ts";
 import { DEFAULT_REQUEST_TIMEOUT, type KubeFlags, kubeClient, kubeOptions } from "./kube-options.ts";
 import { eventRecorder, runLeaderElected } from "./runtime.ts";
 import { VERSION } from "./version.ts";
@@ -172,13 +170,12 @@ async function runController(flags: ControllerFlags): Promise<void> {
   const { logger, log } = flagLogger("ramp controller", flags);
   logger.debug(`Lease namespace: ${namespaceOfLease}`);
   // The metrics need the controllers' queues and the controllers need the client: wire them by reference.
-  let controllers: (RolloutController | AnalysisRunController)[] = [];
-  let notify: ReturnType<typeof notifications> | undefined;
+  let active: ControllerSet | undefined;
   const metrics = new ControllerMetrics({
-    queueDepth: () => controllers.reduce((sum, c) => sum + c.queueDepth, 0),
+    queueDepth: () => active?.queueDepth ?? 0,
     version: VERSION,
-    notificationsPending: () => notify?.dispatcher.pendingCount ?? 0,
-    notificationsUnwritten: () => notify?.notifier.unwrittenCount ?? 0,
+    notificationsPending: () => active?.notificationsPending ?? 0,
+    notificationsUnwritten: () => active?.notificationsUnwritten ?? 0,
     eventsDropped: () => events.droppedCount,
     maxRollouts: flags.metricsMaxRollouts,
   });
@@ -197,66 +194,32 @@ async function runController(flags: ControllerFlags): Promise<void> {
       client.server,
     ),
   );
-  const scope = {
+  const [cmNamespace, cmName] = flags.notificationsConfigmap.includes("/")
+    ? flags.notificationsConfigmap.split("/", 2)
+    : [namespaceOfLease, flags.notificationsConfigmap];
+  active = controllerSet(client, {
     outbound,
+    events,
+    log,
     ...(flags.namespace ? { namespace: flags.namespace } : {}),
     ...(flags.instanceId ? { instanceId: flags.instanceId } : {}),
     workers: flags.workers,
-    log,
-    events,
+    identity: flags.identity,
+    observer: metrics,
     onWatchFailure: (kind: string) => metrics.watchFailure(kind),
-  };
-  if (flags.notifications) {
-    const [cmNamespace, cmName] = flags.notificationsConfigmap.includes("/")
-      ? flags.notificationsConfigmap.split("/", 2)
-      : [namespaceOfLease, flags.notificationsConfigmap];
-    notify = notifications(client, {
-      configMap: { namespace: cmNamespace as string, name: cmName as string },
-      ...scope,
-      identity: flags.identity,
-      observer: metrics,
-      userAgent: `ramp/${VERSION}`,
-    });
-  }
-  controllers = [
-    new RolloutController(client, {
-      ...scope,
-      identity: flags.identity,
-      observer: metrics,
-      ...(notify ? { notifier: notify.notifier } : {}),
-    }),
-    ...(flags.analysis
-      ? [
-          new AnalysisRunController(client, {
-            ...scope,
-            observer: metrics,
-            jobProvider: flags.jobProvider === true,
-            ...(flags.prometheusUrl ? { prometheusUrl: flags.prometheusUrl } : {}),
-          }),
-        ]
-      : []),
-  ];
-  const active = {
-    start: async () => {
-      // The settings first: a reconcile's events are matched against them, and before they are read
-      // there would be no subscriptions. A list refused is retried and told by readiness.
-      await notify?.settings.start();
-      notify?.dispatcher.start();
-      await Promise.all(controllers.map((c) => c.start()));
+    analysis: flags.analysis && {
+      jobProvider: flags.jobProvider === true,
+      ...(flags.prometheusUrl ? { prometheusUrl: flags.prometheusUrl } : {}),
     },
-    stop: async () => {
-      await Promise.all(controllers.map((c) => c.stop()));
-      await notify?.notifier.stop();
-      await notify?.dispatcher.stop();
-      notify?.settings.stop();
-    },
-    get synced() {
-      return controllers.every((c) => c.synced);
-    },
-    get problems() {
-      return [...controllers.flatMap((c) => c.problems), ...(notify?.settings.problem ? [notify.settings.problem] : [])];
-    },
-  };
+    ...(flags.notifications
+      ? {
+          notifications: {
+            configMap: { namespace: cmNamespace as string, name: cmName as string },
+            userAgent: `ramp/${VERSION}`,
+          },
+        }
+      : {}),
+  });
   const dashboard = flags.dashboard ? await dashboardPlugin(client, flags.namespace) : undefined;
   await runLeaderElected({
     flags,
@@ -272,7 +235,7 @@ async function runController(flags: ControllerFlags): Promise<void> {
     logger,
     ...(dashboard ? { routes: dashboard.routes } : {}),
     onStopped: () => dashboard?.stop(),
-    onLostLease: () => notify?.notifier.abandon(),
+    onLostLease: () => active?.abandon(),
   });
 }
 

@@ -4,9 +4,10 @@
 // `ramp fleet controller` differ only in what they run.
 import type { FastifyInstance } from "fastify";
 import type { KubeClientOptions } from "../kube/client.ts";
-import { EVENT_BURST, EVENT_QPS, EventRecorder } from "../kube/events.ts";
+import { EventRecorder } from "../kube/events.ts";
 import { LeaderElector, leaseAttemptTimeoutMs } from "../kube/lease.ts";
 import type { Log } from "../kube/log.ts";
+import { eventClientOptions } from "../runtime/controllers.ts";
 import type { ControllerMetrics } from "../server/metrics.ts";
 import { startServer } from "../server/server.ts";
 import { DEFAULT_REQUEST_TIMEOUT, type KubeFlags, kubeClient, requestTimeoutMs } from "./kube-options.ts";
@@ -54,14 +55,7 @@ const EVENTS_FLUSH_MS = 5_000;
 /** The process's one Event recorder, on a client of its own: the main client's cluster and options
  * with a rate limit of its own, so Events never take the tokens of status and ReplicaSet writes. */
 export function eventRecorder(flags: KubeFlags, clientOptions: KubeClientOptions, log: Log): EventRecorder {
-  // Half the main client's budget again (at least EVENT_QPS/EVENT_BURST), unlimited with it: a change
-  // of every rollout at once brings a few Events each, which must keep up without taking its tokens.
-  const main = clientOptions.qps;
-  const budget =
-    main === 0
-      ? { qps: 0 }
-      : { qps: Math.max(EVENT_QPS, (main ?? 0) / 2), burst: Math.max(EVENT_BURST, (clientOptions.burst ?? 0) / 2) };
-  const client = kubeClient(flags, { ...clientOptions, ...budget }, DEFAULT_REQUEST_TIMEOUT);
+  const client = kubeClient(flags, eventClientOptions(clientOptions), DEFAULT_REQUEST_TIMEOUT);
   return new EventRecorder(client, { log });
 }
 

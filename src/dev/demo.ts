@@ -4,12 +4,11 @@
 // requests) that analysis catches and rolls back by itself. It ends with a summary and timings.
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { AnalysisRunController } from "../analysis/controller.ts";
 import type { RolloutStatus } from "../api/rollout.ts";
 import { KubeClient, type KubeObject } from "../kube/client.ts";
-import { EVENT_BURST, EVENT_QPS, EventRecorder } from "../kube/events.ts";
+import { EventRecorder } from "../kube/events.ts";
 import { OutboundDoor, outboundPolicy } from "../net/outbound.ts";
-import { RolloutController } from "../rollout/controller.ts";
+import { controllerSet, eventClientOptions } from "../runtime/controllers.ts";
 import { type DevCluster, devDown, devUp } from "./up.ts";
 
 export interface DemoOptions {
@@ -132,25 +131,27 @@ export async function runDemo(opts: DemoOptions): Promise<boolean> {
 
   say("starting a local cluster: kube-apiserver, etcd, scheduler, controller-manager, kwok nodes, Prometheus, traffic simulator");
   const cluster = await devUp({ name: opts.clusterName, log: (l) => say(`  ${l}`) });
-  const client = new KubeClient({ kubeconfig: cluster.kubeconfig, fieldManager: "ramp-demo" });
+  const clientOptions = { kubeconfig: cluster.kubeconfig, fieldManager: "ramp-demo" };
+  const client = new KubeClient(clientOptions);
   const ns = `demo-${randomBytes(3).toString("hex")}`;
   const log = (l: string) => {
     if (process.env.RAMP_DEMO_VERBOSE) say(`  controller: ${l}`);
   };
   // The dev cluster's Prometheus is on loopback.
   const outbound = new OutboundDoor(await outboundPolicy({ allowLoopback: true }, client.server));
-  const events = new EventRecorder(
-    new KubeClient({ kubeconfig: cluster.kubeconfig, fieldManager: "ramp-demo", qps: EVENT_QPS, burst: EVENT_BURST }),
-    { log },
-  );
-  const controllers = [
-    new RolloutController(client, { namespace: ns, outbound, log, events }),
-    new AnalysisRunController(client, { namespace: ns, prometheusUrl: cluster.prometheusUrl, outbound, log, events }),
-  ];
+  const events = new EventRecorder(new KubeClient(eventClientOptions(clientOptions)), { log });
+  // What `ramp controller` runs, in-process.
+  const controllers = controllerSet(client, {
+    namespace: ns,
+    outbound,
+    log,
+    events,
+    analysis: { prometheusUrl: cluster.prometheusUrl },
+  });
   let ok = false;
   try {
     await client.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
-    await Promise.all(controllers.map((c) => c.start()));
+    await controllers.start();
     say(`Ramp's controller is running; namespace ${ns}`);
     for (const obj of objects(ns)) await client.create(obj);
     say(
@@ -223,7 +224,7 @@ export async function runDemo(opts: DemoOptions): Promise<boolean> {
     print(`  total:     ${((Date.now() - started) / 1000).toFixed(1)}s`);
     if (!ok) print(`  unexpected: stable is ${stable}, expected ${v2.stableRS}`);
   } finally {
-    await Promise.all(controllers.map((c) => c.stop()));
+    await controllers.stop();
     await events.flush(5_000);
     events.stop();
     if (opts.keep) {
