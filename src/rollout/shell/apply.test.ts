@@ -5,7 +5,7 @@ import { API_VERSION } from "../../api/group.ts";
 import { POD_TEMPLATE_HASH_LABEL } from "../../api/pod-template-hash.ts";
 import type { KubeObject } from "../../kube/client.ts";
 import type { Action, Observed } from "../plan/types.ts";
-import { type ApplyInput, applyAction } from "./apply.ts";
+import { type ApplyInput, applyAction, applyActions } from "./apply.ts";
 import { SpecProblem } from "./context.ts";
 import { rolloutObject, type ShellFixture, shellFixture, spec } from "./fixtures.ts";
 
@@ -149,5 +149,31 @@ describe("applyAction", () => {
     } finally {
       f.apiserver.allow(`/apis/apps/v1${ns}/controllerrevisions`);
     }
+  });
+});
+
+describe("applyActions", () => {
+  let f: ShellFixture;
+  beforeAll(async () => {
+    f = await shellFixture();
+    f.apiserver.put(rs("web-h1"));
+  });
+  afterAll(() => f.apiserver.stop());
+
+  it("keeps the planner's order for the ReplicaSets; revision history that fails holds none of it up", async () => {
+    f.apiserver.refuse(`/apis/apps/v1${ns}/controllerrevisions`, 500);
+    const actions: Action[] = [
+      { type: "saveRevision", hash: "h2", revision: 2 },
+      { type: "createReplicaSet", hash: "h2", revision: 2, replicas: 1 },
+      { type: "scaleReplicaSet", name: "web-h1", replicas: 1 },
+    ];
+    await applyActions(f.ctx, input, actions);
+    f.apiserver.allow(`/apis/apps/v1${ns}/controllerrevisions`);
+    const writes = f.apiserver.calls.filter((c) => !c.includes("/events"));
+    expect(writes.filter((c) => c.includes("/replicasets"))).toEqual([
+      `POST /apis/apps/v1${ns}/replicasets`,
+      `PATCH /apis/apps/v1${ns}/replicasets/web-h1`,
+    ]);
+    expect(writes).toContain(`POST /apis/apps/v1${ns}/controllerrevisions`);
   });
 });

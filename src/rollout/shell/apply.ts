@@ -33,9 +33,17 @@ export interface ApplyInput {
   template: PodTemplate | undefined;
 }
 
+/** The actions in the planner's order, which matters (a new ReplicaSet is scaled up before an old one
+ * down); revision history alone is written beside them, as nothing else depends on it. */
 export async function applyActions(ctx: StepContext, input: ApplyInput, actions: Action[]): Promise<void> {
-  for (const action of actions) await applyAction(ctx, input, action);
+  const history = actions.filter(isHistory);
+  const inOrder = async (list: Action[]) => {
+    for (const action of list) await applyAction(ctx, input, action);
+  };
+  await Promise.all([inOrder(actions.filter((a) => !isHistory(a))), inOrder(history)]);
 }
+
+const isHistory = (a: Action) => a.type === "saveRevision" || a.type === "deleteRevision";
 
 export async function applyAction(ctx: StepContext, input: ApplyInput, action: Action): Promise<void> {
   const { rollout, observed, template } = input;
