@@ -45,7 +45,7 @@ const IDLE_MS = 60_000;
 const PHASE_TIMEOUT_MS = Math.max(10 * 60_000, N * 2_000);
 
 /** Argo Rollouts v1.9.1 on this machine (issue 14's table): same cluster, canary, 10 workers, QPS 50 / burst 100. */
-const ARGO: Record<number, Partial<Record<Figure, number>>> = {
+const ARGO_AT: Record<number, Partial<Record<Figure, number>>> = {
   100: {
     firstStepP50: 19.9,
     firstStepP99: 22.4,
@@ -53,10 +53,8 @@ const ARGO: Record<number, Partial<Record<Figure, number>>> = {
     changeCpu: 9.52,
     requestsPerRollout: 41.3,
     peakRss: 115,
-    idleRss0: 86,
     idleCpu: 0.05,
     idleRequests: 0,
-    ready: 0.25, // 0.2–0.3 s
   },
   500: {
     firstStepP50: 109.5,
@@ -68,6 +66,8 @@ const ARGO: Record<number, Partial<Record<Figure, number>>> = {
     idleCpu: 1.32,
   },
 };
+/** Argo's figures with 0 Rollouts, beside every run's. */
+const ARGO_EMPTY: Partial<Record<Figure, number>> = { ready: 0.25 /* 0.2–0.3 s */, idleRss0: 86 };
 
 type Figure =
   | "ready"
@@ -112,11 +112,16 @@ const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length 
 const seconds = (ms: number) => ms / 1000;
 const fmt = (n: number | undefined, digits = 2) => (n === undefined || Number.isNaN(n) ? "—" : n.toFixed(digits));
 
-async function waitUntil(what: string, done: () => boolean | Promise<boolean>, timeoutMs = PHASE_TIMEOUT_MS): Promise<void> {
+async function waitUntil(
+  what: string,
+  done: () => boolean | Promise<boolean>,
+  timeoutMs = PHASE_TIMEOUT_MS,
+  everyMs = 100,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await done())) {
     if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await sleep(100);
+    await sleep(everyMs);
   }
 }
 
@@ -261,7 +266,9 @@ const writes = (requests: Map<string, number>) =>
 
 function printPhase(title: string, result: PhaseResult, perRollout: boolean): void {
   const count = total(result.requests);
-  console.log(`\n== ${title}: ${fmt(seconds(result.ms), 1)} s`);
+  console.log(
+    `\n== ${title}: ${fmt(seconds(result.ms), 1)} s${flags.chaos ? " (CPU and requests: leader and standby together)" : ""}`,
+  );
   console.log(
     `   CPU ${fmt(result.cpuSeconds)} s   peak RSS ${fmt(result.peakRssMiB, 0)} MiB   requests ${count}${perRollout ? ` = ${fmt(count / N)} per rollout (${fmt(writes(result.requests) / N)} writes)` : ""}`,
   );
@@ -451,7 +458,7 @@ async function main() {
 }
 
 function printReference(figures: Partial<Record<Figure, number>>): void {
-  const argo = ARGO[N] ?? {};
+  const argo = { ...ARGO_EMPTY, ...ARGO_AT[N] };
   const rows: [Figure, string][] = [
     ["ready", "start to ready, 0 rollouts (s)"],
     ["idleRss0", "RSS idle, 0 rollouts (MiB)"],
@@ -469,7 +476,7 @@ function printReference(figures: Partial<Record<Figure, number>>): void {
     ["peakRss", "peak RSS during the change (MiB)"],
   ];
   console.log(
-    `\n== Ramp against Argo Rollouts v1.9.1 (issue 14${ARGO[N] ? `, N=${N}, QPS 50` : `: no Argo figures at N=${N}`}; Ramp at N=${N}, QPS ${flags.qps}, ${flags.workers} workers)`,
+    `\n== Ramp against Argo Rollouts v1.9.1 (issue 14${ARGO_AT[N] ? `, N=${N}, QPS 50` : `: at N=${N} only its figures with 0 rollouts`}; Ramp at N=${N}, QPS ${flags.qps}, ${flags.workers} workers)`,
   );
   console.log(`${"figure".padEnd(36)}${"Ramp".padStart(9)}${"Argo".padStart(9)}${"ratio".padStart(8)}   ${"goal".padEnd(24)}met`);
   for (const [figure, label] of rows) {
@@ -482,7 +489,7 @@ function printReference(figures: Partial<Record<Figure, number>>): void {
     const met = bound === undefined || ramp === undefined ? "" : ramp <= bound ? "yes" : "no";
     const digits = figure === "idleRequests" ? 0 : figure === "idleRss0" || figure === "peakRss" ? 0 : 2;
     console.log(
-      `${label.padEnd(36)}${fmt(ramp, digits).padStart(9)}${(figure === "ready" && a ? "0.2–0.3" : fmt(a, digits)).padStart(9)}${fmt(ratio).padStart(8)}   ${goalText.padEnd(24)}${met}`,
+      `${label.padEnd(36)}${fmt(ramp, digits).padStart(9)}${(figure === "ready" ? "0.2–0.3" : fmt(a, digits)).padStart(9)}${fmt(ratio).padStart(8)}   ${goalText.padEnd(24)}${met}`,
     );
   }
   if (figures.writesPerRollout !== undefined)
@@ -542,26 +549,41 @@ async function chaos(
     for (const [key, r] of progress.latest)
       if (!progress.healthyAt.has(key)) problems.push(`${key} stuck: ${r.status?.phase} ${r.status?.message ?? ""}`);
   }
-  // Exactly one ReplicaSet per revision of each Rollout, and per pod-template hash.
-  const sets = await kube.list<ReplicaSetObject>("apps/v1", "ReplicaSet", NS);
-  const byRollout = new Map<string, ReplicaSetObject[]>();
-  for (const rs of sets) {
-    const owner = rs.metadata.ownerReferences?.find((o) => o.controller)?.name ?? "(none)";
-    byRollout.set(owner, [...(byRollout.get(owner) ?? []), rs]);
-  }
-  for (let i = 0; i < N; i++) {
-    const own = byRollout.get(name(i)) ?? [];
-    const revisions = own.map((rs) => rs.metadata.annotations?.[REVISION_ANNOTATION]);
-    const hashes = own.map((rs) => rs.metadata.labels?.[POD_TEMPLATE_HASH_LABEL]);
-    if (own.length !== 3 || new Set(revisions).size !== 3 || new Set(hashes).size !== 3)
-      problems.push(`${name(i)}: ${own.length} ReplicaSets, revisions [${revisions.join(", ")}], hashes [${hashes.join(", ")}]`);
-  }
-  if (byRollout.has("(none)")) problems.push(`${byRollout.get("(none)")?.length} ReplicaSets with no controller`);
+  // Exactly one ReplicaSet per revision of each Rollout (and per pod-template hash); once the old
+  // ones are scaled down, only the newest runs pods.
+  let sets: ReplicaSetObject[] = [];
+  let rsProblems: string[] = [];
+  const replicaSetsRight = async () => {
+    sets = await kube.list<ReplicaSetObject>("apps/v1", "ReplicaSet", NS);
+    const byRollout = new Map<string, ReplicaSetObject[]>();
+    for (const rs of sets) {
+      const owner = rs.metadata.ownerReferences?.find((o) => o.controller)?.name ?? "(none)";
+      byRollout.set(owner, [...(byRollout.get(owner) ?? []), rs]);
+    }
+    const found: string[] = [];
+    for (let i = 0; i < N; i++) {
+      const own = byRollout.get(name(i)) ?? [];
+      const revisions = own.map((rs) => rs.metadata.annotations?.[REVISION_ANNOTATION]);
+      const hashes = own.map((rs) => rs.metadata.labels?.[POD_TEMPLATE_HASH_LABEL]);
+      const scaled = own.map((rs) => rs.spec.replicas ?? 1);
+      const newest = revisions.indexOf("3");
+      if (own.length !== 3 || new Set(revisions).size !== 3 || new Set(hashes).size !== 3)
+        found.push(`${name(i)}: ${own.length} ReplicaSets, revisions [${revisions.join(", ")}], hashes [${hashes.join(", ")}]`);
+      else if (scaled.some((n, j) => n !== (j === newest ? REPLICAS : 0)))
+        found.push(`${name(i)}: replicas [${scaled.join(", ")}] for revisions [${revisions.join(", ")}]`);
+    }
+    if (byRollout.has("(none)")) found.push(`${byRollout.get("(none)")?.length} ReplicaSets with no controller`);
+    rsProblems = found;
+    return found.length === 0;
+  };
+  await waitUntil("one ReplicaSet per revision, the old ones scaled to 0", replicaSetsRight, 60_000, 1_000).catch(() =>
+    problems.push(...rsProblems),
+  );
   console.log(
     `   fleet took ${fmt(fleetSeconds, 1)} s with 2 kills, against ${fmt(calmSeconds, 1)} s for the same change without kills (${fmt(fleetSeconds / calmSeconds)}×)`,
   );
   console.log(
-    `   every rollout Healthy: ${settled ? "yes" : "no"}; exactly one ReplicaSet per revision: ${problems.length ? "no" : "yes"} (${sets.length} ReplicaSets for ${N} rollouts x 3 revisions)`,
+    `   every rollout Healthy: ${settled ? "yes" : "no"}; exactly one ReplicaSet per revision, only the newest scaled up: ${rsProblems.length ? "no" : "yes"} (${sets.length} ReplicaSets for ${N} rollouts x 3 revisions)`,
   );
   if (problems.length) throw new Error(`chaos: the fleet did not end right:\n  ${problems.slice(0, 50).join("\n  ")}`);
 }
