@@ -478,7 +478,7 @@ function printReference(figures: Partial<Record<Figure, number>>): void {
   console.log(
     `\n== Ramp against Argo Rollouts v1.9.1 (issue 14${ARGO_AT[N] ? `, N=${N}, QPS 50` : `: at N=${N} only its figures with 0 rollouts`}; Ramp at N=${N}, QPS ${flags.qps}, ${flags.workers} workers)`,
   );
-  console.log(`${"figure".padEnd(36)}${"Ramp".padStart(9)}${"Argo".padStart(9)}${"ratio".padStart(8)}   ${"goal".padEnd(24)}met`);
+  console.log(`${"figure".padEnd(36)}${"Ramp".padStart(9)}${"Argo".padStart(9)}${"ratio".padStart(8)}   ${"goal".padEnd(30)}met`);
   for (const [figure, label] of rows) {
     const ramp = figures[figure];
     const a = argo[figure];
@@ -489,7 +489,7 @@ function printReference(figures: Partial<Record<Figure, number>>): void {
     const met = bound === undefined || ramp === undefined ? "" : ramp <= bound ? "yes" : "no";
     const digits = figure === "idleRequests" ? 0 : figure === "idleRss0" || figure === "peakRss" ? 0 : 2;
     console.log(
-      `${label.padEnd(36)}${fmt(ramp, digits).padStart(9)}${(figure === "ready" ? "0.2–0.3" : fmt(a, digits)).padStart(9)}${fmt(ratio).padStart(8)}   ${goalText.padEnd(24)}${met}`,
+      `${label.padEnd(36)}${fmt(ramp, digits).padStart(9)}${(figure === "ready" ? "0.2–0.3" : fmt(a, digits)).padStart(9)}${fmt(ratio).padStart(8)}   ${goalText.padEnd(30)}${met}`,
     );
   }
   if (figures.writesPerRollout !== undefined)
