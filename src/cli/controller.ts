@@ -183,7 +183,7 @@ async function runController(flags: ControllerFlags): Promise<void> {
     fieldManager: "ramp-controller",
     qps: flags.qps,
     burst: flags.burst,
-    onResponse: (verb: string, code: number) => metrics.apiRequest(verb, code),
+    onResponse: (method: string, code: number, { url }: { url: URL }) => metrics.apiRequest(method, url, code),
   };
   // A hung apiserver connection must fail and be retried, not stall a reconcile or a watch for ever.
   const client = kubeClient(flags, clientOptions, DEFAULT_REQUEST_TIMEOUT);

@@ -164,7 +164,7 @@ async function runFleetController(flags: FleetControllerFlags): Promise<void> {
   });
   const clientOptions = {
     fieldManager: "ramp-fleet-controller",
-    onResponse: (verb: string, code: number) => metrics.apiRequest(verb, code),
+    onResponse: (method: string, code: number, { url }: { url: URL }) => metrics.apiRequest(method, url, code),
   };
   const client = kubeClient(flags, clientOptions, DEFAULT_REQUEST_TIMEOUT);
   const events = eventRecorder(flags, clientOptions, log);

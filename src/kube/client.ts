@@ -63,6 +63,40 @@ export const isNotFound = (err: unknown) => err instanceof KubeError && err.stat
 export const isConflict = (err: unknown) => err instanceof KubeError && err.status === 409;
 export const isAlreadyExists = (err: unknown) => err instanceof KubeError && err.reason === "AlreadyExists";
 
+// The HTTP methods as Kubernetes verbs; any other method is "other", so a stray one can't grow a
+// metric's label set.
+const VERBS = new Map([
+  ["GET", "get"],
+  ["POST", "create"],
+  ["PUT", "update"],
+  ["PATCH", "patch"],
+  ["DELETE", "delete"],
+]);
+
+/** A request in Kubernetes' words, as the apiserver's own metrics name it: the verb (a GET of a
+ * collection is a list, a DELETE of one a deletecollection, a watch stream a watch) and the
+ * resource[/subresource] of the path; `none` for a path that names no resource (discovery,
+ * /version, /readyz). */
+export function requestTarget(method: string, url: URL): { verb: string; resource: string } {
+  const segments = url.pathname.split("/").filter(Boolean);
+  // /api/v1/... or /apis/<group>/<version>/..., then namespaces/<ns>/ before a namespaced resource.
+  const prefix = segments[0] === "api" ? 2 : segments[0] === "apis" ? 3 : segments.length;
+  let rest = segments.slice(prefix);
+  if (rest[0] === "namespaces" && rest.length >= 3) rest = rest.slice(2);
+  const [resource, name, subresource] = rest;
+  const upper = method.toUpperCase();
+  const collection = resource !== undefined && name === undefined;
+  const verb =
+    upper === "WATCH" || ["true", "1"].includes(url.searchParams.get("watch") ?? "")
+      ? "watch"
+      : collection && upper === "GET"
+        ? "list"
+        : collection && upper === "DELETE"
+          ? "deletecollection"
+          : (VERBS.get(upper) ?? "other");
+  return { verb, resource: resource === undefined ? "none" : subresource ? `${resource}/${subresource}` : resource };
+}
+
 const PARTIAL_METADATA = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
 
 // Health endpoints (/readyz, /livez) answer plain text; everything else is JSON.

@@ -31,6 +31,7 @@ export interface ControllerObserver {
   rolloutTransition(namespace: string, name: string, strategy: RolloutGauge["strategy"], change: RolloutTransition): void;
   /** The reasons of the Events recorded on a Rollout. */
   rolloutEvents(namespace: string, name: string, reasons: string[]): void;
-  /** One apiserver call answered (or failed with no answer: code 0). */
-  apiRequest(verb: string, code: number): void;
+  /** One apiserver call (an HTTP method, or WATCH for a watch stream) answered, or failed with no
+   * answer: code 0. */
+  apiRequest(method: string, url: URL, code: number): void;
 }

@@ -30,7 +30,7 @@ async function seriesOf(registry: Registry, into: Map<string, Set<string>>): Pro
 async function exposedSeries(): Promise<Map<string, Set<string>>> {
   const metrics = new ControllerMetrics({ queueDepth: () => 1, version: "test" });
   metrics.reconciled("done", 0.01);
-  metrics.apiRequest("GET", 200);
+  metrics.apiRequest("GET", new URL("https://h/apis/ramp.dev/v1alpha1/rollouts"), 200);
   metrics.watchFailure("Rollout");
   metrics.notificationDelivered("webhook:oncall");
   metrics.notificationAttemptFailed("webhook:oncall");

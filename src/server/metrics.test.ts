@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { ObservedAnalysisRun } from "../analysis/observer.ts";
 import type { AnalysisRunStatus } from "../api/analysis.ts";
 import type { ReconcileOutcome, RolloutGauge } from "../rollout/observer.ts";
-import { apiCode, apiVerb, ControllerMetrics, measuredNumber, OTHER, RolloutSlots } from "./metrics.ts";
+import { apiCode, ControllerMetrics, measuredNumber, OTHER, RolloutSlots } from "./metrics.ts";
 
 /** The samples of one series name as a scrape exposes it: labels and value. Histogram values name their
  * series (`_bucket`, `_sum`, `_count`), though prom-client's types leave `metricName` out. */
@@ -96,23 +96,6 @@ describe("ControllerMetrics", () => {
   });
 
   it.each([
-    { method: "GET", verb: "get" },
-    { method: "LIST", verb: "list" },
-    { method: "WATCH", verb: "watch" },
-    { method: "POST", verb: "create" },
-    { method: "PUT", verb: "update" },
-    { method: "PATCH", verb: "patch" },
-    { method: "DELETE", verb: "delete" },
-    { method: "patch", verb: "patch" },
-    { method: "create", verb: "create" },
-    { method: "deletecollection", verb: "deletecollection" },
-    { method: "OPTIONS", verb: "other" },
-    { method: "", verb: "other" },
-  ])("labels $method requests with verb $verb", ({ method, verb }) => {
-    expect(apiVerb(method)).toBe(verb);
-  });
-
-  it.each([
     { status: 200, code: "200" },
     { status: 409, code: "409" },
     { status: 0, code: "0" },
@@ -121,16 +104,17 @@ describe("ControllerMetrics", () => {
     expect(apiCode(status)).toBe(code);
   });
 
-  it("counts apiserver requests by verb and code", async () => {
+  it("counts apiserver requests by verb, resource and code", async () => {
     const metrics = new ControllerMetrics({ queueDepth: () => 0 });
-    metrics.apiRequest("PATCH", 200);
-    metrics.apiRequest("PATCH", 200);
-    metrics.apiRequest("PUT", 409);
-    metrics.apiRequest("GET", 0);
+    const rollout = new URL("https://h/apis/ramp.dev/v1alpha1/namespaces/prod/rollouts/web/status");
+    metrics.apiRequest("PATCH", rollout, 200);
+    metrics.apiRequest("PATCH", rollout, 200);
+    metrics.apiRequest("PUT", rollout, 409);
+    metrics.apiRequest("GET", new URL("https://h/apis/apps/v1/namespaces/prod/replicasets"), 0);
     expect(await samples(metrics, "ramp_api_requests_total")).toEqual([
-      { labels: { verb: "patch", code: "200" }, value: 2 },
-      { labels: { verb: "update", code: "409" }, value: 1 },
-      { labels: { verb: "get", code: "0" }, value: 1 },
+      { labels: { verb: "patch", resource: "rollouts/status", code: "200" }, value: 2 },
+      { labels: { verb: "update", resource: "rollouts/status", code: "409" }, value: 1 },
+      { labels: { verb: "list", resource: "replicasets", code: "0" }, value: 1 },
     ]);
   });
 

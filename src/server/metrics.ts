@@ -6,6 +6,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 import type { AnalysisRunObserver, ObservedAnalysisRun } from "../analysis/observer.ts";
 import type { AnalysisPhase } from "../api/analysis.ts";
 import type { Code } from "../api/codes.ts";
+import { requestTarget } from "../kube/client.ts";
 import type { ControllerObserver, ReconcileOutcome, RolloutGauge } from "../rollout/observer.ts";
 import type { RolloutTransition } from "../rollout/transition.ts";
 
@@ -39,26 +40,6 @@ const OUTCOMES: ReconcileOutcome[] = ["done", "requeue", "error"];
 const REPLICA_KINDS = ["desired", "available", "updated"] as const;
 // 1 ms to 10 s: a reconcile is a few cached reads and at most a handful of apiserver writes.
 const RECONCILE_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-
-// The client reports HTTP methods (and WATCH for its watch streams); Kubernetes verbs pass through.
-// Anything else is "other", so a stray method can't grow the label set.
-const API_VERBS = new Map([
-  ["GET", "get"],
-  ["LIST", "list"],
-  ["WATCH", "watch"],
-  ["POST", "create"],
-  ["CREATE", "create"],
-  ["PUT", "update"],
-  ["UPDATE", "update"],
-  ["PATCH", "patch"],
-  ["DELETE", "delete"],
-  ["DELETECOLLECTION", "deletecollection"],
-]);
-
-/** The `verb` label for an HTTP method or Kubernetes verb, in any case. */
-export function apiVerb(method: string): string {
-  return API_VERBS.get(method.toUpperCase()) ?? "other";
-}
 
 /** The `code` label: the HTTP status, or "0" when the call got no answer. */
 export function apiCode(status: number): string {
@@ -159,7 +140,7 @@ export class ControllerMetrics implements ControllerObserver, AnalysisRunObserve
   private readonly reconciles: Counter<"outcome">;
   private readonly reconcileDuration: Histogram;
   private readonly reconcileErrors: Counter;
-  private readonly apiRequests: Counter<"verb" | "code">;
+  private readonly apiRequests: Counter<"verb" | "resource" | "code">;
   private readonly watchFailures: Counter<"resource">;
   private readonly rolloutInfo: Gauge<"namespace" | "name" | "strategy" | "phase">;
   private readonly rolloutStep: Gauge<"namespace" | "name">;
@@ -229,8 +210,8 @@ export class ControllerMetrics implements ControllerObserver, AnalysisRunObserve
     });
     this.apiRequests = new Counter({
       name: "ramp_api_requests_total",
-      help: "Calls to the Kubernetes apiserver by verb and HTTP status code (0: no answer).",
-      labelNames: ["verb", "code"],
+      help: "Calls to the Kubernetes apiserver by verb, resource (none: discovery, health) and HTTP status code (0: no answer).",
+      labelNames: ["verb", "resource", "code"],
       registers,
     });
     this.rolloutInfo = new Gauge({
@@ -545,7 +526,7 @@ export class ControllerMetrics implements ControllerObserver, AnalysisRunObserve
     this.watchFailures.inc({ resource: kind });
   }
 
-  apiRequest(verb: string, code: number): void {
-    this.apiRequests.inc({ verb: apiVerb(verb), code: apiCode(code) });
+  apiRequest(method: string, url: URL, code: number): void {
+    this.apiRequests.inc({ ...requestTarget(method, url), code: apiCode(code) });
   }
 }
