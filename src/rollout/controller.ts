@@ -3,7 +3,7 @@
 // the Rollout's status and its objects' labels and annotations, so a restarted controller carries on.
 import { API_VERSION } from "../api/group.ts";
 import { POD_TEMPLATE_HASH_LABEL } from "../api/pod-template-hash.ts";
-import { type RolloutStatus, rolloutSpec } from "../api/rollout.ts";
+import { type RolloutSpec, type RolloutStatus, rolloutSpec } from "../api/rollout.ts";
 import type { KubeClient, KubeObject } from "../kube/client.ts";
 import { EventRecorder } from "../kube/events.ts";
 import { Informer, objectKey, withoutBookkeeping } from "../kube/informer.ts";
@@ -23,7 +23,7 @@ import {
   type ServiceObject,
 } from "./objects.ts";
 import type { ControllerObserver } from "./observer.ts";
-import { invalidSpecStatus, planRollout, trafficErrorStatus } from "./plan/rollout.ts";
+import { planRollout } from "./plan/rollout.ts";
 import type { Plan } from "./plan/types.ts";
 import { adoptOrphans, adopts } from "./shell/adopt.ts";
 import { applyActions } from "./shell/apply.ts";
@@ -46,7 +46,7 @@ import { ensureFinalizer, finalize } from "./shell/finalize.ts";
 import { startGateCalls } from "./shell/gates.ts";
 import { observe } from "./shell/observe.ts";
 import { route, routerOf } from "./shell/routing.ts";
-import { recordEvents, settle, warnings, writeStatus } from "./shell/status.ts";
+import { reportRoutingFailed, reportUnreadable, settle } from "./shell/status.ts";
 import { rolloutTransition } from "./transition.ts";
 
 export interface RolloutControllerOptions {
@@ -274,52 +274,47 @@ export class RolloutController implements Caches {
     }
   }
 
-  /** One reconcile, as a ladder of named steps (shell/): finalize a deleted Rollout, report a spec
-   * that does not parse, hold the traffic finalizer, observe, plan, adopt, apply, route, then write
-   * what it came to (notifications, status, Events) and start the gate calls it decided. */
+  /** One reconcile, as a ladder of named steps (shell/), as the deployment controller's
+   * syncDeployment reads: finalize a deleted Rollout, report a spec that does not parse, hold the
+   * traffic finalizer, then sync. */
   async reconcile(key: string): Promise<ReconcileResult> {
     const rollout = this.rollouts.get(key);
     if (!rollout) return undefined;
     const ctx = this.context;
     if (rollout.metadata.deletionTimestamp) return finalize(ctx, rollout);
     const now = this.opts.now?.() ?? new Date();
-    const before = (rollout.status ?? {}) as RolloutStatus;
     const parsed = rolloutSpec.safeParse(rollout.spec);
-    if (!parsed.success) {
-      // A spec the planner cannot read (the CRD's schema let it through): report it, touch nothing.
-      const issue = parsed.error.issues[0];
-      const problem = `spec.${issue?.path.join(".") ?? ""}: ${issue?.message ?? "invalid"}`;
-      const { status, events } = invalidSpecStatus(before, problem, now, rollout.metadata.generation ?? 0);
-      await settle(ctx, rollout, before, status, warnings(events), now);
-      return undefined;
-    }
+    if (!parsed.success) return reportUnreadable(ctx, rollout, parsed.error.issues[0], now);
     // Carry on with the resourceVersion the patch returned.
     if (await ensureFinalizer(ctx, rollout)) return { requeueAfterMs: 0 };
-    const router = routerOf(ctx, rollout);
     try {
-      const { observed, template } = await observe(ctx, rollout, parsed.data, now, router);
-      let plan = planRollout(observed);
-      try {
-        await adoptOrphans(ctx, rollout, observed);
-        await applyActions(ctx, { rollout, observed, template }, plan.actions);
-        await route(router, plan.traffic);
-      } catch (err) {
-        if (!(err instanceof SpecProblem)) throw err;
-        plan = planRollout({ ...observed, invalidSpec: err.message, ...(err.refused ? { refusedTemplate: err.refused } : {}) });
-      }
-      await settle(ctx, rollout, before, plan.status, plan.actions, now);
-      startGateCalls(ctx, rollout, plan);
-      this.report(rollout, plan, before, now);
-      return plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : undefined;
+      return await this.sync(ctx, rollout, parsed.data, now);
     } catch (err) {
-      if (!(err instanceof TrafficProblem)) throw err;
-      // The router failed: its message goes into the last status (Progressing False), the planned
-      // step is not recorded as done, and the queue retries with backoff.
-      const { status, events } = trafficErrorStatus(before, err.message, now);
-      await writeStatus(ctx, rollout, before, status);
-      recordEvents(ctx, rollout, warnings(events));
+      if (err instanceof TrafficProblem) await reportRoutingFailed(ctx, rollout, err, now);
       throw err;
     }
+  }
+
+  /** Observe, plan, adopt, apply, route; then write what it came to (notifications, status, Events)
+   * and start the gate calls it decided. A spec problem found while applying is planned again as
+   * InvalidSpec. */
+  private async sync(ctx: StepContext, rollout: RolloutObject, spec: RolloutSpec, now: Date): Promise<ReconcileResult> {
+    const before = (rollout.status ?? {}) as RolloutStatus;
+    const router = routerOf(ctx, rollout);
+    const { observed, template } = await observe(ctx, rollout, spec, now, router);
+    let plan = planRollout(observed);
+    try {
+      await adoptOrphans(ctx, rollout, observed);
+      await applyActions(ctx, { rollout, observed, template }, plan.actions);
+      await route(router, plan.traffic);
+    } catch (err) {
+      if (!(err instanceof SpecProblem)) throw err;
+      plan = planRollout({ ...observed, invalidSpec: err.message, ...(err.refused ? { refusedTemplate: err.refused } : {}) });
+    }
+    await settle(ctx, rollout, before, plan.status, plan.actions, now);
+    startGateCalls(ctx, rollout, plan);
+    this.report(rollout, plan, before, now);
+    return plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : undefined;
   }
 
   private report(rollout: RolloutObject, plan: Plan, before: RolloutStatus, now: Date): void {

@@ -7,6 +7,7 @@ import type { EventReason } from "../../api/reasons.ts";
 import type { RolloutStatus } from "../../api/rollout.ts";
 import { isConflict } from "../../kube/client.ts";
 import type { RolloutObject } from "../objects.ts";
+import { invalidSpecStatus, trafficErrorStatus } from "../plan/rollout.ts";
 import type { Action } from "../plan/types.ts";
 import type { EventAction, StepContext } from "./context.ts";
 
@@ -70,4 +71,27 @@ export async function settle(
   await notify(ctx, rollout, after, actions, now);
   await writeStatus(ctx, rollout, before, after);
   recordEvents(ctx, rollout, actions);
+}
+
+/** A spec the planner cannot read (the CRD's schema let it through): reported, nothing touched. */
+export async function reportUnreadable(
+  ctx: StepContext,
+  rollout: RolloutObject,
+  issue: { path: PropertyKey[]; message: string } | undefined,
+  now: Date,
+): Promise<undefined> {
+  const before = (rollout.status ?? {}) as RolloutStatus;
+  const problem = `spec.${issue?.path.map(String).join(".") ?? ""}: ${issue?.message ?? "invalid"}`;
+  const { status, events } = invalidSpecStatus(before, problem, now, rollout.metadata.generation ?? 0);
+  await settle(ctx, rollout, before, status, warnings(events), now);
+  return undefined;
+}
+
+/** The router failed: its message goes into the last status (Progressing False) and the planned
+ * step is not recorded as done; the caller fails the reconcile, so the queue retries with backoff. */
+export async function reportRoutingFailed(ctx: StepContext, rollout: RolloutObject, problem: Error, now: Date): Promise<void> {
+  const before = (rollout.status ?? {}) as RolloutStatus;
+  const { status, events } = trafficErrorStatus(before, problem.message, now);
+  await writeStatus(ctx, rollout, before, status);
+  recordEvents(ctx, rollout, warnings(events));
 }
