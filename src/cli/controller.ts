@@ -12,7 +12,7 @@ import { OutboundDoor, outboundPolicy } from "../net/outbound.ts";
 import { type ControllerSet, controllerSet } from "../runtime/controllers.ts";
 import { ControllerMetrics } from "../server/metrics.ts";
 import { DEFAULT_REQUEST_TIMEOUT, type KubeFlags, kubeClient, kubeOptions } from "./kube-options.ts";
-import { eventRecorder, runLeaderElected } from "./runtime.ts";
+import { backgroundClient, eventRecorder, runLeaderElected } from "./runtime.ts";
 import { VERSION } from "./version.ts";
 
 interface ControllerFlags extends KubeFlags {
@@ -187,7 +187,8 @@ async function runController(flags: ControllerFlags): Promise<void> {
   };
   // A hung apiserver connection must fail and be retried, not stall a reconcile or a watch for ever.
   const client = kubeClient(flags, clientOptions, DEFAULT_REQUEST_TIMEOUT);
-  const events = eventRecorder(flags, clientOptions, log);
+  const background = backgroundClient(flags, clientOptions);
+  const events = eventRecorder(background, log);
   const outbound = new OutboundDoor(
     await outboundPolicy(
       { allow: flags.outboundAllow, deny: flags.outboundDeny, allowLoopback: flags.outboundAllowLoopback },
@@ -200,6 +201,7 @@ async function runController(flags: ControllerFlags): Promise<void> {
   active = controllerSet(client, {
     outbound,
     events,
+    background,
     log,
     ...(flags.namespace ? { namespace: flags.namespace } : {}),
     ...(flags.instanceId ? { instanceId: flags.instanceId } : {}),

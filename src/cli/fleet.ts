@@ -15,7 +15,7 @@ import { ControllerMetrics } from "../server/metrics.ts";
 import { collect, duration, flagLogger, int, logOptions } from "./controller.ts";
 import { ExitError } from "./errors.ts";
 import { DEFAULT_REQUEST_TIMEOUT, type KubeFlags, kubeClient, kubeOptions, namespaceOf } from "./kube-options.ts";
-import { eventRecorder, runLeaderElected } from "./runtime.ts";
+import { backgroundClient, eventRecorder, runLeaderElected } from "./runtime.ts";
 import { VERSION } from "./version.ts";
 
 interface StatusFlags extends KubeFlags {
@@ -167,7 +167,7 @@ async function runFleetController(flags: FleetControllerFlags): Promise<void> {
     onResponse: (method: string, code: number, { url }: { url: URL }) => metrics.apiRequest(method, url, code),
   };
   const client = kubeClient(flags, clientOptions, DEFAULT_REQUEST_TIMEOUT);
-  const events = eventRecorder(flags, clientOptions, log);
+  const events = eventRecorder(backgroundClient(flags, clientOptions), log);
   const outbound = new OutboundDoor(
     await outboundPolicy(
       { allow: flags.outboundAllow, deny: flags.outboundDeny, allowLoopback: flags.outboundAllowLoopback },

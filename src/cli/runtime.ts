@@ -3,11 +3,11 @@
 // holds its Lease (exiting when it loses it, as controller-runtime does). `ramp controller` and
 // `ramp fleet controller` differ only in what they run.
 import type { FastifyInstance } from "fastify";
-import type { KubeClientOptions } from "../kube/client.ts";
+import type { KubeClient, KubeClientOptions } from "../kube/client.ts";
 import { EventRecorder } from "../kube/events.ts";
 import { LeaderElector, leaseAttemptTimeoutMs } from "../kube/lease.ts";
 import type { Log } from "../kube/log.ts";
-import { eventClientOptions } from "../runtime/controllers.ts";
+import { backgroundClientOptions } from "../runtime/controllers.ts";
 import type { ControllerMetrics } from "../server/metrics.ts";
 import { startServer } from "../server/server.ts";
 import { DEFAULT_REQUEST_TIMEOUT, type KubeFlags, kubeClient, requestTimeoutMs } from "./kube-options.ts";
@@ -52,11 +52,16 @@ export interface Runtime {
 /** How long a stopping process waits for the Events still queued. */
 const EVENTS_FLUSH_MS = 5_000;
 
-/** The process's one Event recorder, on a client of its own: the main client's cluster and options
- * with a rate limit of its own, so Events never take the tokens of status and ReplicaSet writes. */
-export function eventRecorder(flags: KubeFlags, clientOptions: KubeClientOptions, log: Log): EventRecorder {
-  const client = kubeClient(flags, eventClientOptions(clientOptions), DEFAULT_REQUEST_TIMEOUT);
-  return new EventRecorder(client, { log });
+/** The client of the writes nothing waits for (Events, revision history): the main client's cluster
+ * and options with a rate limit of its own, so they never take the tokens of status and ReplicaSet
+ * writes. */
+export function backgroundClient(flags: KubeFlags, clientOptions: KubeClientOptions): KubeClient {
+  return kubeClient(flags, backgroundClientOptions(clientOptions), DEFAULT_REQUEST_TIMEOUT);
+}
+
+/** The process's one Event recorder, on the background client. */
+export function eventRecorder(background: KubeClient, log: Log): EventRecorder {
+  return new EventRecorder(background, { log });
 }
 
 export async function runLeaderElected(r: Runtime): Promise<void> {

@@ -8,7 +8,7 @@ import type { RolloutStatus } from "../api/rollout.ts";
 import { KubeClient, type KubeObject } from "../kube/client.ts";
 import { EventRecorder } from "../kube/events.ts";
 import { OutboundDoor, outboundPolicy } from "../net/outbound.ts";
-import { controllerSet, eventClientOptions } from "../runtime/controllers.ts";
+import { backgroundClientOptions, controllerSet } from "../runtime/controllers.ts";
 import { type DevCluster, devDown, devUp } from "./up.ts";
 
 export interface DemoOptions {
@@ -139,13 +139,15 @@ export async function runDemo(opts: DemoOptions): Promise<boolean> {
   };
   // The dev cluster's Prometheus is on loopback.
   const outbound = new OutboundDoor(await outboundPolicy({ allowLoopback: true }, client.server));
-  const events = new EventRecorder(new KubeClient(eventClientOptions(clientOptions)), { log });
+  const background = new KubeClient(backgroundClientOptions(clientOptions));
+  const events = new EventRecorder(background, { log });
   // What `ramp controller` runs, in-process.
   const controllers = controllerSet(client, {
     namespace: ns,
     outbound,
     log,
     events,
+    background,
     analysis: { prometheusUrl: cluster.prometheusUrl },
   });
   let ok = false;

@@ -71,6 +71,8 @@ export interface RolloutControllerOptions {
   onWatchFailure?: (kind: string) => void;
   /** Where its Events go (in the background, on a budget of their own); one of its own if none. */
   events?: EventRecorder;
+  /** The client revision history is written with (the background budget); the main one if none. */
+  historyClient?: KubeClient;
 }
 
 export class RolloutController implements Caches {
@@ -258,6 +260,7 @@ export class RolloutController implements Caches {
       ...(this.opts.notifier ? { notifier: this.opts.notifier } : {}),
       outbound: this.opts.outbound,
       events: this.events,
+      historyClient: this.opts.historyClient ?? this.client,
       routerObjects: (key) => this.routerObjects.readerFor(key),
       requeue: (key) => this.queue.add(key),
       log: (line, level) => this.log(line, level),

@@ -16,6 +16,8 @@ import { notifications } from "../webhooks/notifier.ts";
 export interface ControllerSetOptions {
   outbound: OutboundDoor;
   events: EventRecorder;
+  /** The client of the writes nothing waits for (revision history), on a budget of its own. */
+  background?: KubeClient;
   log: Log;
   /** Watch only this namespace (default: all). */
   namespace?: string;
@@ -67,7 +69,13 @@ export function controllerSet(client: KubeClient, opts: ControllerSetOptions): C
     : undefined;
   const analysis = opts.analysis ?? {};
   const controllers: (RolloutController | AnalysisRunController)[] = [
-    new RolloutController(client, { ...scope, ...identity, ...observer, ...(notify ? { notifier: notify.notifier } : {}) }),
+    new RolloutController(client, {
+      ...scope,
+      ...identity,
+      ...observer,
+      ...(notify ? { notifier: notify.notifier } : {}),
+      ...(opts.background ? { historyClient: opts.background } : {}),
+    }),
     ...(analysis
       ? [
           new AnalysisRunController(client, {
@@ -112,10 +120,11 @@ export function controllerSet(client: KubeClient, opts: ControllerSetOptions): C
   };
 }
 
-/** The Event recorder's client options: the main client's, with a rate limit of its own of half its
- * budget again (at least EVENT_QPS/EVENT_BURST), unlimited with it. A change of every rollout at once
- * brings a few Events each, which must keep up without taking the tokens of status and ReplicaSet writes. */
-export function eventClientOptions(main: KubeClientOptions): KubeClientOptions {
+/** The background client's options (Events, revision history): the main client's, with a rate limit
+ * of its own of half its budget again (at least EVENT_QPS/EVENT_BURST), unlimited with it. A change of
+ * every rollout at once brings a few Events and a revision each, which must keep up without taking the
+ * tokens of status and ReplicaSet writes. */
+export function backgroundClientOptions(main: KubeClientOptions): KubeClientOptions {
   if (main.qps === 0) return { ...main, qps: 0 };
   return {
     ...main,

@@ -88,7 +88,7 @@ export async function applyAction(ctx: StepContext, input: ApplyInput, action: A
         if (!source) return;
         try {
           caches.revisions.remember(
-            await client.create(revisionFor(rollout, templateToSave(source), action.hash, action.revision)),
+            await ctx.historyClient.create(revisionFor(rollout, templateToSave(source), action.hash, action.revision)),
           );
         } catch (err) {
           if (!isAlreadyExists(err)) throw err;
@@ -96,7 +96,7 @@ export async function applyAction(ctx: StepContext, input: ApplyInput, action: A
       });
     case "deleteRevision":
       return keepHistory(ctx, rollout, `delete the old ControllerRevision ${action.name}`, () =>
-        client.delete("apps/v1", "ControllerRevision", action.name, namespace),
+        ctx.historyClient.delete("apps/v1", "ControllerRevision", action.name, namespace),
       );
     case "setServiceSelector":
       try {

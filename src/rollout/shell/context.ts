@@ -56,6 +56,8 @@ export interface StepContext {
   };
   /** The door every gate call goes through (the controller's outbound policy). */
   outbound: OutboundDoor;
+  /** Revision history's writes: a budget of their own where the process has one. */
+  historyClient: KubeClient;
   /** Where Events go: written in the background, repeats counted on one Event. */
   events: EventRecorder;
   /** Where the routers of the Rollout with this key read their objects. */

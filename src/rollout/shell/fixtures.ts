@@ -56,6 +56,7 @@ export async function shellFixture(): Promise<ShellFixture> {
     caches,
     outbound: new OutboundDoor({ allow: [], deny: [], allowLoopback: true, apiserver: [] }),
     events: new EventRecorder(client),
+    historyClient: client,
     routerObjects: () => apiserverReader(client),
     requeue: (key) => requeued.push(key),
     log: (line) => logged.push(line),
