@@ -331,8 +331,9 @@ class Progress {
 }
 
 async function main() {
+  const commit = spawnSync("git", ["-C", ROOT, "describe", "--always", "--dirty"], { encoding: "utf8" }).stdout.trim();
   console.log(
-    `bench: ${N} rollouts x ${REPLICAS} replicas, workers ${flags.workers}, qps ${flags.qps} (burst ${flags.burst})${flags.chaos ? ", chaos: 2 replicas, the leader SIGKILLed twice" : ""}`,
+    `bench at ${commit} (${new Date().toISOString()}): ${N} rollouts x ${REPLICAS} replicas, workers ${flags.workers}, qps ${flags.qps} (burst ${flags.burst})${flags.chaos ? ", chaos: 2 replicas, the leader SIGKILLed twice" : ""}`,
   );
   const build = spawnSync(process.execPath, [join(ROOT, "scripts/build.ts")], { stdio: "inherit" });
   if (build.status !== 0) throw new Error("npm run build failed");
