@@ -87,7 +87,11 @@ export class ObjectCaches {
       remember: (obj) => {
         const { apiVersion, kind, metadata } = obj;
         this.written.set(objectId(apiVersion, kind, metadata.namespace, metadata.name), String(metadata.resourceVersion ?? ""));
-        void this.caches.get(kindKey(apiVersion, kind))?.then((c) => c.remember(obj));
+        // A kind whose discovery failed has no cache to remember in (and must not reject unheard).
+        void this.caches
+          .get(kindKey(apiVersion, kind))
+          ?.then((c) => c.remember(obj))
+          .catch(() => undefined);
       },
     };
   }
