@@ -11,7 +11,7 @@ import { CHART, helm } from "../scripts/helm.ts";
 import type { FleetRolloutStatus } from "../src/api/fleet.ts";
 import { type DevCluster, devDown, devUp } from "../src/dev/up.ts";
 import { KubeClient, type KubeObject } from "../src/kube/client.ts";
-import { type FreezingProxy, freezingProxy } from "./freezing-proxy.ts";
+import { type FreezingProxy, freezingProxy } from "../src/kube/freezing-proxy.ts";
 import { cluster, eventually, kube, namespace } from "./helpers.ts";
 import { type ControllerProcess, type RolloutObj, ramp, rampWatch, rollout, startController, template } from "./rollouts.ts";
 

@@ -1,4 +1,4 @@
-// The controller behind a TCP proxy that goes silent (test/freezing-proxy.ts): its connections to
+// The controller behind a TCP proxy that goes silent (src/kube/freezing-proxy.ts): its connections to
 // the apiserver stay open and carry nothing. A watch so frozen is noticed within the request timeout
 // (its longest allowed silence) and restarted, and the cache catches up with a change it missed; a
 // request that hangs fails within the request timeout and is logged; a leader that cannot reach the
@@ -8,9 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { KubeObject } from "../src/kube/client.ts";
+import { type FreezingProxy, freezingProxy } from "../src/kube/freezing-proxy.ts";
 import { changeRollout } from "../src/rollout/live.ts";
 import { promote } from "../src/rollout/operations.ts";
-import { type FreezingProxy, freezingProxy } from "./freezing-proxy.ts";
 import { cluster, eventually, kube, namespace } from "./helpers.ts";
 import { type ControllerProcess, rollout, setImage, startController, waitForRollout } from "./rollouts.ts";
 

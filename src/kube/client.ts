@@ -2,8 +2,9 @@
 // client (transport.ts), with the cluster and credentials of a kubeconfig (kubeconfig.ts).
 
 import { existsSync, readFileSync } from "node:fs";
+import type { OutgoingHttpHeaders } from "node:http";
 import { request as plainRequest } from "node:http";
-import { request } from "node:https";
+import { type RequestOptions, request } from "node:https";
 import type { LookupFunction } from "node:net";
 import { homedir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
@@ -23,6 +24,7 @@ import {
 import { configSource } from "./pod-defaults.ts";
 import { retryDelayMs } from "./retry-after.ts";
 import { Transport } from "./transport.ts";
+import type { WatchSession } from "./watch-session.ts";
 
 export { KubeConfigError };
 
@@ -58,6 +60,9 @@ export class KubeTimeoutError extends Error {
     this.name = "KubeTimeoutError";
   }
 }
+
+/** The watch's HTTP/2 connection was refused by the server: the watch is tried again over HTTP/1.1. */
+class RefusedHttp2 extends Error {}
 
 export const isNotFound = (err: unknown) => err instanceof KubeError && err.status === 404;
 export const isConflict = (err: unknown) => err instanceof KubeError && err.status === 409;
@@ -230,7 +235,7 @@ export class KubeClient {
   private readonly discovery = new Map<string, Promise<Map<string, ResourceInfo>>>();
 
   constructor(opts: KubeClientOptions = {}) {
-    this.transport = new Transport(loadAccess(opts), undefined, opts.lookup);
+    this.transport = new Transport(loadAccess(opts), undefined, opts.lookup, opts.requestTimeoutMs || undefined);
     this.fieldManager = opts.fieldManager ?? "ramp";
     this.limiter = opts.qps ? new RateLimiter(opts.qps, Math.max(1, opts.burst ?? opts.qps)) : undefined;
     this.onResponse = opts.onResponse;
@@ -239,11 +244,16 @@ export class KubeClient {
   }
 
   /** The options of one HTTP request: the pool, authentication and impersonation. */
-  private async httpOptions(method: string, watch: boolean, signal?: AbortSignal): Promise<Parameters<typeof request>[1]> {
-    const { agent, headers } = await this.transport.prepare(watch);
+  private async httpOptions(
+    method: string,
+    watch: boolean,
+    signal?: AbortSignal,
+  ): Promise<Omit<RequestOptions, "headers"> & { session?: WatchSession; headers: OutgoingHttpHeaders }> {
+    const { agent, session, headers } = await this.transport.prepare(watch);
     return {
       method,
       agent,
+      ...(session ? { session } : {}),
       headers: {
         accept: "application/json",
         ...headers,
@@ -353,38 +363,64 @@ export class KubeClient {
 
   /** Streams a watch: calls `onEvent` for each event until the server ends the stream or `signal`
    * aborts. Resolves when the stream ends; rejects on a transport or HTTP error (`onOpen` is told
-   * when the server accepted it). */
+   * when the server accepted it). Over https it is a stream on the client's HTTP/2 connection, which
+   * PINGs prove alive (watch-session.ts); otherwise one HTTP/1.1 connection, whose silence for the
+   * request timeout is taken for a dead one. */
   async watch(path: string, onEvent: (event: WatchEvent) => void, signal: AbortSignal, onOpen?: () => void): Promise<void> {
+    try {
+      await this.watchOnce(path, onEvent, signal, onOpen);
+    } catch (err) {
+      // The server (or a proxy before it) refused HTTP/2: the transport now goes over HTTP/1.1.
+      if (!(err instanceof RefusedHttp2)) throw err;
+      await this.watchOnce(path, onEvent, signal, onOpen);
+    }
+  }
+
+  private async watchOnce(path: string, onEvent: (event: WatchEvent) => void, signal: AbortSignal, onOpen?: () => void) {
     const url = new URL(path, this.server);
+    const opts = await this.httpOptions("GET", true, signal);
+    const session = opts.session;
     const idleMs = this.timeoutMs;
-    if (idleMs) {
+    if (idleMs && !session) {
       // A healthy apiserver ends the watch well within the silence we take for a dead one.
       const asked = Number(url.searchParams.get("timeoutSeconds") ?? Number.POSITIVE_INFINITY);
       url.searchParams.set("timeoutSeconds", String(Math.min(asked, Math.max(1, Math.floor(idleMs / 2000)))));
     }
-    const opts = await this.httpOptions("GET", true, signal);
-    const send = url.protocol === "https:" ? request : plainRequest;
     const started = Date.now();
+    const dead = () => new KubeTimeoutError("WATCH", url, idleMs ?? 0);
     await new Promise<void>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       let answered = false;
-      const req = send(url, opts, (res) => {
+      const stopTimer = () => clearTimeout(timer);
+      /** (Re)arms the timer for this long a silence: the answer's headers always, every chunk over HTTP/1.1. */
+      const silent = (destroy: (err: Error) => void) => {
+        stopTimer();
+        if (idleMs) timer = setTimeout(() => destroy(dead()), idleMs);
+      };
+      const failed = (err: Error) => {
+        stopTimer();
+        if (signal.aborted) return resolve();
+        if (!answered) this.onResponse?.("WATCH", 0, { url, ms: Date.now() - started });
+        reject(err);
+      };
+      /** The answer, whichever transport brought it: an error status, or a stream of JSON lines. */
+      const answer = (status: number, body: NodeJS.ReadableStream, everyChunk: () => void) => {
         answered = true;
-        this.onResponse?.("WATCH", res.statusCode ?? 0, { url, ms: Date.now() - started });
-        silent();
-        res.on("close", () => clearTimeout(timer));
-        if ((res.statusCode ?? 0) >= 400) {
-          if (res.statusCode === 401) this.transport.unauthorized();
+        this.onResponse?.("WATCH", status, { url, ms: Date.now() - started });
+        stopTimer();
+        body.setEncoding("utf8");
+        if (status >= 400) {
+          if (status === 401) this.transport.unauthorized();
           let text = "";
-          res.on("data", (c) => (text += c));
-          res.on("end", () => reject(statusError(res.statusCode ?? 0, parseBody(text), text)));
+          body.on("data", (c: string) => (text += c));
+          body.on("end", () => reject(statusError(status, parseBody(text), text)));
           return;
         }
         onOpen?.();
         let buffer = "";
-        res.setEncoding("utf8");
-        res.on("data", (chunk: string) => {
-          silent();
+        everyChunk();
+        body.on("data", (chunk: string) => {
+          everyChunk();
           buffer += chunk;
           for (let nl = buffer.indexOf("\n"); nl >= 0; nl = buffer.indexOf("\n")) {
             const line = buffer.slice(0, nl).trim();
@@ -392,21 +428,38 @@ export class KubeClient {
             if (line) onEvent(JSON.parse(line) as WatchEvent);
           }
         });
-        res.on("end", resolve);
-        res.on("error", (err) => (signal.aborted ? resolve() : reject(err)));
-      });
-      /** (Re)arms the timer that takes this long a silence for a dead connection. */
-      const silent = () => {
-        clearTimeout(timer);
-        if (idleMs) timer = setTimeout(() => req.destroy(new KubeTimeoutError("WATCH", url, idleMs)), idleMs);
+        body.on("end", () => {
+          stopTimer();
+          resolve();
+        });
+        body.on("error", failed);
       };
-      silent();
-      req.on("error", (err) => {
-        clearTimeout(timer);
-        if (signal.aborted) return resolve();
-        if (!answered) this.onResponse?.("WATCH", 0, { url, ms: Date.now() - started });
-        reject(err);
+      if (session) {
+        const stream = session.open(
+          { ":method": "GET", ":path": `${url.pathname}${url.search}`, ...opts.headers },
+          signal,
+          (why) =>
+            stream.destroy(
+              why === "silent"
+                ? dead()
+                : session.refusedH2
+                  ? new RefusedHttp2()
+                  : new Error(`WATCH ${url.origin}${url.pathname}: connection closed`),
+            ),
+        );
+        silent((err) => stream.destroy(err));
+        stream.on("response", (headers) => answer(Number(headers[":status"] ?? 0), stream, () => undefined));
+        stream.on("error", (err) => failed(session.refuses(err) ? new RefusedHttp2() : err));
+        stream.end();
+        return;
+      }
+      const send = url.protocol === "https:" ? request : plainRequest;
+      const req = send(url, opts, (res) => {
+        res.on("close", stopTimer);
+        answer(res.statusCode ?? 0, res, () => silent((err) => req.destroy(err)));
       });
+      silent((err) => req.destroy(err));
+      req.on("error", failed);
       req.end();
     });
   }

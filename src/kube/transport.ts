@@ -16,6 +16,7 @@ import {
   type Material,
   parseExecCredential,
 } from "./kubeconfig.ts";
+import { WatchSession } from "./watch-session.ts";
 
 /** The file system calls WatchedFile makes (a seam for its unit test). */
 export interface FileReader {
@@ -145,12 +146,18 @@ export class Transport {
   private readonly exec: ExecCredentials | undefined;
   private tls: Tls | undefined;
   private agents: { request: Agent; watch: Agent } | undefined;
+  private session: WatchSession | undefined;
+  /** The server refused HTTP/2 once: its watches go over HTTP/1.1 from then on. */
+  private h2Refused = false;
 
   private readonly lookup: LookupFunction | undefined;
+  private readonly watchIdleMs: number | undefined;
 
-  constructor(access: ClusterAccess, fs: FileReader = DISK, lookup?: LookupFunction) {
+  /** `watchIdleMs`: how long the HTTP/2 connection of the watches may stay unproven (see WatchSession). */
+  constructor(access: ClusterAccess, fs: FileReader = DISK, lookup?: LookupFunction, watchIdleMs?: number) {
     this.access = access;
     this.lookup = lookup;
+    this.watchIdleMs = watchIdleMs;
     this.ca = source(access.ca, "certificate authority", fs);
     this.cert = source(access.clientCert, "client certificate", fs);
     this.key = source(access.clientKey, "client key", fs);
@@ -168,8 +175,9 @@ export class Transport {
     this.exec = credential.kind === "exec" ? new ExecCredentials(credential.plugin) : undefined;
   }
 
-  /** The pool and the headers of one request (a watch: `watch`). */
-  async prepare(watch: boolean): Promise<{ agent: Agent; headers: Record<string, string | string[]> }> {
+  /** The pool and the headers of one request (a watch: `watch`, with the HTTP/2 session it goes on
+   * when the server is https and has not refused HTTP/2). */
+  async prepare(watch: boolean): Promise<{ agent: Agent; session?: WatchSession; headers: Record<string, string | string[]> }> {
     const answer = await this.exec?.get();
     const headers: Record<string, string | string[]> = {};
     const credential = this.access.credential;
@@ -179,12 +187,37 @@ export class Transport {
     if (credential.kind === "basic") {
       headers.authorization = `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString("base64")}`;
     }
-    const agents = this.pools({
-      ca: this.ca?.(),
-      cert: answer?.clientCert ?? this.cert?.(),
-      key: answer?.clientKey ?? this.key?.(),
-    });
-    return { agent: watch ? agents.watch : agents.request, headers };
+    const tls = { ca: this.ca?.(), cert: answer?.clientCert ?? this.cert?.(), key: answer?.clientKey ?? this.key?.() };
+    const agents = this.pools(tls);
+    if (!watch) return { agent: agents.request, headers };
+    const session = this.watchSession(tls);
+    return { agent: agents.watch, headers, ...(session ? { session } : {}) };
+  }
+
+  /** Closes the watches' HTTP/2 connection (its streams end as closed). */
+  close(): void {
+    this.session?.destroy();
+  }
+
+  /** The HTTP/2 session for watches: one at a time, a new one once it closed. */
+  private watchSession(tls: Tls): WatchSession | undefined {
+    if (!this.access.server.startsWith("https:")) return undefined;
+    if (this.session?.refusedH2) this.h2Refused = true;
+    if (this.h2Refused) return undefined;
+    if (this.session && !this.session.closed) return this.session;
+    this.session = new WatchSession(this.access.server, this.tlsOptions(tls), this.watchIdleMs);
+    return this.session;
+  }
+
+  private tlsOptions(tls: Tls) {
+    return {
+      rejectUnauthorized: !this.access.insecureSkipTlsVerify,
+      ...(this.access.tlsServerName ? { servername: this.access.tlsServerName } : {}),
+      ...(tls.ca ? { ca: tls.ca } : {}),
+      ...(tls.cert ? { cert: tls.cert } : {}),
+      ...(tls.key ? { key: tls.key } : {}),
+      ...(this.lookup ? { lookup: this.lookup } : {}),
+    };
   }
 
   /** The apiserver answered 401 Unauthorized. */
@@ -199,6 +232,8 @@ export class Transport {
     if (this.agents && same) return this.agents;
     this.agents?.request.destroy();
     this.agents?.watch.destroy();
+    this.session?.destroy();
+    this.session = undefined;
     const https = this.access.server.startsWith("https:");
     const make = (maxSockets: number, timeout?: number): Agent => {
       const pool = {
@@ -207,15 +242,7 @@ export class Transport {
         ...(timeout ? { timeout } : {}),
         ...(this.lookup ? { lookup: this.lookup } : {}),
       };
-      if (!https) return new HttpAgent(pool);
-      return new HttpsAgent({
-        ...pool,
-        rejectUnauthorized: !this.access.insecureSkipTlsVerify,
-        ...(this.access.tlsServerName ? { servername: this.access.tlsServerName } : {}),
-        ...(tls.ca ? { ca: tls.ca } : {}),
-        ...(tls.cert ? { cert: tls.cert } : {}),
-        ...(tls.key ? { key: tls.key } : {}),
-      });
+      return https ? new HttpsAgent({ ...pool, ...this.tlsOptions(tls) }) : new HttpAgent(pool);
     };
     this.tls = tls;
     this.agents = { request: make(REQUEST_SOCKETS, IDLE_MS), watch: make(Number.POSITIVE_INFINITY) };
