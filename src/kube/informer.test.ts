@@ -1,13 +1,15 @@
 import { describe, expect, it } from "vitest";
 import type { KubeClient, KubeObject } from "./client.ts";
-import { type ChangeType, Informer, withoutBookkeeping } from "./informer.ts";
+import { type ChangeType, Informer, watchTimeoutSeconds, withoutBookkeeping } from "./informer.ts";
 
-/** A client whose list answers what `items` holds now and whose watch stays silent until stopped:
- * the half-open connection a resync is there for. */
-function silentClient(items: () => KubeObject[]): KubeClient {
+/** A client whose list answers `items` (counting the lists) and whose watch stays silent until stopped. */
+function silentClient(items: KubeObject[], lists: { count: number }): KubeClient {
   return {
     path: async () => "/api/v1/namespaces/ns/configmaps",
-    request: async () => ({ items: items(), metadata: { resourceVersion: "1" } }),
+    request: async () => {
+      lists.count++;
+      return { items, metadata: { resourceVersion: "1" } };
+    },
     watch: (_path: string, _onEvent: unknown, signal: AbortSignal) =>
       new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve())),
   } as unknown as KubeClient;
@@ -20,28 +22,28 @@ const cm = (name: string, rv: string): KubeObject => ({
 });
 
 describe("Informer resync", () => {
-  it.each([
-    { name: "an unchanged object is reported again", later: [cm("a", "1")], seen: ["ADDED a", "MODIFIED a"] },
-    { name: "a change the silent watch missed shows up", later: [cm("a", "2")], seen: ["ADDED a", "MODIFIED a"] },
-    { name: "a deletion the silent watch missed shows up", later: [], seen: ["ADDED a", "DELETED a"] },
-  ])("$name", async ({ later, seen }) => {
-    let items = [cm("a", "1")];
+  it("reports every cached object again as MODIFIED, from the cache: no list after the first", async () => {
+    const lists = { count: 0 };
     const events: string[] = [];
-    const informer = new Informer(
-      silentClient(() => items),
-      {
-        apiVersion: "v1",
-        kind: "ConfigMap",
-        resyncMs: 20,
-        onChange: (type: ChangeType, o) => events.push(`${type} ${o.metadata.name}`),
-      },
-    );
+    const informer = new Informer(silentClient([cm("a", "1"), cm("b", "1")], lists), {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      resyncMs: 20,
+      onChange: (type: ChangeType, o) => events.push(`${type} ${o.metadata.name}`),
+    });
     await informer.start();
-    items = later;
-    await expect.poll(() => events.length, { timeout: 2_000 }).toBeGreaterThanOrEqual(2);
+    await expect.poll(() => events.length, { timeout: 2_000 }).toBeGreaterThanOrEqual(6);
     informer.stop();
-    expect(events.slice(0, 2)).toEqual(seen);
-    expect(informer.list().map((o) => o.metadata.resourceVersion)).toEqual(later.map((o) => o.metadata.resourceVersion));
+    expect(events.slice(0, 6)).toEqual(["ADDED a", "ADDED b", "MODIFIED a", "MODIFIED b", "MODIFIED a", "MODIFIED b"]);
+    expect(lists.count).toBe(1);
+  });
+
+  it.each([
+    [0, 300],
+    [0.5, 450],
+    [0.999, 599],
+  ])("the apiserver is asked to end a watch after 5 to 10 minutes (random %s: %ss)", (random, seconds) => {
+    expect(watchTimeoutSeconds(random)).toBe(seconds);
   });
 });
 

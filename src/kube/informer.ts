@@ -19,9 +19,10 @@ export interface InformerOptions<T> {
   onError?: (err: unknown) => void;
   /** Told of every watch that failed and is restarted (each time, unlike onError), e.g. to count them. */
   onWatchFailure?: (kind: string) => void;
-  /** Every this long, list again and report every object as MODIFIED, changed or not (client-go's
-   * resync): a change a silent watch missed shows up, and time-based decisions are looked at
-   * again. Default 5 minutes; 0 turns it off. */
+  /** Every this long, report every cached object as MODIFIED, changed or not (client-go's resync,
+   * from the cache: no request), so time-based decisions are looked at again. A connection that
+   * went silent is the watch's to notice (watch-session.ts), not a relist's. Default 15 minutes
+   * (Argo Rollouts' --rollout-resync); 0 turns it off. */
   resyncMs?: number;
   /** Applied to every object before it is cached or told of: what no reader needs is dropped there
    * (withoutBookkeeping), so the cache does not hold it for the life of the process. */
@@ -47,7 +48,11 @@ export function withoutBookkeeping<T extends KubeObject>(obj: T): T {
   return obj;
 }
 
-export const DEFAULT_RESYNC_MS = 300_000;
+export const DEFAULT_RESYNC_MS = 900_000;
+
+/** The apiserver is asked to end a watch after 5 to 10 minutes, spread as client-go's reflector
+ * spreads them, so the watches of many clients do not all start again at once. */
+export const watchTimeoutSeconds = (random = Math.random()): number => Math.floor(300 * (1 + random));
 
 export const objectKey = (o: KubeObject) =>
   o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : `${o.metadata.name}`;
@@ -178,15 +183,15 @@ export class Informer<T extends KubeObject> {
     while (!this.abort.signal.aborted) {
       try {
         await sleep(every, undefined, { signal: this.abort.signal });
-        await this.relist(true);
       } catch {
-        // Stopped, or the list failed: the watch loop reports and recovers; try again next period.
+        return; // stopped
       }
+      for (const obj of [...this.cache.values()]) this.opts.onChange?.("MODIFIED", obj);
     }
   }
 
-  /** Replaces the cache with a fresh list, telling of what changed (of everything, on a resync). */
-  private async relist(resync = false): Promise<void> {
+  /** Replaces the cache with a fresh list, telling of what changed. */
+  private async relist(): Promise<void> {
     const path = await this.client.path(this.opts.apiVersion, this.opts.kind, this.opts.namespace);
     const list = await this.client.request<{ items: T[]; metadata: { resourceVersion: string } }>(
       "GET",
@@ -202,7 +207,7 @@ export class Informer<T extends KubeObject> {
       const old = this.cache.get(key);
       this.put(key, item);
       if (!old) this.opts.onChange?.("ADDED", item);
-      else if (resync || resourceVersion(old) !== resourceVersion(item)) this.opts.onChange?.("MODIFIED", item);
+      else if (resourceVersion(old) !== resourceVersion(item)) this.opts.onChange?.("MODIFIED", item);
     }
     for (const [key, old] of this.cache) {
       if (!seen.has(key)) {
@@ -239,7 +244,7 @@ export class Informer<T extends KubeObject> {
           watch: "1",
           resourceVersion: this.version,
           allowWatchBookmarks: "true",
-          timeoutSeconds: "300",
+          timeoutSeconds: String(watchTimeoutSeconds()),
         });
         await this.client.watch(
           `${path}?${query}`,
