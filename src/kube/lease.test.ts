@@ -142,7 +142,7 @@ describe("leaseAttemptTimeoutMs", () => {
 function fakeApiserver() {
   let stored: Lease | undefined;
   let version = 0;
-  const state = { mode: "ok" as "ok" | "error" | "hang" | "hang once", writes: 0 };
+  const state = { mode: "ok" as "ok" | "error" | "hang" | "hang once", writes: 0, reads: 0 };
   const gate = async () => {
     if (state.mode === "error") throw new KubeError(503, "ServiceUnavailable", "the apiserver is down");
     if (state.mode === "hang once") state.mode = "ok";
@@ -156,6 +156,7 @@ function fakeApiserver() {
   };
   const client = {
     async get() {
+      state.reads++;
       await gate();
       if (!stored) throw new KubeError(404, "NotFound", "leases not found");
       return structuredClone(stored);
@@ -249,6 +250,16 @@ describe("LeaderElector", () => {
       expect(cb.events).toEqual(["leader me", "started", "stopped"]);
     },
   );
+
+  it("the leader renews what it last wrote without reading it first: one request a retry period", async () => {
+    const { api, elector, stop, run } = await leadingElector();
+    const [reads, writes] = [api.state.reads, api.state.writes];
+    await until(() => api.state.writes >= writes + 5);
+    expect(api.state.reads).toBe(reads);
+    expect(elector.isLeader).toBe(true);
+    stop.abort();
+    await run;
+  });
 
   it("a renewal that hangs is given up after one attempt's time and tried again: it keeps leading", async () => {
     const { api, cb, elector, stop, run } = await leadingElector();
