@@ -19,14 +19,6 @@ const about = (message: string, name = "web"): EventAbout => ({
   instance: "test",
 });
 
-async function eventually(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 describe("EventRecorder", () => {
   let api: FakeApiserver;
   const lines: string[] = [];
@@ -112,7 +104,7 @@ describe("EventRecorder", () => {
     for (let i = 0; i < 10; i++) events.record(about(`step ${i}`));
     expect(Date.now() - started).toBeLessThan(100);
     expect(api.requests).toHaveLength(0);
-    await eventually("all ten written", () => stored().length === 10);
+    await expect.poll(() => stored(), { timeout: 5_000 }).toHaveLength(10);
     // Discovery and ten POSTs: two at once, then one every 200 ms.
     expect(Math.max(...api.requests.map((r) => r.at)) - started).toBeGreaterThanOrEqual(1_500);
     expect(writes().every((w) => w === "POST  1")).toBe(true);
@@ -153,7 +145,7 @@ describe("EventRecorder", () => {
     let flushed: boolean | undefined;
     const flush = events.flush(5_000).then((ok) => (flushed = ok));
     expect(await events.flush(50)).toBe(false);
-    await eventually("the POST to arrive", () => api.requests.length === 1);
+    await expect.poll(() => api.requests, { timeout: 5_000 }).toHaveLength(1);
     expect(flushed).toBeUndefined();
     api.release();
     await flush;
