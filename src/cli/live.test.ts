@@ -2,8 +2,9 @@ import { stripVTControlCharacters } from "node:util";
 import { describe, expect, it } from "vitest";
 import type { AnalysisPhase } from "../api/analysis.ts";
 import { type RolloutStatus, rolloutSpec } from "../api/rollout.ts";
-import type { AnalysisRunObject, ReplicaSetObject } from "../rollout/objects.ts";
+import type { AnalysisRunObject } from "../rollout/objects.ts";
 import type { LiveRollout } from "../rollout/operations.ts";
+import { NOW, owner, replicaSet } from "./fixtures.ts";
 import {
   clip,
   countdown,
@@ -17,9 +18,7 @@ import {
   sparkline,
 } from "./live.ts";
 
-const NOW = new Date("2026-01-01T12:00:00Z");
 const secondsAgo = (s: number) => new Date(NOW.getTime() - s * 1000).toISOString();
-const owner = [{ apiVersion: "ramp.dev/v1alpha1", kind: "Rollout", name: "web", uid: "u1", controller: true }];
 const STEPS = [{ setWeight: 20 }, { pause: { duration: "30s" } }, { setWeight: 50 }, { pause: {} }];
 const plain = (lines: string[]) => lines.map(stripVTControlCharacters);
 
@@ -35,23 +34,6 @@ function rollout(status: RolloutStatus, canary: object = {}): LiveRollout {
       strategy: { canary: { steps: STEPS, ...canary } },
     }),
     status,
-  };
-}
-
-function replicaSet(hash: string, revision: number, ready: number): ReplicaSetObject {
-  return {
-    apiVersion: "apps/v1",
-    kind: "ReplicaSet",
-    metadata: {
-      name: `web-${hash}`,
-      namespace: "shop",
-      creationTimestamp: secondsAgo(revision * 600),
-      labels: { "ramp.dev/pod-template-hash": hash },
-      annotations: { "ramp.dev/revision": String(revision) },
-      ownerReferences: owner,
-    },
-    spec: { replicas: ready, selector: {}, template: { spec: { containers: [{ name: "web", image: `web:${revision}` }] } } },
-    status: { readyReplicas: ready, availableReplicas: ready },
   };
 }
 
@@ -78,7 +60,7 @@ const RUN: AnalysisRunObject = {
     namespace: "shop",
     creationTimestamp: secondsAgo(40),
     labels: { "ramp.dev/analysis-role": "step" },
-    ownerReferences: owner,
+    ownerReferences: owner(),
   },
   spec: {
     metrics: [

@@ -1,13 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { type CanaryStep, type RolloutStatus, rolloutSpec } from "../api/rollout.ts";
-import type { AnalysisRunObject, ReplicaSetObject } from "../rollout/objects.ts";
+import type { AnalysisRunObject } from "../rollout/objects.ts";
 import type { LiveRollout } from "../rollout/operations.ts";
 import { describeStep, rolloutView } from "../rollout/view.ts";
+import { minutesAgo, NOW, owner, replicaSet } from "./fixtures.ts";
 import { humanAge, renderList, renderStatus, table } from "./render.ts";
 
-const NOW = new Date("2026-01-01T12:00:00Z");
-const minutesAgo = (m: number) => new Date(NOW.getTime() - m * 60_000).toISOString();
-const owner = (uid = "u1") => [{ apiVersion: "ramp.dev/v1alpha1", kind: "Rollout", name: "web", uid, controller: true }];
 const STEPS = [{ setWeight: 20 }, { pause: { duration: "5s" } }, { setWeight: 50 }, { pause: {} }];
 
 function rollout(status: RolloutStatus | undefined, strategy: object = { canary: { steps: STEPS } }): LiveRollout {
@@ -22,27 +20,6 @@ function rollout(status: RolloutStatus | undefined, strategy: object = { canary:
       strategy,
     }),
     ...(status ? { status } : {}),
-  };
-}
-
-function replicaSet(hash: string, revision: number, available: number, uid = "u1"): ReplicaSetObject {
-  return {
-    apiVersion: "apps/v1",
-    kind: "ReplicaSet",
-    metadata: {
-      name: `web-${hash}`,
-      namespace: "shop",
-      creationTimestamp: minutesAgo(revision * 10),
-      labels: { "ramp.dev/pod-template-hash": hash },
-      annotations: { "ramp.dev/revision": String(revision) },
-      ownerReferences: owner(uid),
-    },
-    spec: {
-      replicas: available,
-      selector: {},
-      template: { spec: { containers: [{ name: "web", image: `web:${revision}` }] } },
-    },
-    status: { readyReplicas: available, availableReplicas: available },
   };
 }
 

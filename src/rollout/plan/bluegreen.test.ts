@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { type RolloutStatus, rolloutSpec } from "../../api/rollout.ts";
 import { planBlueGreen } from "./bluegreen.ts";
-import { replicaSet } from "./fixtures.ts";
-import type { Action, Observed, ObservedAnalysisRun, ObservedReplicaSet, Plan } from "./types.ts";
+import { at, changes, events, replicaSet, retryCases, T0 } from "./fixtures.ts";
+import type { Action, Observed, ObservedAnalysisRun, ObservedReplicaSet } from "./types.ts";
 
 const ACTIVE = "web-active";
 const PREVIEW = "web-preview";
@@ -38,8 +38,6 @@ const run = (role: "prePromotion" | "postPromotion", phase: ObservedAnalysisRun[
   terminated: false,
 });
 
-const T0 = new Date("2026-11-22T10:00:00Z");
-const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 const since = (seconds: number) => at(seconds).toISOString();
 
 /** The new revision in preview: the preview Service on it, active on stable. */
@@ -84,8 +82,6 @@ const observe = (o: Partial<Observed> & Pick<Observed, "replicaSets" | "status">
   ...o,
 });
 
-const events = (p: Plan) => p.actions.filter((a) => a.type === "event").map((a) => (a as { reason: string }).reason);
-const changes = (p: Plan) => p.actions.filter((a) => a.type !== "event");
 const select = (service: string, hash: string): Action => ({ type: "setServiceSelector", service, hash });
 const scale = (hash: string, replicas: number): Action => ({ type: "scaleReplicaSet", name: `web-${hash}`, replicas });
 
@@ -591,68 +587,35 @@ describe("planBlueGreen: one decision at a time", () => {
 });
 
 describe("planBlueGreen: retry", () => {
-  const aborted: RolloutStatus = {
-    ...previewing,
-    abort: true,
-    abortedAt: T0.toISOString(),
-    blueGreen: {
-      activeSelector: "old",
-      previewSelector: "old",
-      prePromotionAnalysisRun: { name: "web-new-pre", phase: "Failed" },
+  const cases = retryCases({
+    aborted: {
+      ...previewing,
+      abort: true,
+      abortedAt: T0.toISOString(),
+      blueGreen: {
+        activeSelector: "old",
+        previewSelector: "old",
+        prePromotionAnalysisRun: { name: "web-new-pre", phase: "Failed" },
+      },
     },
-  };
-  const { abortedAt: _, ...abortNotTakenUp } = aborted;
-  const retried = { phase: "Progressing", blueGreen: { activeSelector: "old", previewSelector: "old" } } as const;
-  const cleared: (keyof RolloutStatus)[] = ["retry", "abort", "abortedAt"];
-  it.each<{
-    name: string;
-    status: RolloutStatus;
-    expected: Partial<RolloutStatus>;
-    events: string[];
-    cleared: (keyof RolloutStatus)[];
-  }>([
-    {
-      name: "`ramp retry`: previews again with fresh analysis",
-      status: { ...aborted, retry: true },
-      expected: retried,
-      events: ["RolloutRetried"],
-      cleared,
-    },
-    {
-      name: "asked before the abort was taken up: the same",
-      status: { ...abortNotTakenUp, retry: true },
-      expected: retried,
-      events: ["RolloutRetried"],
-      cleared,
-    },
-    {
-      name: "an Argo-style retry (abort cleared, abortedAt left): the same",
-      status: { ...aborted, abort: false },
-      expected: retried,
-      events: ["RolloutRetried"],
-      cleared,
-    },
-    {
-      name: "aborted with no retry asked: stays aborted",
-      status: aborted,
-      expected: { abort: true, abortedAt: T0.toISOString(), phase: "Degraded" },
-      events: [],
-      cleared: ["retry"],
-    },
-  ])("$name", ({ status, expected, events: reasons, cleared }) => {
+    retryDoes: "previews again with fresh analysis",
+    retried: { phase: "Progressing", blueGreen: { activeSelector: "old", previewSelector: "old" } },
+    alsoCleared: [],
+  });
+  it.each(cases)("$name", (retryCase) => {
     const plan = planBlueGreen(
       observe({
         spec: spec({ prePromotionAnalysis: SMOKE }),
-        status,
+        status: retryCase.status,
         services: { [ACTIVE]: "old", [PREVIEW]: "old" },
         analysisRuns: [run("prePromotion", "Failed")],
         replicaSets: [rs("new", 0), rs("old", 4)],
       }),
     );
-    expect(plan.status).toMatchObject(expected);
-    expect(events(plan)).toEqual(reasons);
-    for (const field of cleared) expect(plan.status[field], field).toBeUndefined();
-    if (reasons.length) {
+    expect(plan.status).toMatchObject(retryCase.expected);
+    expect(events(plan)).toEqual(retryCase.events);
+    for (const field of retryCase.cleared) expect(plan.status[field], field).toBeUndefined();
+    if (retryCase.events.length) {
       expect(changes(plan)).toEqual([scale("new", 2)]);
       expect(plan.status.blueGreen?.prePromotionAnalysisRun).toBeUndefined();
     }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { type RolloutStatus, rolloutSpec } from "../../api/rollout.ts";
 import { planCanary } from "./canary.ts";
-import { replicaSet } from "./fixtures.ts";
+import { at, changes, events, type RetryCase, replicaSet, retryCases, T0 } from "./fixtures.ts";
 import type { Action, Observed, ObservedAnalysisRun, ObservedReplicaSet, Plan } from "./types.ts";
 
 const spec = (steps: unknown[], extra: Record<string, unknown> = {}, canary: Record<string, unknown> = {}) =>
@@ -27,8 +27,6 @@ const stepRun = (phase: ObservedAnalysisRun["phase"]): ObservedAnalysisRun => ({
 
 const rs = replicaSet;
 
-const T0 = new Date("2026-11-22T10:00:00Z");
-const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 const STEPS = [{ setWeight: 20 }, { pause: { duration: "5s" } }, { setWeight: 50 }, { pause: {} }];
 const midRollout: RolloutStatus = { currentPodHash: "new", stableRS: "old", currentStepIndex: 0 };
 
@@ -63,9 +61,6 @@ const observe = (o: Partial<Observed> & Pick<Observed, "replicaSets" | "status">
   now: T0,
   ...o,
 });
-
-const events = (p: Plan) => p.actions.filter((a) => a.type === "event").map((a) => (a as { reason: string }).reason);
-const scaling = (p: Plan) => p.actions.filter((a) => a.type !== "event");
 
 describe("planCanary: one decision at a time", () => {
   // Mid-update (canary at 20%: 2 new pods of 10) with the stable ReplicaSet deleted.
@@ -125,7 +120,7 @@ describe("planCanary: one decision at a time", () => {
     },
   ])("stable ReplicaSet deleted mid-update, $name", ({ observed, actions, events: reasons }) => {
     const plan = planCanary(observe({ status: midRollout, replicaSets: [rs("new", 2)], ...observed }));
-    expect(scaling(plan)).toEqual(actions);
+    expect(changes(plan)).toEqual(actions);
     expect(events(plan)).toEqual(reasons);
   });
 
@@ -526,7 +521,7 @@ describe("planCanary: one decision at a time", () => {
     },
   ])("$name", ({ observed, actions, status, events: expectedEvents, requeue }) => {
     const plan = planCanary(observed);
-    expect(scaling(plan)).toEqual(actions);
+    expect(changes(plan)).toEqual(actions);
     expect(plan.status).toMatchObject(status);
     expect(events(plan)).toEqual(expectedEvents);
     expect(plan.requeueAfterMs).toBe(requeue);
@@ -621,7 +616,7 @@ describe("planCanary: a baseline beside the canary", () => {
     const plan = planCanary(
       observe({ spec: withBaseline, status: midRollout, replicaSets: [rs("new", 2), rs("old", 8)], ...observed }),
     );
-    expect(scaling(plan)).toEqual(actions);
+    expect(changes(plan)).toEqual(actions);
     expect(plan.status).toMatchObject(status);
     expect(events(plan)).toEqual(expectedEvents);
   });
@@ -875,7 +870,7 @@ describe("planCanary: an errorBudget step holds while the budget is spent", () =
     },
   ])("$name", ({ now, status, runs, actions, expected, events: expectedEvents, requeue }) => {
     const plan = planCanary(observe({ spec: spec(BUDGET_STEPS), now: now ?? T0, status, analysisRuns: runs, replicaSets: sets }));
-    expect(scaling(plan)).toEqual(actions);
+    expect(changes(plan)).toEqual(actions);
     expect(plan.status).toMatchObject(expected);
     expect(events(plan)).toEqual(expectedEvents);
     expect(plan.requeueAfterMs).toBe(requeue);
@@ -924,52 +919,22 @@ describe("planCanary: the router's verdict (Observed.trafficVerified)", () => {
 });
 
 describe("planCanary: retry", () => {
-  const aborted: RolloutStatus = {
-    ...midRollout,
-    currentStepIndex: 2,
-    abort: true,
-    abortedAt: T0.toISOString(),
-    pauseConditions: [{ reason: "CanaryPauseStep", startTime: T0.toISOString() }],
-    canary: { currentStepAnalysisRun: { name: "web-new-step1", phase: "Failed" } },
-  };
-  const { abortedAt: _, ...abortNotTakenUp } = aborted;
-  const retried = { currentStepIndex: 0, phase: "Progressing" } as const;
-  const cleared: (keyof RolloutStatus)[] = ["retry", "abort", "abortedAt", "pauseConditions"];
-  it.each<{
-    name: string;
-    status: RolloutStatus;
-    expected: Partial<RolloutStatus>;
-    events: string[];
-    cleared: (keyof RolloutStatus)[];
-  }>([
-    {
-      name: "`ramp retry`: the steps start again with fresh analysis",
-      status: { ...aborted, retry: true },
-      expected: retried,
-      events: ["RolloutRetried"],
-      cleared,
+  const cases = retryCases({
+    aborted: {
+      ...midRollout,
+      currentStepIndex: 2,
+      abort: true,
+      abortedAt: T0.toISOString(),
+      pauseConditions: [{ reason: "CanaryPauseStep", startTime: T0.toISOString() }],
+      canary: { currentStepAnalysisRun: { name: "web-new-step1", phase: "Failed" } },
     },
-    {
-      name: "asked before the abort was taken up: the same",
-      status: { ...abortNotTakenUp, retry: true },
-      expected: retried,
-      events: ["RolloutRetried"],
-      cleared,
-    },
-    {
-      name: "an Argo-style retry (abort cleared, abortedAt left): the same",
-      status: { ...aborted, abort: false },
-      expected: retried,
-      events: ["RolloutRetried"],
-      cleared,
-    },
-    {
-      name: "aborted with no retry asked: stays aborted",
-      status: aborted,
-      expected: { abort: true, abortedAt: T0.toISOString(), phase: "Degraded", currentStepIndex: 2 },
-      events: [],
-      cleared: ["retry"],
-    },
+    retryDoes: "the steps start again with fresh analysis",
+    retried: { currentStepIndex: 0, phase: "Progressing" },
+    alsoCleared: ["pauseConditions"],
+    stillAborted: { currentStepIndex: 2 },
+  });
+  it.each<RetryCase>([
+    ...cases,
     {
       name: "a retry asked of a rollout that is not aborted is dropped: the steps go on",
       status: { ...midRollout, currentStepIndex: 2, retry: true },
@@ -977,11 +942,11 @@ describe("planCanary: retry", () => {
       events: [],
       cleared: ["retry"],
     },
-  ])("$name", ({ status, expected, events: reasons, cleared }) => {
-    const plan = planCanary(observe({ status, replicaSets: [rs("new", 0), rs("old", 10)] }));
-    expect(plan.status).toMatchObject(expected);
-    expect(events(plan)).toEqual(reasons);
-    for (const field of cleared) expect(plan.status[field], field).toBeUndefined();
-    if (reasons.length) expect(plan.status.canary?.currentStepAnalysisRun).toBeUndefined();
+  ])("$name", (retryCase) => {
+    const plan = planCanary(observe({ status: retryCase.status, replicaSets: [rs("new", 0), rs("old", 10)] }));
+    expect(plan.status).toMatchObject(retryCase.expected);
+    expect(events(plan)).toEqual(retryCase.events);
+    for (const field of retryCase.cleared) expect(plan.status[field], field).toBeUndefined();
+    if (retryCase.events.length) expect(plan.status.canary?.currentStepAnalysisRun).toBeUndefined();
   });
 });
