@@ -177,6 +177,7 @@ async function runController(flags: ControllerFlags): Promise<void> {
     notificationsPending: () => active?.notificationsPending ?? 0,
     notificationsUnwritten: () => active?.notificationsUnwritten ?? 0,
     eventsDropped: () => events.droppedCount,
+    eventsPending: () => events.pendingCount,
     maxRollouts: flags.metricsMaxRollouts,
   });
   const clientOptions = {

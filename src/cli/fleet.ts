@@ -161,6 +161,7 @@ async function runFleetController(flags: FleetControllerFlags): Promise<void> {
     queueDepth: () => controller?.queueDepth ?? 0,
     version: VERSION,
     eventsDropped: () => events.droppedCount,
+    eventsPending: () => events.pendingCount,
   });
   const clientOptions = {
     fieldManager: "ramp-fleet-controller",

@@ -104,7 +104,9 @@ describe("EventRecorder", () => {
     for (let i = 0; i < 10; i++) events.record(about(`step ${i}`));
     expect(Date.now() - started).toBeLessThan(100);
     expect(api.requests).toHaveLength(0);
+    expect(events.pendingCount).toBe(10);
     await expect.poll(() => stored(), { timeout: 5_000 }).toHaveLength(10);
+    await expect.poll(() => events.pendingCount).toBe(0);
     // Discovery and ten POSTs: two at once, then one every 200 ms.
     expect(Math.max(...api.requests.map((r) => r.at)) - started).toBeGreaterThanOrEqual(1_500);
     expect(writes().every((w) => w === "POST  1")).toBe(true);

@@ -124,6 +124,11 @@ export class EventRecorder {
     return this.dropped;
   }
 
+  /** Events queued or being written. */
+  get pendingCount(): number {
+    return this.queued.size + this.writing.size;
+  }
+
   /** Queues the Event, returning at once; a repeat still waiting is counted on the same write. Never throws. */
   record(about: EventAbout): void {
     if (this.stopped) return;

@@ -137,12 +137,14 @@ describe("ControllerMetrics", () => {
     expect(await metrics.metricsText()).toMatch(/^ramp_workqueue_depth 7$/m);
   });
 
-  it("reads the Events dropped at scrape time, as a counter from zero", async () => {
-    let dropped = 0;
-    const metrics = new ControllerMetrics({ queueDepth: () => 0, eventsDropped: () => dropped });
+  it("reads the Events dropped (a counter from zero) and pending (a gauge) at scrape time", async () => {
+    let [dropped, pending] = [0, 0];
+    const metrics = new ControllerMetrics({ queueDepth: () => 0, eventsDropped: () => dropped, eventsPending: () => pending });
     expect(await metrics.metricsText()).toMatch(/^# TYPE ramp_events_dropped_total counter\nramp_events_dropped_total 0$/m);
-    dropped = 12;
+    expect(await metrics.metricsText()).toMatch(/^ramp_events_pending 0$/m);
+    [dropped, pending] = [12, 3];
     expect(await metrics.metricsText()).toMatch(/^ramp_events_dropped_total 12$/m);
+    expect(await metrics.metricsText()).toMatch(/^ramp_events_pending 3$/m);
   });
 
   it("exposes the build version and the process metrics, prefixed ramp_, in the Prometheus text format", async () => {

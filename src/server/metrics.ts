@@ -21,6 +21,8 @@ export interface ControllerMetricsOptions {
   notificationsUnwritten?: () => number;
   /** Events dropped because the recorder's queue was full (EventRecorder.droppedCount); read at each scrape. */
   eventsDropped?: () => number;
+  /** Events queued or being written (EventRecorder.pendingCount); read at each scrape. */
+  eventsPending?: () => number;
   /** Rollouts with series of their own; the others are counted under OTHER (default 500). */
   maxRollouts?: number;
   /** Analysis metrics shown per Rollout, by name (default 32, a template's most). */
@@ -272,6 +274,14 @@ export class ControllerMetrics implements ControllerObserver, AnalysisRunObserve
       collect() {
         this.reset();
         this.inc(opts.eventsDropped?.() ?? 0);
+      },
+    });
+    new Gauge({
+      name: "ramp_events_pending",
+      help: "Events recorded and not yet written: the recorder sends them in the background, on its own rate limit.",
+      registers,
+      collect() {
+        this.set(opts.eventsPending?.() ?? 0);
       },
     });
     new Gauge({
