@@ -55,7 +55,9 @@ const ARGO_AT: Record<number, Partial<Record<Figure, number>>> = {
     requestsPerRollout: 41.3,
     peakRss: 115,
     idleCpu: 0.05,
+    // From an audit log that did not show Argo's Lease renewals (client-go's leader renews every 2 s).
     idleRequests: 0,
+    idleRequestsButLease: 0,
   },
   500: {
     firstStepP50: 109.5,
@@ -76,6 +78,7 @@ type Figure =
   | "createSeconds"
   | "idleCpu"
   | "idleRequests"
+  | "idleRequestsButLease"
   | "firstStepP50"
   | "firstStepP99"
   | "healthyP50"
@@ -92,7 +95,7 @@ const GOALS: Partial<Record<Figure, { text: string; bound: (argo: number | undef
   changeCpu: { text: "≤ 0.4× Argo", bound: (a) => (a === undefined ? undefined : 0.4 * a) },
   requestsPerRollout: { text: "≤ 0.3× Argo", bound: (a) => (a === undefined ? undefined : 0.3 * a) },
   idleCpu: { text: "≤ Argo at 100", bound: (a) => (N === 100 ? a : undefined) },
-  idleRequests: { text: "≤ Argo at 100", bound: (a) => (N === 100 ? a : undefined) },
+  idleRequestsButLease: { text: "≤ Argo at 100", bound: (a) => (N === 100 ? a : undefined) },
   peakRss: { text: "≤ 1.5× Argo at 500", bound: (a) => (N === 500 && a !== undefined ? 1.5 * a : undefined) },
   // Argo was measured at QPS 50: the goal holds at the same QPS only.
   firstStepP99: { text: "≤ 0.4× Argo, same QPS", bound: (a) => (QPS === 50 && a !== undefined ? 0.4 * a : undefined) },
@@ -214,9 +217,11 @@ class Replica {
     return counts;
   }
 
-  async queueDepth(): Promise<number> {
+  /** The work queue's depth and the Events not yet written, together. */
+  async pending(): Promise<number> {
     const text = await (await fetch(`${this.url}/metrics`)).text();
-    return Number(/^ramp_workqueue_depth (\S+)/m.exec(text)?.[1] ?? NaN);
+    const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)`, "m").exec(text)?.[1] ?? Number.NaN);
+    return gauge("ramp_workqueue_depth") + gauge("ramp_events_pending");
   }
 
   async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
@@ -412,10 +417,12 @@ async function main() {
     figures.createSeconds = seconds(create.ms);
     printPhase(`create: ${N} rollouts created until all Healthy`, create, true);
 
-    await waitUntil("the work queue empty", async () => (await leader.queueDepth()) === 0);
+    // Idle once the create's work is done: the queue empty and its Events written.
+    await waitUntil("the work queue empty and the Events written", async () => (await leader.pending()) === 0);
     const idle = await measure(replicas, () => sleep(IDLE_MS));
     figures.idleCpu = idle.cpuSeconds;
     figures.idleRequests = total(idle.requests);
+    figures.idleRequestsButLease = total(new Map([...idle.requests].filter(([k]) => !k.startsWith("leases "))));
     printPhase(`idle: ${IDLE_MS / 1000} s with ${N} Healthy rollouts`, idle, false);
 
     const setImage = (image: string) =>
@@ -480,6 +487,7 @@ function printReference(figures: Partial<Record<Figure, number>>): void {
     ["createSeconds", "create -> all Healthy (s)"],
     ["idleCpu", "idle CPU over 60 s (s)"],
     ["idleRequests", "idle requests over 60 s"],
+    ["idleRequestsButLease", "  of them not the Lease's"],
     ["firstStepP50", "change -> first step p50 (s)"],
     ["firstStepP99", "change -> first step p99 (s)"],
     ["healthyP50", "change -> Healthy p50 (s)"],
@@ -502,7 +510,8 @@ function printReference(figures: Partial<Record<Figure, number>>): void {
     const ratio = ramp !== undefined && a ? ramp / a : undefined;
     const goalText = goal && bound !== undefined ? `${goal.text} (${fmt(bound)})` : "";
     const met = bound === undefined || ramp === undefined ? "" : ramp <= bound ? "yes" : "no";
-    const digits = figure === "idleRequests" ? 0 : figure === "idleRss0" || figure === "peakRss" ? 0 : 2;
+    const digits =
+      figure === "idleRequests" || figure === "idleRequestsButLease" ? 0 : figure === "idleRss0" || figure === "peakRss" ? 0 : 2;
     console.log(
       `${label.padEnd(36)}${fmt(ramp, digits).padStart(9)}${(figure === "ready" ? "0.2–0.3" : fmt(a, digits)).padStart(9)}${fmt(ratio).padStart(8)}   ${goalText.padEnd(30)}${met}`,
     );
