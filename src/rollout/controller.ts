@@ -90,6 +90,7 @@ export class RolloutController implements Caches {
   /** The routers' objects (routes, Ingresses, TrafficSplits), cached once a Rollout routes through them. */
   private readonly routerObjects: ObjectCaches;
   private readonly events: EventRecorder;
+  private readonly statusWrittenAt = new Map<string, number>();
   private workers: Promise<void> | undefined;
   private started = false;
 
@@ -123,7 +124,10 @@ export class RolloutController implements Caches {
       namespace: ns,
       labelSelector: opts.instanceId ? `${INSTANCE_ID_LABEL}=${opts.instanceId}` : `!${INSTANCE_ID_LABEL}`,
       onChange: (type, obj) => {
-        if (type === "DELETED") this.opts.observer?.rollout(obj.metadata.namespace, obj.metadata.name, undefined);
+        if (type === "DELETED") {
+          this.opts.observer?.rollout(obj.metadata.namespace, obj.metadata.name, undefined);
+          this.statusWrittenAt.delete(obj.metadata.uid as string);
+        }
         this.queue.add(objectKey(obj));
       },
     });
@@ -262,6 +266,7 @@ export class RolloutController implements Caches {
       events: this.events,
       historyClient: this.opts.historyClient ?? this.client,
       routerObjects: (key) => this.routerObjects.readerFor(key),
+      statusWrittenAt: this.statusWrittenAt,
       requeue: (key) => this.queue.add(key),
       log: (line, level) => this.log(line, level),
     };
@@ -314,10 +319,11 @@ export class RolloutController implements Caches {
       if (!(err instanceof SpecProblem)) throw err;
       plan = planRollout({ ...observed, invalidSpec: err.message, ...(err.refused ? { refusedTemplate: err.refused } : {}) });
     }
-    await settle(ctx, rollout, before, plan.status, plan.actions, now);
+    const writeLater = await settle(ctx, rollout, before, plan.status, plan.actions, now, true);
     startGateCalls(ctx, rollout, plan);
     this.report(rollout, plan, before, now);
-    return plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : undefined;
+    const requeueAfterMs = Math.min(plan.requeueAfterMs ?? Number.POSITIVE_INFINITY, writeLater ?? Number.POSITIVE_INFINITY);
+    return Number.isFinite(requeueAfterMs) ? { requeueAfterMs } : undefined;
   }
 
   private report(rollout: RolloutObject, plan: Plan, before: RolloutStatus, now: Date): void {

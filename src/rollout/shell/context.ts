@@ -62,6 +62,8 @@ export interface StepContext {
   events: EventRecorder;
   /** Where the routers of the Rollout with this key read their objects. */
   routerObjects(rolloutKey: string): ObjectReader;
+  /** When this process last wrote each Rollout's status, by uid (to pace writes of pod counts). */
+  statusWrittenAt: Map<string, number>;
   /** Looks at a Rollout again soon (a gate's answer came). */
   requeue(key: string): void;
   log: Log;

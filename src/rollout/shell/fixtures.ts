@@ -58,6 +58,7 @@ export async function shellFixture(): Promise<ShellFixture> {
     events: new EventRecorder(client),
     historyClient: client,
     routerObjects: () => apiserverReader(client),
+    statusWrittenAt: new Map(),
     requeue: (key) => requeued.push(key),
     log: (line) => logged.push(line),
   };

@@ -1,13 +1,13 @@
 // The last rungs of a reconcile: notifications handed over, the status written when it changed, and
 // the Events recorded. In that order: a crash after the status write never loses a notification,
 // because the notifier was told first (and dedupes by key).
-import { canonicalJson } from "../../api/canonical-json.ts";
 import { API_VERSION } from "../../api/group.ts";
 import type { EventReason } from "../../api/reasons.ts";
 import type { RolloutStatus } from "../../api/rollout.ts";
 import { isConflict } from "../../kube/client.ts";
 import type { RolloutObject } from "../objects.ts";
 import { invalidSpecStatus, trafficErrorStatus } from "../plan/rollout.ts";
+import { statusWrite } from "../plan/status-pace.ts";
 import type { Action } from "../plan/types.ts";
 import type { EventAction, StepContext } from "./context.ts";
 
@@ -23,13 +23,27 @@ export async function notify(ctx: StepContext, rollout: RolloutObject, status: R
   if (events.length && ctx.notifier) await ctx.notifier.enqueue(rollout, status, events, now);
 }
 
-/** Writes the status when it changed, guarded by the resourceVersion read: a concurrent write
- * (a CLI command, another replica) makes this reconcile fail and run again on fresh data. */
-export async function writeStatus(ctx: StepContext, rollout: RolloutObject, before: RolloutStatus, after: RolloutStatus) {
+/** Writes the status when it changed, guarded by the resourceVersion read: a concurrent write (a
+ * CLI command, another replica) makes this reconcile fail and run again on fresh data. `pacedAt`
+ * (a sync, which is looked at again): a change of pod counts only is paced (plan/status-pace.ts),
+ * and the time to look again for a write put off is returned. */
+export async function writeStatus(
+  ctx: StepContext,
+  rollout: RolloutObject,
+  before: RolloutStatus,
+  after: RolloutStatus,
+  pacedAt?: Date,
+): Promise<number | undefined> {
   const clean = JSON.parse(JSON.stringify(after)) as RolloutStatus;
-  if (canonicalJson(clean) === canonicalJson(before)) return;
+  const uid = rollout.metadata.uid as string;
+  const now = (pacedAt ?? new Date()).getTime();
+  const pace = statusWrite(before, clean, pacedAt ? ctx.statusWrittenAt.get(uid) : undefined, now);
+  if (pace.write === "later") return pace.inMs;
+  if (pace.write === "no") return undefined;
   try {
     ctx.caches.rollouts.remember(await ctx.client.replace({ ...rollout, status: clean }, { subresource: "status" }));
+    ctx.statusWrittenAt.set(uid, now);
+    return undefined;
   } catch (err) {
     if (isConflict(err))
       throw new Error(`status of rollout ${rollout.metadata.namespace}/${rollout.metadata.name} changed meanwhile; retrying`);
@@ -59,7 +73,8 @@ export function recordEvents(ctx: StepContext, rollout: RolloutObject, actions: 
   }
 }
 
-/** Writes a status and its Events in order: notifications, status, Events. */
+/** Writes a status and its Events in order: notifications, status, Events. `paced`: as writeStatus's
+ * pacedAt (now); returns when to look again for a status write put off. */
 export async function settle(
   ctx: StepContext,
   rollout: RolloutObject,
@@ -67,10 +82,12 @@ export async function settle(
   after: RolloutStatus,
   actions: Action[],
   now: Date,
-): Promise<void> {
+  paced = false,
+): Promise<number | undefined> {
   await notify(ctx, rollout, after, actions, now);
-  await writeStatus(ctx, rollout, before, after);
+  const later = await writeStatus(ctx, rollout, before, after, paced ? now : undefined);
   recordEvents(ctx, rollout, actions);
+  return later;
 }
 
 /** A spec the planner cannot read (the CRD's schema let it through): reported, nothing touched. */
