@@ -29,6 +29,8 @@ export interface ControllerMetricsOptions {
   maxMetricsPerRollout?: number;
 }
 
+const EVENT_LOOP_SAMPLE_MS = 1_000;
+
 /** The namespace and name of what is counted beyond the caps: no Kubernetes name has an underscore. */
 export const OTHER = "_other";
 const DEFAULT_MAX_ROLLOUTS = 500;
@@ -404,8 +406,10 @@ export class ControllerMetrics implements ControllerObserver, AnalysisRunObserve
       { version: opts.version ?? "unknown" },
       1,
     );
-    // Prefixed, so a panel of Ramp's process never mixes in another job's process_* series.
-    collectDefaultMetrics({ register: this.registry, prefix: "ramp_" });
+    // Prefixed, so a panel of Ramp's process never mixes in another job's process_* series. The
+    // event loop's delay sampled once a second, not every 10 ms (prom-client's default): that timer
+    // alone cost an idle controller 0.26 CPU seconds a minute (86 ms over 20 s, against 2 ms).
+    collectDefaultMetrics({ register: this.registry, prefix: "ramp_", eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
   }
 
   get contentType(): string {
