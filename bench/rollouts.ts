@@ -31,6 +31,8 @@ const { values: flags } = parseArgs({
     qps: { type: "string", default: "50" },
     burst: { type: "string", default: "100" },
     chaos: { type: "boolean", default: false },
+    // Writes a heap snapshot of the leader once every rollout is past its first step, into this folder.
+    "heap-snapshot": { type: "string" },
   },
 });
 const N = Number(flags.rollouts);
@@ -38,6 +40,7 @@ const REPLICAS = Number(flags.replicas);
 const QPS = Number(flags.qps);
 const NS = "bench";
 const CLUSTER = "bench";
+const SNAPSHOT_SIGNAL = "SIGUSR2";
 const ROOT = join(import.meta.dirname, "..");
 const ENTRY = join(ROOT, "dist/cli/main.js");
 const IDLE_MS = 60_000;
@@ -145,6 +148,9 @@ class Replica {
     this.child = spawn(
       process.execPath,
       [
+        ...(flags["heap-snapshot"]
+          ? [`--heapsnapshot-signal=${SNAPSHOT_SIGNAL}`, `--diagnostic-dir=${flags["heap-snapshot"]}`]
+          : []),
         ENTRY,
         "controller",
         `--kubeconfig=${kubeconfig}`,
@@ -215,6 +221,18 @@ class Replica {
       counts.set(key, (counts.get(key) ?? 0) + Number(m[2]));
     }
     return counts;
+  }
+
+  /** Where the memory is, as the process's own metrics say (MiB). */
+  async memory(): Promise<string> {
+    const text = await (await fetch(`${this.url}/metrics`)).text();
+    const mib = (series: string) =>
+      fmt(Number(new RegExp(`^ramp_nodejs_${series} (\\S+)`, "m").exec(text)?.[1] ?? Number.NaN) / 2 ** 20, 0);
+    const spaces = [...text.matchAll(/^ramp_nodejs_heap_space_size_used_bytes\{space="(\w+)"\} (\S+)/gm)]
+      .map((m) => [m[1], Number(m[2]) / 2 ** 20] as const)
+      .filter(([, v]) => v >= 1)
+      .map(([space, v]) => `${space} ${fmt(v, 0)}`);
+    return `heap used ${mib("heap_size_used_bytes")} of ${mib("heap_size_total_bytes")} (${spaces.join(", ")}), external ${mib("external_memory_bytes")}`;
   }
 
   /** The work queue's depth and the Events not yet written, together. */
@@ -436,6 +454,16 @@ async function main() {
       await setImage("app:2");
       await waitUntil("every rollout at its first step", () => progress.firstStepAt.size === N);
     });
+    const rssNow = leader.usage().rssMiB;
+    console.log(
+      `\n   leader's memory with every rollout past its first step: RSS ${fmt(rssNow, 0)} MiB; ${await leader.memory()}`,
+    );
+    if (flags["heap-snapshot"]) {
+      leader.child.kill(SNAPSHOT_SIGNAL);
+      console.log(
+        `   heap snapshot asked for (${SNAPSHOT_SIGNAL}) into ${flags["heap-snapshot"]}; read it with node bench/heap-summary.ts <file>`,
+      );
+    }
     const promote = await measure(replicas, () =>
       waitUntil("every rollout Healthy at app:2", () => progress.healthyAt.size === N),
     );
