@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { KubeClient, KubeObject } from "./client.ts";
-import { type ChangeType, Informer, withoutBookkeeping } from "./informer.ts";
+import { type ChangeType, Informer, withoutBookkeeping, withoutManagedFields } from "./informer.ts";
 
 /** A client whose list answers what `items` holds now and whose watch stays silent until stopped:
  * the half-open connection a resync is there for. */
@@ -64,12 +64,19 @@ describe("withoutBookkeeping", () => {
   it.each([
     {
       name: "an object without either is left as it is",
+      strip: withoutBookkeeping,
       input: cm("a", "1"),
       expected: { managed: false, annotations: undefined },
     },
-    { name: "both are dropped, other annotations kept", input: heavy("a", "1"), expected: stripped },
-  ])("$name", ({ input, expected }) => {
-    expect(bare(withoutBookkeeping(input))).toEqual(expected);
+    { name: "both are dropped, other annotations kept", strip: withoutBookkeeping, input: heavy("a", "1"), expected: stripped },
+    {
+      name: "withoutManagedFields keeps kubectl's annotation (objects PUT back whole)",
+      strip: withoutManagedFields,
+      input: heavy("a", "1"),
+      expected: { managed: false, annotations: { [applied]: '{"big":"copy"}', keep: "me" } },
+    },
+  ])("$name", ({ strip, input, expected }) => {
+    expect(bare(strip(input))).toEqual(expected);
   });
 
   it("is applied to what the list, the watch and remember() bring into the cache", async () => {
