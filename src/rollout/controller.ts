@@ -104,9 +104,8 @@ export class RolloutController implements Caches {
     this.events = opts.events ?? new EventRecorder(client, { log: (line, level) => this.log(line, level) });
     this.routerObjects = new ObjectCaches(client, {
       ...(ns ? { namespace: ns } : {}),
-      onChange: (readers) => {
-        for (const key of readers) this.queue.add(key);
-      },
+      onChange: (reader, delayMs) => this.queue.addAfter(reader, delayMs),
+      ...(opts.onWatchFailure ? { onWatchFailure: opts.onWatchFailure } : {}),
       log: (line, level) => this.log(line, level),
     });
     const enqueueOwner = (obj: ReplicaSetObject | AnalysisRunObject | ControllerRevisionObject) => {
@@ -123,7 +122,10 @@ export class RolloutController implements Caches {
       namespace: ns,
       labelSelector: opts.instanceId ? `${INSTANCE_ID_LABEL}=${opts.instanceId}` : `!${INSTANCE_ID_LABEL}`,
       onChange: (type, obj) => {
-        if (type === "DELETED") this.opts.observer?.rollout(obj.metadata.namespace, obj.metadata.name, undefined);
+        if (type === "DELETED") {
+          this.opts.observer?.rollout(obj.metadata.namespace, obj.metadata.name, undefined);
+          this.routerObjects.forgetReader(objectKey(obj));
+        }
         this.queue.add(objectKey(obj));
       },
     });
@@ -217,7 +219,7 @@ export class RolloutController implements Caches {
 
   /** Why a cache cannot be kept current (e.g. a list or watch refused), for readiness. */
   get problems(): string[] {
-    return this.informers.flatMap((i) => i.problem ?? []);
+    return [...this.informers.flatMap((i) => i.problem ?? []), ...this.routerObjects.problems];
   }
 
   get queueDepth(): number {
