@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { KubeClient, KubeObject } from "./client.ts";
-import { type ChangeType, Informer, watchTimeoutSeconds, withoutBookkeeping } from "./informer.ts";
+import { type ChangeType, Informer, watchTimeoutSeconds, withoutBookkeeping, withoutManagedFields } from "./informer.ts";
 
 /** A client whose list answers `items` (counting the lists) and whose watch stays silent until stopped. */
 function silentClient(items: KubeObject[], lists: { count: number }): KubeClient {
@@ -66,12 +66,19 @@ describe("withoutBookkeeping", () => {
   it.each([
     {
       name: "an object without either is left as it is",
+      strip: withoutBookkeeping,
       input: cm("a", "1"),
       expected: { managed: false, annotations: undefined },
     },
-    { name: "both are dropped, other annotations kept", input: heavy("a", "1"), expected: stripped },
-  ])("$name", ({ input, expected }) => {
-    expect(bare(withoutBookkeeping(input))).toEqual(expected);
+    { name: "both are dropped, other annotations kept", strip: withoutBookkeeping, input: heavy("a", "1"), expected: stripped },
+    {
+      name: "withoutManagedFields keeps kubectl's annotation (objects PUT back whole)",
+      strip: withoutManagedFields,
+      input: heavy("a", "1"),
+      expected: { managed: false, annotations: { [applied]: '{"big":"copy"}', keep: "me" } },
+    },
+  ])("$name", ({ strip, input, expected }) => {
+    expect(bare(strip(input))).toEqual(expected);
   });
 
   it("is applied to what the list, the watch and remember() bring into the cache", async () => {

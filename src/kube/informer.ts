@@ -34,17 +34,25 @@ export interface InformerOptions<T> {
 
 const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
 
+/** An object without metadata.managedFields, the apiserver's bookkeeping (often larger than the rest
+ * of the object), read by no controller. Safe for objects sent back whole: a PUT that omits
+ * managedFields leaves them as they are. */
+export function withoutManagedFields<T extends KubeObject>(obj: T): T {
+  const { managedFields: _, ...metadata } = obj.metadata;
+  obj.metadata = metadata as T["metadata"];
+  return obj;
+}
+
 /** An object without metadata.managedFields and kubectl's last-applied annotation: the apiserver's
- * and kubectl's bookkeeping, often larger than the rest of the object, read by no controller. Only
- * for caches whose objects are never sent back whole (a PUT without the annotation would drop it). */
+ * and kubectl's bookkeeping, read by no controller. Only for caches whose objects are never sent
+ * back whole (a PUT without the annotation would drop it). */
 export function withoutBookkeeping<T extends KubeObject>(obj: T): T {
-  const { managedFields: _, ...metadata }: Record<string, unknown> = obj.metadata;
+  const { metadata } = withoutManagedFields(obj);
   const annotations = metadata.annotations as Record<string, string> | undefined;
   if (annotations && LAST_APPLIED in annotations) {
     const { [LAST_APPLIED]: _applied, ...rest } = annotations;
     metadata.annotations = rest;
   }
-  obj.metadata = metadata as T["metadata"];
   return obj;
 }
 

@@ -105,9 +105,8 @@ export class RolloutController implements Caches {
     this.events = opts.events ?? new EventRecorder(client, { log: (line, level) => this.log(line, level) });
     this.routerObjects = new ObjectCaches(client, {
       ...(ns ? { namespace: ns } : {}),
-      onChange: (readers) => {
-        for (const key of readers) this.queue.add(key);
-      },
+      onChange: (reader, delayMs) => this.queue.addAfter(reader, delayMs),
+      ...(opts.onWatchFailure ? { onWatchFailure: opts.onWatchFailure } : {}),
       log: (line, level) => this.log(line, level),
     });
     const enqueueOwner = (obj: ReplicaSetObject | AnalysisRunObject | ControllerRevisionObject) => {
@@ -127,6 +126,7 @@ export class RolloutController implements Caches {
         if (type === "DELETED") {
           this.opts.observer?.rollout(obj.metadata.namespace, obj.metadata.name, undefined);
           this.statusWrittenAt.delete(obj.metadata.uid as string);
+          this.routerObjects.forgetReader(objectKey(obj));
         }
         this.queue.add(objectKey(obj));
       },
@@ -221,7 +221,7 @@ export class RolloutController implements Caches {
 
   /** Why a cache cannot be kept current (e.g. a list or watch refused), for readiness. */
   get problems(): string[] {
-    return this.informers.flatMap((i) => i.problem ?? []);
+    return [...this.informers.flatMap((i) => i.problem ?? []), ...this.routerObjects.problems];
   }
 
   get queueDepth(): number {
