@@ -75,6 +75,9 @@ export interface RolloutControllerOptions {
   historyClient?: KubeClient;
 }
 
+const reportsInvalidSpec = (status: RolloutStatus) =>
+  status.conditions?.some((c) => c.type === "InvalidSpec" && c.status === "True") === true;
+
 export class RolloutController implements Caches {
   private readonly client: KubeClient;
   private readonly opts: RolloutControllerOptions;
@@ -304,7 +307,7 @@ export class RolloutController implements Caches {
   private async sync(ctx: StepContext, rollout: RolloutObject, spec: RolloutSpec, now: Date): Promise<ReconcileResult> {
     const before = (rollout.status ?? {}) as RolloutStatus;
     const router = routerOf(ctx, rollout);
-    const { observed, template } = await observe(ctx, rollout, spec, now, router);
+    const { observed, template, trafficFailure } = await observe(ctx, rollout, spec, now, router);
     let plan = planRollout(observed);
     try {
       await adoptOrphans(ctx, rollout, observed);
@@ -314,6 +317,10 @@ export class RolloutController implements Caches {
       if (!(err instanceof SpecProblem)) throw err;
       plan = planRollout({ ...observed, invalidSpec: err.message, ...(err.refused ? { refusedTemplate: err.refused } : {}) });
     }
+    // A router that could not be asked fails the reconcile (reported by reconcile, retried), once the
+    // scaling is done; but an invalid spec is what the status must say, as no retry cures it.
+    if (trafficFailure && !reportsInvalidSpec(plan.status)) throw trafficFailure;
+    if (trafficFailure) ctx.log(`rollout ${objectKey(rollout)}: ${trafficFailure.message}`, "warn");
     await settle(ctx, rollout, before, plan.status, plan.actions, now);
     startGateCalls(ctx, rollout, plan);
     this.report(rollout, plan, before, now);
