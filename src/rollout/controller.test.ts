@@ -3,14 +3,16 @@
 // reports.
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { API_VERSION } from "../api/group.ts";
+import { podTemplateHash } from "../api/pod-template-hash.ts";
 import type { RolloutStatus } from "../api/rollout.ts";
-import type { KubeObject } from "../kube/client.ts";
+import type { KubeClient, KubeObject } from "../kube/client.ts";
 import { FakeApiserver } from "../kube/fake-apiserver.ts";
 import { OutboundDoor } from "../net/outbound.ts";
 import { RolloutController } from "./controller.ts";
 import { TRAFFIC_FINALIZER } from "./shell/context.ts";
-import { gatewaySpec, KINDS, rolloutObject } from "./shell/fixtures.ts";
+import { gatewaySpec, KINDS, rolloutObject, spec } from "./shell/fixtures.ts";
 
+const OUTBOUND = new OutboundDoor({ allow: [], deny: [], allowLoopback: true, apiserver: [] });
 const service = (name: string): KubeObject => ({
   apiVersion: "v1",
   kind: "Service",
@@ -27,9 +29,7 @@ describe("a reconcile whose router cannot be asked (its HTTPRoute does not exist
   const start = async (...objects: KubeObject[]) => {
     const apiserver = await new FakeApiserver(KINDS).start();
     apiserver.put(rolloutObject(gatewaySpec(), { finalizers: [TRAFFIC_FINALIZER] }), ...objects);
-    const controller = new RolloutController(apiserver.client(), {
-      outbound: new OutboundDoor({ allow: [], deny: [], allowLoopback: true, apiserver: [] }),
-    });
+    const controller = new RolloutController(apiserver.client(), { outbound: OUTBOUND });
     running = { apiserver, controller };
     await controller.start();
     return apiserver;
@@ -62,5 +62,41 @@ describe("a reconcile whose router cannot be asked (its HTTPRoute does not exist
         expect(condition(apiserver, "InvalidSpec")).toMatchObject({ status: "True", message: 'Service "web-canary" not found' }),
       { timeout: 4_000, interval: 50 },
     );
+  });
+});
+
+describe("the controller's stop", () => {
+  it("waits for the revision history under way, so no write is left half-done", async () => {
+    const apiserver = await new FakeApiserver(KINDS).start();
+    apiserver.put(rolloutObject(spec()));
+    const client = apiserver.client();
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const order: string[] = [];
+    const historyClient = Object.assign(Object.create(client) as KubeClient, {
+      create: async <T extends KubeObject>(obj: T): Promise<T> => {
+        order.push("issued");
+        await held;
+        const written = await client.create(obj);
+        order.push("written");
+        return written;
+      },
+    });
+    const controller = new RolloutController(client, { outbound: OUTBOUND, historyClient });
+    try {
+      await controller.start();
+      await vi.waitFor(() => expect(order).toEqual(["issued"]), { timeout: 4_000, interval: 20 });
+      const stopping = controller.stop().then(() => order.push("stopped"));
+      // Let go once stop has had every chance to return without it.
+      setTimeout(release, 200);
+      await stopping;
+      expect(order).toEqual(["issued", "written", "stopped"]);
+      expect(apiserver.object("apps/v1", "ControllerRevision", `web-${podTemplateHash(spec().template)}`, "ns")).toBeDefined();
+    } finally {
+      release();
+      await apiserver.stop();
+    }
   });
 });

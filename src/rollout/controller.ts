@@ -28,6 +28,7 @@ import type { Plan } from "./plan/types.ts";
 import { adoptOrphans, adopts } from "./shell/adopt.ts";
 import { applyActions } from "./shell/apply.ts";
 import {
+  BackgroundWrites,
   BY_OWNER,
   type Caches,
   type EventAction,
@@ -95,6 +96,7 @@ export class RolloutController implements Caches {
   private readonly events: EventRecorder;
   private workers: Promise<void> | undefined;
   private started = false;
+  private readonly history = new BackgroundWrites();
 
   constructor(client: KubeClient, opts: RolloutControllerOptions) {
     this.client = client;
@@ -247,6 +249,8 @@ export class RolloutController implements Caches {
   async stop(): Promise<void> {
     this.queue.shutDown();
     await this.workers;
+    // No reconcile is left to issue one: the revision history under way is finished, not cut off.
+    await this.history.settled();
     for (const i of this.informers) i.stop();
     this.routerObjects.stop();
     // One of its own is flushed here; a shared one by whoever made it.
@@ -264,6 +268,7 @@ export class RolloutController implements Caches {
       outbound: this.opts.outbound,
       events: this.events,
       historyClient: this.opts.historyClient ?? this.client,
+      history: this.history,
       routerObjects: (key) => this.routerObjects.readerFor(key),
       requeue: (key) => this.queue.add(key),
       log: (line, level) => this.log(line, level),
