@@ -96,6 +96,7 @@ export class RolloutController implements Caches {
   private readonly events: EventRecorder;
   private workers: Promise<void> | undefined;
   private started = false;
+  private stopping = false;
   private readonly history = new BackgroundWrites();
 
   constructor(client: KubeClient, opts: RolloutControllerOptions) {
@@ -232,6 +233,8 @@ export class RolloutController implements Caches {
   /** Fills the caches, then starts the workers; resolves once reconciling has begun. */
   async start(): Promise<void> {
     await Promise.all(this.informers.map((i) => i.start()));
+    // Stopped while the caches filled: nothing is started after stop().
+    if (this.stopping) return;
     this.started = true;
     this.log(`caches synced; ${this.rollouts.list().length} rollouts`);
     this.workers = runWorkers(
@@ -247,6 +250,7 @@ export class RolloutController implements Caches {
 
   /** Stops taking work, lets the reconciles under way finish, and stops the informers. */
   async stop(): Promise<void> {
+    this.stopping = true;
     this.queue.shutDown();
     await this.workers;
     // No reconcile is left to issue one: the revision history under way is finished, not cut off.
