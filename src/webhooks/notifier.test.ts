@@ -3,7 +3,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { EventReason } from "../api/reasons.ts";
 import type { Dispatcher } from "./dispatcher.ts";
-import { Notifier, type NotifierOptions } from "./notifier.ts";
+import { MAX_HELD, Notifier, type NotifierOptions } from "./notifier.ts";
 import type { Outbox, OutboxEntry } from "./outbox.ts";
 import type { NotificationSettings } from "./settings.ts";
 import { emptyConfig, parseConfig } from "./subscriptions.ts";
@@ -89,5 +89,16 @@ describe("Notifier before its settings are read", () => {
         /events RolloutAborted of rollout ns\/web were not notified as the controller stopped before ConfigMap ramp-system\/ramp-notifications could be read/,
       ),
     ]);
+  });
+
+  it(`keeps at most ${MAX_HELD} reconciles waiting: the oldest are let go, each a warning`, async () => {
+    const settings = settingsReadLater();
+    const { notifier, written, logged } = notifierWith(settings);
+    for (let i = 0; i < MAX_HELD + 2; i++) await notifier.enqueue(rollout, status, event(`${EventReason.RolloutUpdated}`), NOW);
+    expect(logged).toHaveLength(2);
+    expect(logged[0]).toMatch(/were not notified as too many waited before ConfigMap/);
+    settings.finishReading();
+    await vi.waitFor(() => expect(written).toHaveLength(MAX_HELD));
+    await notifier.stop();
   });
 });

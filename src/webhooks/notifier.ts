@@ -38,6 +38,9 @@ const nextSeq = () => {
  * Every failure is retried, a refusal too (no RBAC, an admission policy): an admin may fix it. */
 export const OUTBOX_WRITE_RETRY: BackoffSettings = { maxAttempts: 8, initialBackoffMs: 1_000, maxBackoffMs: 20_000 };
 
+/** Reconciles whose events wait for the settings to be read, at most. */
+export const MAX_HELD = 1_000;
+
 /** Deliveries of one namespace whose outbox write failed, in order, waiting for the next try. */
 interface Unwritten {
   entries: OutboxEntry[];
@@ -81,6 +84,10 @@ export class Notifier {
   async enqueue(rollout: RolloutSnapshot, status: RolloutStatus, events: PlannedEvent[], now: Date): Promise<void> {
     if (!this.opts.settings.read || this.held.length) {
       this.held.push({ rollout, status, events, now });
+      // A ConfigMap that stays unreadable does not grow memory without end: the oldest are let go, told of.
+      if (!this.opts.settings.read && this.held.length > MAX_HELD) {
+        this.tellUnmatched("as too many waited", this.held.splice(0, this.held.length - MAX_HELD));
+      }
       this.matchingHeld ??= this.matchHeld();
       return;
     }
@@ -224,7 +231,7 @@ export class Notifier {
     this.stopping.abort();
     clearTimeout(this.timer);
     await this.matchingHeld;
-    this.tellUnmatched("as the controller stopped");
+    this.tellUnmatched("as the controller stopped", this.held.splice(0));
     await this.retrying;
     for (const [namespace, w] of this.unwritten) {
       this.deadLetterAll(namespace, w.entries, "as the controller stopped before the outbox could be written");
@@ -238,7 +245,7 @@ export class Notifier {
     this.stopped = true;
     this.stopping.abort();
     clearTimeout(this.timer);
-    this.tellUnmatched("as the controller lost its Lease");
+    this.tellUnmatched("as the controller lost its Lease", this.held.splice(0));
     const why = "as the controller lost its Lease before the outbox could be written";
     for (const [namespace, w] of this.unwritten) {
       for (const e of w.entries) this.opts.dispatcher.countDeadLetter(namespace, e, "OUTBOX_WRITE_FAILED", why);
@@ -249,8 +256,8 @@ export class Notifier {
   /** Events that never met the settings (the ConfigMap could not be read before the controller
    * stopped): which destinations they were for is unknown, so each is a warning naming the Rollout
    * and its events, never lost without a word. */
-  private tellUnmatched(why: string): void {
-    for (const { rollout, events } of this.held.splice(0)) {
+  private tellUnmatched(why: string, unmatched: Held[]): void {
+    for (const { rollout, events } of unmatched) {
       const { namespace, name } = rollout.metadata;
       this.log(
         `events ${events.map((e) => e.reason).join(", ")} of rollout ${namespace}/${name} were not notified ${why} ` +
