@@ -65,6 +65,7 @@ export class AnalysisRunController {
   /** Cancels the measurements in flight, by run: on its deletion or terminate, and on stop(). */
   private readonly measuring = new Map<string, AbortController>();
   private workers: Promise<void> | undefined;
+  private stopping = false;
 
   constructor(client: KubeClient, opts: AnalysisControllerOptions) {
     this.client = client;
@@ -104,6 +105,8 @@ export class AnalysisRunController {
 
   async start(): Promise<void> {
     await this.runs.start();
+    // Stopped while the cache filled: nothing is started after stop().
+    if (this.stopping) return;
     this.workers = runWorkers(
       this.queue,
       this.opts.workers ?? 4,
@@ -114,6 +117,7 @@ export class AnalysisRunController {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     this.queue.shutDown();
     // A stopping (or deposed) controller does not hold the workers for a Job's whole timeout.
     for (const measuring of this.measuring.values()) measuring.abort();

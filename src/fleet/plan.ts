@@ -2,6 +2,7 @@
 // wave analyses' phases + now -> the actions to take, the new status, and when to look again.
 // Everything it remembers is in the status it returns, so a restarted coordinator carries on.
 
+import { brief } from "../api/brief.ts";
 import type { Code } from "../api/codes.ts";
 import { parseDuration } from "../api/duration.ts";
 import type { ClusterStatus, FleetRolloutSpec, FleetRolloutStatus, WaveStatus } from "../api/fleet.ts";
@@ -63,7 +64,6 @@ export const RESYNC_MS = 30_000;
 
 /** A member's words are kept short: the status holds one per cluster, and a member is not trusted. */
 const MAX_MESSAGE = 512;
-const brief = (text: string) => (text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE - 1)}…` : text);
 
 const FAILED_ANALYSIS = new Set(["Failed", "Error", "Inconclusive"]);
 
@@ -113,9 +113,10 @@ function updatedPhase(view: MemberView | undefined, revision: string): { phase: 
   if (!view?.reachable) return { phase: "Progressing" };
   if (view.missing) return { phase: "Progressing", message: "the Rollout does not exist in the member" };
   if (view.revision !== revision) return { phase: "Progressing", message: "the member's template is not this revision" };
-  if (view.phase === "Degraded") return { phase: "Degraded", message: brief(view.message ?? "the member's Rollout is Degraded") };
+  if (view.phase === "Degraded")
+    return { phase: "Degraded", message: brief(view.message ?? "the member's Rollout is Degraded", MAX_MESSAGE) };
   if (view.phase === "Healthy" && view.settled) return { phase: "Healthy" };
-  return { phase: "Progressing", ...(view.message ? { message: brief(view.message) } : {}) };
+  return { phase: "Progressing", ...(view.message ? { message: brief(view.message, MAX_MESSAGE) } : {}) };
 }
 
 /** Reachability and the member's own words, recorded on every look. */
@@ -128,7 +129,7 @@ function withView(c: ClusterStatus, view: MemberView | undefined): ClusterStatus
       code: "MEMBER_NOT_FOUND",
       message: "no such member (no ClusterProfile or kubeconfig Secret)",
     };
-  if (!view.reachable) return { ...rest, reachable: false, code: view.code, message: brief(view.message) };
+  if (!view.reachable) return { ...rest, reachable: false, code: view.code, message: brief(view.message, MAX_MESSAGE) };
   return view.missing ? { ...rest, code: "MEMBER_ROLLOUT_NOT_FOUND" } : rest;
 }
 

@@ -28,6 +28,7 @@ import type { Plan } from "./plan/types.ts";
 import { adoptOrphans, adopts } from "./shell/adopt.ts";
 import { applyActions } from "./shell/apply.ts";
 import {
+  BackgroundWrites,
   BY_OWNER,
   type Caches,
   type EventAction,
@@ -75,6 +76,9 @@ export interface RolloutControllerOptions {
   historyClient?: KubeClient;
 }
 
+const reportsInvalidSpec = (status: RolloutStatus) =>
+  status.conditions?.some((c) => c.type === "InvalidSpec" && c.status === "True") === true;
+
 export class RolloutController implements Caches {
   private readonly client: KubeClient;
   private readonly opts: RolloutControllerOptions;
@@ -93,6 +97,8 @@ export class RolloutController implements Caches {
   private readonly statusWrittenAt = new Map<string, number>();
   private workers: Promise<void> | undefined;
   private started = false;
+  private stopping = false;
+  private readonly history = new BackgroundWrites();
 
   constructor(client: KubeClient, opts: RolloutControllerOptions) {
     this.client = client;
@@ -231,6 +237,8 @@ export class RolloutController implements Caches {
   /** Fills the caches, then starts the workers; resolves once reconciling has begun. */
   async start(): Promise<void> {
     await Promise.all(this.informers.map((i) => i.start()));
+    // Stopped while the caches filled: nothing is started after stop().
+    if (this.stopping) return;
     this.started = true;
     this.log(`caches synced; ${this.rollouts.list().length} rollouts`);
     this.workers = runWorkers(
@@ -246,8 +254,11 @@ export class RolloutController implements Caches {
 
   /** Stops taking work, lets the reconciles under way finish, and stops the informers. */
   async stop(): Promise<void> {
+    this.stopping = true;
     this.queue.shutDown();
     await this.workers;
+    // No reconcile is left to issue one: the revision history under way is finished, not cut off.
+    await this.history.settled();
     for (const i of this.informers) i.stop();
     this.routerObjects.stop();
     // One of its own is flushed here; a shared one by whoever made it.
@@ -265,6 +276,7 @@ export class RolloutController implements Caches {
       outbound: this.opts.outbound,
       events: this.events,
       historyClient: this.opts.historyClient ?? this.client,
+      history: this.history,
       routerObjects: (key) => this.routerObjects.readerFor(key),
       statusWrittenAt: this.statusWrittenAt,
       requeue: (key) => this.queue.add(key),
@@ -309,7 +321,7 @@ export class RolloutController implements Caches {
   private async sync(ctx: StepContext, rollout: RolloutObject, spec: RolloutSpec, now: Date): Promise<ReconcileResult> {
     const before = (rollout.status ?? {}) as RolloutStatus;
     const router = routerOf(ctx, rollout);
-    const { observed, template } = await observe(ctx, rollout, spec, now, router);
+    const { observed, template, trafficFailure } = await observe(ctx, rollout, spec, now, router);
     let plan = planRollout(observed);
     try {
       await adoptOrphans(ctx, rollout, observed);
@@ -319,6 +331,10 @@ export class RolloutController implements Caches {
       if (!(err instanceof SpecProblem)) throw err;
       plan = planRollout({ ...observed, invalidSpec: err.message, ...(err.refused ? { refusedTemplate: err.refused } : {}) });
     }
+    // A router that could not be asked fails the reconcile (reported by reconcile, retried), once the
+    // scaling is done; but an invalid spec is what the status must say, as no retry cures it.
+    if (trafficFailure && !reportsInvalidSpec(plan.status)) throw trafficFailure;
+    if (trafficFailure) ctx.log(`rollout ${objectKey(rollout)}: ${trafficFailure.message}`, "warn");
     const writeLater = await settle(ctx, rollout, before, plan.status, plan.actions, now, true);
     startGateCalls(ctx, rollout, plan);
     this.report(rollout, plan, before, now);

@@ -87,15 +87,19 @@ export function controllerSet(client: KubeClient, opts: ControllerSetOptions): C
         ]
       : []),
   ];
+  let stopped = false;
   return {
     start: async () => {
-      // The settings first: a reconcile's events are matched against them, and before they are read
-      // there would be no subscriptions. A list refused is retried and told by readiness.
-      await notify?.settings.start();
+      if (stopped) return;
+      // The settings are read beside the controllers, which never wait for them: a list refused (no
+      // RBAC, the apiserver down) is retried and told by readiness, while the notifier holds a
+      // reconcile's events and the dispatcher its deliveries until they are read.
+      void notify?.settings.start();
       notify?.dispatcher.start();
       await Promise.all(controllers.map((c) => c.start()));
     },
     stop: async () => {
+      stopped = true;
       await Promise.all(controllers.map((c) => c.stop()));
       await notify?.notifier.stop();
       await notify?.dispatcher.stop();

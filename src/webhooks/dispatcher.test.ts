@@ -135,7 +135,7 @@ describe("Dispatcher's sleep", () => {
     vi.useFakeTimers({ now: 0 });
     const dispatcher = new Dispatcher({
       outbox: { load: async () => [] },
-      settings: { current: () => emptyConfig() },
+      settings: { current: () => emptyConfig(), untilRead: async () => true },
       userAgent: "test",
     } as unknown as DispatcherOptions);
     dispatcher.start();
@@ -144,6 +144,29 @@ describe("Dispatcher's sleep", () => {
     dispatcher.add("ns", [p("a/webhook:x#1@60000").entry]);
     await vi.advanceTimersByTimeAsync(0);
     expect(vi.getTimerCount()).toBe(1);
+    await dispatcher.stop();
+  });
+
+  it("tries nothing before the settings are read (each delivery would find its destination unknown), then what waited", async () => {
+    vi.useFakeTimers({ now: 0 });
+    const read = Promise.withResolvers<void>();
+    const failed: string[] = [];
+    const dispatcher = new Dispatcher({
+      outbox: { load: async () => [], reschedule: async () => {} },
+      settings: {
+        current: () => emptyConfig(),
+        untilRead: () => read.promise.then(() => true),
+      },
+      observer: { notificationAttemptFailed: (d: string) => failed.push(d) },
+      userAgent: "test",
+    } as unknown as DispatcherOptions);
+    dispatcher.start();
+    dispatcher.add("ns", [p("a/webhook:x#1@0").entry]);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(failed).toEqual([]);
+    read.resolve();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(failed).toEqual(["webhook:x"]);
     await dispatcher.stop();
   });
 });

@@ -174,6 +174,8 @@ export class Dispatcher {
   private async run(): Promise<void> {
     const signal = this.stopping.signal;
     await this.load();
+    // Nothing is sent before the settings are read: each delivery would find its destination unknown.
+    if (!(await this.opts.settings.untilRead(signal))) return;
     while (!signal.aborted) {
       const { delivery } = this.opts.settings.current();
       for (const p of due(this.pending.values(), this.busy, Date.now(), delivery.concurrency - this.inFlight.size)) {

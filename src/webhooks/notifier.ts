@@ -38,6 +38,9 @@ const nextSeq = () => {
  * Every failure is retried, a refusal too (no RBAC, an admission policy): an admin may fix it. */
 export const OUTBOX_WRITE_RETRY: BackoffSettings = { maxAttempts: 8, initialBackoffMs: 1_000, maxBackoffMs: 20_000 };
 
+/** Reconciles whose events wait for the settings to be read, at most. */
+export const MAX_HELD = 1_000;
+
 /** Deliveries of one namespace whose outbox write failed, in order, waiting for the next try. */
 interface Unwritten {
   entries: OutboxEntry[];
@@ -48,9 +51,21 @@ interface Unwritten {
   writing: boolean;
 }
 
+/** A reconcile's events, told before the settings were read. */
+interface Held {
+  rollout: RolloutSnapshot;
+  status: RolloutStatus;
+  events: PlannedEvent[];
+  now: Date;
+}
+
 export class Notifier {
   private readonly opts: NotifierOptions;
   private readonly unwritten = new Map<string, Unwritten>();
+  /** Events waiting for the settings to be read, in the order they came. */
+  private readonly held: Held[] = [];
+  private matchingHeld: Promise<void> | undefined;
+  private readonly stopping = new AbortController();
   private timer: NodeJS.Timeout | undefined;
   private retrying: Promise<void> | undefined;
   private stopped = false;
@@ -62,9 +77,37 @@ export class Notifier {
   /**
    * Enqueues the deliveries of `events`. `rollout` is the object as read (its status is where the
    * transition started), `status` the one about to be written. Never throws: problems of config are
-   * logged, and a failed outbox write is retried in the background.
+   * logged, and a failed outbox write is retried in the background. Before the settings are read
+   * there is nothing to match the events with: they wait, behind any still waiting, and are matched
+   * once the settings are read (never against no subscriptions at all, and never holding up the rollout).
    */
   async enqueue(rollout: RolloutSnapshot, status: RolloutStatus, events: PlannedEvent[], now: Date): Promise<void> {
+    if (!this.opts.settings.read || this.held.length) {
+      this.held.push({ rollout, status, events, now });
+      // A ConfigMap that stays unreadable does not grow memory without end: the oldest are let go, told of.
+      if (!this.opts.settings.read && this.held.length > MAX_HELD) {
+        this.tellUnmatched("as too many waited", this.held.splice(0, this.held.length - MAX_HELD));
+      }
+      this.matchingHeld ??= this.matchHeld();
+      return;
+    }
+    await this.match(rollout, status, events, now);
+  }
+
+  /** Once the settings are read, matches the events that waited for them, oldest first (and those
+   * that join them meanwhile); stopping first leaves them for stop() to tell of. */
+  private async matchHeld(): Promise<void> {
+    if (await this.opts.settings.untilRead(this.stopping.signal)) {
+      for (let next = this.held[0]; next; next = this.held[0]) {
+        await this.match(next.rollout, next.status, next.events, next.now);
+        this.held.shift();
+      }
+    }
+    this.matchingHeld = undefined;
+  }
+
+  /** Enqueues the deliveries the settings subscribe to `events`. */
+  private async match(rollout: RolloutSnapshot, status: RolloutStatus, events: PlannedEvent[], now: Date): Promise<void> {
     const config = this.opts.settings.current();
     if (config.destinations.size === 0) return;
     const { namespace, name } = rollout.metadata;
@@ -185,7 +228,10 @@ export class Notifier {
    * otherwise be lost without a word. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
     clearTimeout(this.timer);
+    await this.matchingHeld;
+    this.tellUnmatched("as the controller stopped", this.held.splice(0));
     await this.retrying;
     for (const [namespace, w] of this.unwritten) {
       this.deadLetterAll(namespace, w.entries, "as the controller stopped before the outbox could be written");
@@ -197,12 +243,28 @@ export class Notifier {
    * metric, without waiting for Events. */
   abandon(): void {
     this.stopped = true;
+    this.stopping.abort();
     clearTimeout(this.timer);
+    this.tellUnmatched("as the controller lost its Lease", this.held.splice(0));
     const why = "as the controller lost its Lease before the outbox could be written";
     for (const [namespace, w] of this.unwritten) {
       for (const e of w.entries) this.opts.dispatcher.countDeadLetter(namespace, e, "OUTBOX_WRITE_FAILED", why);
     }
     this.unwritten.clear();
+  }
+
+  /** Events that never met the settings (the ConfigMap could not be read before the controller
+   * stopped): which destinations they were for is unknown, so each is a warning naming the Rollout
+   * and its events, never lost without a word. */
+  private tellUnmatched(why: string, unmatched: Held[]): void {
+    for (const { rollout, events } of unmatched) {
+      const { namespace, name } = rollout.metadata;
+      this.log(
+        `events ${events.map((e) => e.reason).join(", ")} of rollout ${namespace}/${name} were not notified ${why} ` +
+          `before ${this.opts.settings.where} could be read`,
+        "warn",
+      );
+    }
   }
 
   private log(line: string, level?: Parameters<Log>[1]): void {

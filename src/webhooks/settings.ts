@@ -46,6 +46,8 @@ export class NotificationSettings {
   private parsed: { state: string; config: NotificationConfig } | undefined;
   private readonly secrets = new Map<string, { at: number; data?: Record<string, string>; refusal?: SecretAccessError }>();
   private readonly warned = new Set<string>();
+  /** Resolved once the ConfigMap has been read. */
+  private readonly firstRead = Promise.withResolvers<void>();
 
   constructor(client: KubeClient, opts: SettingsOptions) {
     this.client = client;
@@ -77,6 +79,26 @@ export class NotificationSettings {
   async start(): Promise<void> {
     await this.configMaps.start();
     this.current();
+    if (this.read) this.firstRead.resolve();
+  }
+
+  /** Whether the ConfigMap has been read (found or not): before, there is no config to match with. */
+  get read(): boolean {
+    return this.configMaps.hasSynced;
+  }
+
+  /** Resolves true once the ConfigMap has been read, false if `signal` aborts first. */
+  untilRead(signal: AbortSignal): Promise<boolean> {
+    if (this.read) return Promise.resolve(true);
+    if (signal.aborted) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const aborted = () => resolve(false);
+      signal.addEventListener("abort", aborted, { once: true });
+      void this.firstRead.promise.then(() => {
+        signal.removeEventListener("abort", aborted);
+        resolve(true);
+      });
+    });
   }
 
   stop(): void {

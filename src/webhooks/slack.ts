@@ -1,5 +1,6 @@
 // Pure: a notification as a Slack incoming-webhook message, with Block Kit blocks and a plain
 // `text` fallback (used by notifications on phones and by clients without blocks).
+import { brief } from "../api/brief.ts";
 import type { NotificationPayload } from "./payload.ts";
 import type { EventName } from "./subscriptions.ts";
 
@@ -37,7 +38,6 @@ const EMOJI: Partial<Record<EventName, string>> = {
 };
 
 // Slack's limits: header text 150 characters, section text 3000, a field 2000.
-const cut = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 /** Slack mrkdwn treats &, < and > as control characters. */
 const esc = (text: string) => text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
 
@@ -62,7 +62,7 @@ export function slackMessage(p: NotificationPayload, dashboardUrl?: string): Sla
   const who = `${p.rollout.namespace}/${p.rollout.name}`;
   const title = TITLES[p.event];
   const images = p.revision.images.map((i) => i.image).join(", ");
-  const field = (label: string, value: string) => ({ type: "mrkdwn", text: cut(`*${label}*\n${esc(value)}`, 2000) });
+  const field = (label: string, value: string) => ({ type: "mrkdwn", text: brief(`*${label}*\n${esc(value)}`, 2000) });
   const fields = [
     field("Rollout", who),
     field("Revision", `${p.revision.podTemplateHash}${images ? ` (${images})` : ""}`),
@@ -77,18 +77,18 @@ export function slackMessage(p: NotificationPayload, dashboardUrl?: string): Sla
   }
   const link = dashboardUrl ? dashboardLink(dashboardUrl, p) : undefined;
   const blocks: Record<string, unknown>[] = [
-    { type: "header", text: { type: "plain_text", text: cut(`${EMOJI[p.event] ?? ""} ${who} ${title}`.trim(), 150) } },
-    { type: "section", text: { type: "mrkdwn", text: cut(esc(p.message), 3000) } },
+    { type: "header", text: { type: "plain_text", text: brief(`${EMOJI[p.event] ?? ""} ${who} ${title}`.trim(), 150) } },
+    { type: "section", text: { type: "mrkdwn", text: brief(esc(p.message), 3000) } },
     { type: "section", fields },
     ...(link
       ? [
           {
             type: "actions",
-            elements: [{ type: "button", text: { type: "plain_text", text: "Dashboard" }, url: cut(link, 3000) }],
+            elements: [{ type: "button", text: { type: "plain_text", text: "Dashboard" }, url: brief(link, 3000) }],
           },
         ]
       : []),
     { type: "context", elements: [{ type: "mrkdwn", text: `ramp · ${p.event} · ${p.timestamp}` }] },
   ];
-  return { text: cut(`${who} ${title}: ${p.message}`, 3000), blocks };
+  return { text: brief(`${who} ${title}: ${p.message}`, 3000), blocks };
 }

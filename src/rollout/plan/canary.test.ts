@@ -916,6 +916,36 @@ describe("planCanary: the router's verdict (Observed.trafficVerified)", () => {
     expect(plan.status.canary?.weights?.canary.weight).toBe(20);
     expect(plan.requeueAfterMs !== undefined && plan.requeueAfterMs <= 5_000).toBe(soon);
   });
+
+  it.each([
+    {
+      name: "a header route",
+      step: { setHeaderRoute: { name: "beta", match: [{ headerName: "x-beta", headerValue: { exact: "1" } }] } },
+    },
+    {
+      name: "a mirror route",
+      step: { setMirrorRoute: { name: "shadow", percentage: 10, match: [{ path: { prefix: "/api" } }] } },
+    },
+  ])("a step that changes only $name, not the weights: not verified yet, whatever it said of the old routes", ({ step }) => {
+    const withRoute = spec(
+      [{ setWeight: 20 }, { pause: { duration: "5s" } }, step, { pause: {} }],
+      {},
+      {
+        trafficRouting: { gatewayAPI: { httpRoute: "web" } },
+      },
+    );
+    // Paused at 20% for 5 s, as the last reconcile left it and told the router (no routes of its own yet).
+    const paused = planCanary(observe({ spec: withRoute, replicaSets, status: midRollout })).status;
+    const plan = planCanary(observe({ spec: withRoute, replicaSets, status: paused, trafficVerified: true, now: at(10) }));
+    expect(plan.status.currentStepIndex).toBe(3);
+    expect([...(plan.traffic?.headerRoutes ?? []), ...(plan.traffic?.mirrorRoutes ?? [])]).toHaveLength(1);
+    expect(plan.status.canary?.weights?.canary.weight).toBe(20);
+    expect(plan.status.canary?.weights?.verified).toBe(false);
+    expect(plan.requeueAfterMs).toBeLessThanOrEqual(5_000);
+    // Told once, the routes stay: the router's verdict counts again.
+    const again = planCanary(observe({ spec: withRoute, replicaSets, status: plan.status, trafficVerified: true, now: at(11) }));
+    expect(again.status.canary?.weights?.verified).toBe(true);
+  });
 });
 
 describe("planCanary: retry", () => {

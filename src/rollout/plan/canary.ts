@@ -366,17 +366,30 @@ export function planCanary(o: Observed): Plan {
 /** How soon to look again at a route its router has not accepted yet. */
 export const VERIFY_RETRY_MS = 5_000;
 
-/** The router's verdict (Observed.trafficVerified) belongs to the weights it was last told: weights
- * this reconcile changes are not verified yet. A router that can tell and has not accepted them is
- * looked at again soon, as nothing else wakes the controller when a Gateway gets round to it. */
+/** The router's verdict (Observed.trafficVerified) belongs to the traffic it was last told: weights,
+ * header or mirror routes this reconcile changes are not verified yet. A router that can tell and has
+ * not accepted them is looked at again soon, as nothing else wakes the controller when a Gateway
+ * gets round to it. */
 function withTrafficVerdict(o: Observed, status: RolloutStatus, d: Decisions): RolloutStatus {
   const weights = status.canary?.weights;
   if (!weights || o.trafficVerified === undefined) return status;
-  const { verified: _v, ...before } = o.status.canary?.weights ?? {};
-  const { verified: _w, ...after } = weights;
-  const verified = canonicalJson(before) === canonicalJson(after) && o.trafficVerified;
+  const verified = canonicalJson(toldIn(o, o.status)) === canonicalJson(toldIn(o, status)) && o.trafficVerified;
   if (!verified) d.requeueIn(VERIFY_RETRY_MS);
   return { ...status, canary: { ...status.canary, weights: { ...weights, verified } } };
+}
+
+/** The traffic a status records as told to the router: its weights (with the revisions), and the
+ * header and mirror routes of its step. */
+function toldIn(o: Observed, status: RolloutStatus) {
+  const { verified: _, ...weights } = status.canary?.weights ?? {};
+  return { weights, routes: managedRoutesOf(o, status) };
+}
+
+/** Ramp's header and mirror routes: those of the steps done so far, none once the canary is over
+ * (aborted, stable, or promoted in full). */
+function managedRoutesOf(o: Observed, status: RolloutStatus): { header: HeaderRoute[]; mirror: MirrorRoute[] } {
+  const over = status.abort || status.stableRS === o.templateHash || status.promoteFull === true;
+  return over ? { header: [], mirror: [] } : managedRoutesAt(o.spec.strategy.canary?.steps ?? [], status.currentStepIndex ?? 0);
 }
 
 /** The baseline beside the canary: made, or scaled with it, while `replicas` says it is wanted;
@@ -402,13 +415,11 @@ function desiredTraffic(
   newRS: ObservedReplicaSet | undefined,
   canaryGoal: number,
 ): DesiredTraffic {
-  const steps = o.spec.strategy.canary?.steps ?? [];
   const stableHash = status.stableRS ?? o.templateHash;
-  const over = status.abort || status.stableRS === o.templateHash || status.promoteFull === true;
   const ready = (newRS?.available ?? 0) >= canaryGoal && (newRS?.available ?? 0) > 0;
   const previous = o.status.canary?.weights?.canary.weight ?? 0;
   const weight = status.abort || status.stableRS === o.templateHash ? 0 : ready ? stepWeight : Math.min(previous, stepWeight);
-  const routes = over ? { header: [], mirror: [] } : managedRoutesAt(steps, status.currentStepIndex ?? 0);
+  const routes = managedRoutesOf(o, status);
   return { weight, canaryHash: o.templateHash, stableHash, headerRoutes: routes.header, mirrorRoutes: routes.mirror };
 }
 

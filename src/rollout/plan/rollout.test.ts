@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { MAX_STATUS_MESSAGE } from "../../api/brief.ts";
 import { type RolloutStatus, rolloutSpec } from "../../api/rollout.ts";
 import { replicaSet } from "./fixtures.ts";
 import { heldRefusal, planRollout, trafficErrorStatus } from "./rollout.ts";
@@ -91,6 +92,30 @@ describe("planRollout: what every strategy shares", () => {
     const fixed = planRollout(observe({ status: first.status }));
     expect(fixed.status.refusedTemplate).toBeUndefined();
     expect(condition(fixed.status, "InvalidSpec")).toBeUndefined();
+  });
+
+  it("a huge refusal is bounded in status.refusedTemplate as in the InvalidSpec condition, and is not new when held", () => {
+    const huge = `ReplicaSet "web-v2" is invalid: ${"x".repeat(100_000)}`;
+    const refused = { podTemplateHash: "v2", replicaSet: "web-v2", message: huge };
+    const first = planRollout(observe({ templateHash: "v2", generation: 2, invalidSpec: huge, refusedTemplate: refused }));
+    const kept = first.status.refusedTemplate?.message ?? "";
+    expect(kept).toHaveLength(MAX_STATUS_MESSAGE);
+    expect(kept).toBe(condition(first.status, "InvalidSpec")?.message);
+    expect(first.status.message?.length).toBeLessThanOrEqual(MAX_STATUS_MESSAGE + "invalid spec: ".length);
+    // The next reconcile reports the refusal held in the status: the same problem, no new Event.
+    const held = heldRefusal(first.status, 2, "v2");
+    expect(held?.message).toBe(kept);
+    const again = planRollout(
+      observe({
+        templateHash: "v2",
+        generation: 2,
+        status: first.status,
+        invalidSpec: kept,
+        ...(held ? { refusedTemplate: held } : {}),
+      }),
+    );
+    expect(reasons(again.actions)).toEqual([]);
+    expect(again.status.refusedTemplate).toEqual(first.status.refusedTemplate);
   });
 
   it.each<{ name: string; generation: number; templateHash: string; held: boolean }>([

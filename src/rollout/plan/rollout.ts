@@ -1,5 +1,6 @@
 // The planner the shell calls: the strategy's planner, wrapped in what every strategy shares —
 // InvalidSpec, the progress deadline, conditions, revision history, restarts and workloadRef.
+import { brief, MAX_STATUS_MESSAGE } from "../../api/brief.ts";
 import { ConditionReason, EventReason } from "../../api/reasons.ts";
 import type { RefusedTemplate, RolloutStatus } from "../../api/rollout.ts";
 import { planBlueGreen } from "./bluegreen.ts";
@@ -131,11 +132,14 @@ function planInvalid(o: Observed, problem: string): Plan {
  * problem is new. */
 export function invalidSpecStatus(
   before: RolloutStatus,
-  problem: string,
+  reported: string,
   now: Date,
   generation: number,
-  refused?: RefusedTemplate,
+  refusal?: RefusedTemplate,
 ): { status: RolloutStatus; events: { reason: EventReason; message: string }[] } {
+  // Bounded before it is compared, so a long problem that stays the same is not new every time.
+  const problem = brief(reported, MAX_STATUS_MESSAGE);
+  const refused = refusal && { ...refusal, message: brief(refusal.message, MAX_STATUS_MESSAGE) };
   const old = before.conditions?.find((c) => c.type === "InvalidSpec");
   const fresh = old?.status !== "True" || old.message !== problem;
   const conditions = setCondition(

@@ -3,10 +3,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { API_VERSION } from "../../api/group.ts";
 import { POD_TEMPLATE_HASH_LABEL } from "../../api/pod-template-hash.ts";
-import type { KubeObject } from "../../kube/client.ts";
+import type { KubeClient, KubeObject } from "../../kube/client.ts";
 import type { Action, Observed } from "../plan/types.ts";
 import { type ApplyInput, applyAction, applyActions } from "./apply.ts";
-import { SpecProblem } from "./context.ts";
+import { BackgroundWrites, SpecProblem } from "./context.ts";
 import { rolloutObject, type ShellFixture, shellFixture, spec } from "./fixtures.ts";
 
 const S = spec();
@@ -81,6 +81,7 @@ describe("applyAction", () => {
   ])("$action.type: $call", async ({ action, call, body }) => {
     const before = f.apiserver.requests.length;
     await applyAction(f.ctx, input, action);
+    await f.ctx.history.settled();
     const made = f.apiserver.requests.slice(before);
     expect(made.map((r) => `${r.method} ${r.path}`)).toEqual(call ? [call] : []);
     if (body) expect(made[0]?.body).toMatchObject(body as object);
@@ -168,6 +169,7 @@ describe("applyActions", () => {
       { type: "scaleReplicaSet", name: "web-h1", replicas: 1 },
     ];
     await applyActions(f.ctx, input, actions);
+    await f.ctx.history.settled();
     f.apiserver.allow(`/apis/apps/v1${ns}/controllerrevisions`);
     const writes = f.apiserver.calls.filter((c) => !c.includes("/events"));
     expect(writes.filter((c) => c.includes("/replicasets"))).toEqual([
@@ -175,5 +177,31 @@ describe("applyActions", () => {
       `PATCH /apis/apps/v1${ns}/replicasets/web-h1`,
     ]);
     expect(writes).toContain(`POST /apis/apps/v1${ns}/controllerrevisions`);
+  });
+
+  it("issues revision history without waiting for it, and never a second write of a ControllerRevision under way", async () => {
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const creates: string[] = [];
+    const historyClient = Object.assign(Object.create(f.ctx.client) as KubeClient, {
+      create: async <T extends KubeObject>(obj: T): Promise<T> => {
+        creates.push(obj.metadata.name ?? "");
+        await held;
+        return f.ctx.client.create(obj);
+      },
+    });
+    const ctx = { ...f.ctx, historyClient, history: new BackgroundWrites() };
+    const save: Action = { type: "saveRevision", hash: "h2", revision: 2 };
+    // Two reconciles in a row, each done while the first one's write is still held.
+    await applyActions(ctx, input, [save, { type: "scaleReplicaSet", name: "web-h1", replicas: 2 }]);
+    await applyActions(ctx, input, [save]);
+    expect(ctx.history.size).toBe(1);
+    release();
+    await ctx.history.settled();
+    expect(creates).toEqual(["web-h2"]);
+    expect(f.apiserver.object("apps/v1", "ControllerRevision", "web-h2", "ns")).toBeDefined();
+    expect(ctx.history.size).toBe(0);
   });
 });

@@ -34,16 +34,10 @@ export interface ApplyInput {
 }
 
 /** The actions in the planner's order, which matters (a new ReplicaSet is scaled up before an old one
- * down); revision history alone is written beside them, as nothing else depends on it. */
+ * down); revision history is only issued here, and written in the background, as nothing depends on it. */
 export async function applyActions(ctx: StepContext, input: ApplyInput, actions: Action[]): Promise<void> {
-  const history = actions.filter(isHistory);
-  const inOrder = async (list: Action[]) => {
-    for (const action of list) await applyAction(ctx, input, action);
-  };
-  await Promise.all([inOrder(actions.filter((a) => !isHistory(a))), inOrder(history)]);
+  for (const action of actions) await applyAction(ctx, input, action);
 }
-
-const isHistory = (a: Action) => a.type === "saveRevision" || a.type === "deleteRevision";
 
 export async function applyAction(ctx: StepContext, input: ApplyInput, action: Action): Promise<void> {
   const { rollout, observed, template } = input;
@@ -82,7 +76,7 @@ export async function applyAction(ctx: StepContext, input: ApplyInput, action: A
       await client.delete("apps/v1", "ReplicaSet", action.name, namespace);
       return;
     case "saveRevision":
-      return keepHistory(ctx, rollout, `save the template of revision ${action.hash}`, async () => {
+      return keepHistory(ctx, rollout, `${name}-${action.hash}`, `save the template of revision ${action.hash}`, async () => {
         const source =
           action.hash === observed.templateHash ? template : ownedReplicaSet(ctx, rollout, action.hash)?.spec.template;
         if (!source) return;
@@ -95,7 +89,7 @@ export async function applyAction(ctx: StepContext, input: ApplyInput, action: A
         }
       });
     case "deleteRevision":
-      return keepHistory(ctx, rollout, `delete the old ControllerRevision ${action.name}`, () =>
+      return keepHistory(ctx, rollout, action.name, `delete the old ControllerRevision ${action.name}`, () =>
         ctx.historyClient.delete("apps/v1", "ControllerRevision", action.name, namespace),
       );
     case "setServiceSelector":
@@ -165,16 +159,26 @@ function ownedReplicaSet(ctx: StepContext, rollout: RolloutObject, hash: string)
     .find((rs) => rs.metadata.labels?.[POD_TEMPLATE_HASH_LABEL] === hash);
 }
 
-/** Revision history is a safety net, never a reason to hold a rollout up: a write of it that fails
- * is logged and recorded as a Warning Event, and tried again on the next reconcile. */
-async function keepHistory(ctx: StepContext, rollout: RolloutObject, what: string, write: () => Promise<unknown>): Promise<void> {
-  try {
-    await write();
-  } catch (err) {
-    const message = `could not ${what}: ${(err as Error).message}`;
-    ctx.log(`rollout ${objectKey(rollout)}: ${message}`);
-    recordEvents(ctx, rollout, warnings([{ reason: EventReason.RevisionHistoryFailed, message }]));
-  }
+/** Revision history is a safety net, never a reason to hold a rollout up: its write of the
+ * ControllerRevision `revision` goes in the background (ctx.history, awaited as the controller
+ * stops), and one that fails is logged and recorded as a Warning Event, and tried again on the next
+ * reconcile. */
+function keepHistory(
+  ctx: StepContext,
+  rollout: RolloutObject,
+  revision: string,
+  what: string,
+  write: () => Promise<unknown>,
+): void {
+  ctx.history.issue(`${rollout.metadata.namespace}/${revision}`, async () => {
+    try {
+      await write();
+    } catch (err) {
+      const message = `could not ${what}: ${(err as Error).message}`;
+      ctx.log(`rollout ${objectKey(rollout)}: ${message}`);
+      recordEvents(ctx, rollout, warnings([{ reason: EventReason.RevisionHistoryFailed, message }]));
+    }
+  });
 }
 
 async function createAnalysisRun(

@@ -58,6 +58,8 @@ export interface StepContext {
   outbound: OutboundDoor;
   /** Revision history's writes: a budget of their own where the process has one. */
   historyClient: KubeClient;
+  /** Revision history's writes under way, which no reconcile waits for. */
+  history: BackgroundWrites;
   /** Where Events go: written in the background, repeats counted on one Event. */
   events: EventRecorder;
   /** Where the routers of the Rollout with this key read their objects. */
@@ -67,6 +69,31 @@ export interface StepContext {
   /** Looks at a Rollout again soon (a gate's answer came). */
   requeue(key: string): void;
   log: Log;
+}
+
+/** Writes made in the background, by the object they write: one at a time per object (a reconcile
+ * that plans the same write again while one is under way makes no second), and all of them awaited
+ * by settled(), so a controller that stops leaves none half-done. */
+export class BackgroundWrites {
+  private readonly underWay = new Map<string, Promise<void>>();
+
+  /** Starts `write` (which must not reject: its failure is its own to report) unless one for `key` is under way. */
+  issue(key: string, write: () => Promise<void>): void {
+    if (this.underWay.has(key)) return;
+    this.underWay.set(
+      key,
+      write().finally(() => this.underWay.delete(key)),
+    );
+  }
+
+  get size(): number {
+    return this.underWay.size;
+  }
+
+  /** Resolves once every write under way has finished. */
+  async settled(): Promise<void> {
+    await Promise.all(this.underWay.values());
+  }
 }
 
 /** The traffic router failed: recorded in the status (which keeps what was last confirmed), retried. */

@@ -10,7 +10,7 @@ import { apiserverReader } from "../../kube/object-caches.ts";
 import { OutboundDoor } from "../../net/outbound.ts";
 import { isManaged } from "../../traffic/managed.ts";
 import type { RolloutObject } from "../objects.ts";
-import { BY_OWNER, type Caches, ownerUid, type StepContext } from "./context.ts";
+import { BackgroundWrites, BY_OWNER, type Caches, ownerUid, type StepContext } from "./context.ts";
 
 export const KINDS: FakeKind[] = [
   { apiVersion: "v1", kind: "Service", plural: "services" },
@@ -57,6 +57,7 @@ export async function shellFixture(): Promise<ShellFixture> {
     outbound: new OutboundDoor({ allow: [], deny: [], allowLoopback: true, apiserver: [] }),
     events: new EventRecorder(client),
     historyClient: client,
+    history: new BackgroundWrites(),
     routerObjects: () => apiserverReader(client),
     statusWrittenAt: new Map(),
     requeue: (key) => requeued.push(key),

@@ -20,13 +20,23 @@ import {
 import { heldRefusal } from "../plan/rollout.ts";
 import type { Observed } from "../plan/types.ts";
 import { ownedOrAdoptable } from "./adopt.ts";
-import { BY_OWNER, SpecProblem, type StepContext, serviceNames, type Template, templateRefs } from "./context.ts";
-import { observeTraffic } from "./routing.ts";
+import {
+  BY_OWNER,
+  SpecProblem,
+  type StepContext,
+  serviceNames,
+  type Template,
+  type TrafficProblem,
+  templateRefs,
+} from "./context.ts";
+import { observeTraffic, type TrafficObservation } from "./routing.ts";
 
 export interface Observation {
   observed: Observed;
   /** The pod template of this revision (the Rollout's own, or its workloadRef's). */
   template: PodTemplate | undefined;
+  /** The router could not be asked for its verdict: reported after the scaling (see sync). */
+  trafficFailure?: TrafficProblem;
 }
 
 export async function observe(
@@ -78,9 +88,9 @@ export async function observe(
     spec,
     owned.map((rs) => rs.metadata.name),
   );
-  let trafficVerified: boolean | undefined;
+  let traffic: TrafficObservation = {};
   try {
-    trafficVerified = await observeTraffic(router);
+    traffic = await observeTraffic(router);
   } catch (err) {
     if (!(err instanceof SpecProblem)) throw err;
     problems.push(err.message);
@@ -101,12 +111,12 @@ export async function observe(
     analysisRuns,
     services,
     ...(deployment ? { deployment } : {}),
-    ...(trafficVerified !== undefined ? { trafficVerified } : {}),
+    ...(traffic.verified !== undefined ? { trafficVerified: traffic.verified } : {}),
     ...(restart ? { restart } : {}),
     ...(problems.length ? { invalidSpec: problems.join("; ") } : {}),
     ...(refusedTemplate ? { refusedTemplate } : {}),
   };
-  return { observed, template };
+  return { observed, template, ...(traffic.failure ? { trafficFailure: traffic.failure } : {}) };
 }
 
 /** An AnalysisTemplate (or ClusterAnalysisTemplate) by reference, from the cache or else the apiserver. */

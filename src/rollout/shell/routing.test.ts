@@ -28,7 +28,7 @@ describe("the traffic step", () => {
 
   it("a Rollout without a router routes by replica counts: no router, no verdict", async () => {
     expect(routerOf(f.ctx, rolloutObject(spec()))).toBeUndefined();
-    expect(await observeTraffic(undefined)).toBeUndefined();
+    expect(await observeTraffic(undefined)).toEqual({});
   });
 
   it("writes the weights and header routes, then nothing while they are as desired", async () => {
@@ -59,7 +59,19 @@ describe("the traffic step", () => {
     { accepted: undefined, verdict: undefined },
   ])("a Gateway that says Accepted=$accepted is observed as trafficVerified $verdict", async ({ accepted, verdict }) => {
     f.apiserver.put(httpRoute("ns", accepted));
-    expect(await observeTraffic(router())).toBe(verdict);
+    expect(await observeTraffic(router())).toEqual(verdict === undefined ? {} : { verified: verdict });
+  });
+
+  it("a route that cannot be read is not verified, and its failure is handed back to report later, not thrown", async () => {
+    f.apiserver.refuse(ROUTE, 404);
+    try {
+      const { verified, failure } = await observeTraffic(router());
+      expect(verified).toBe(false);
+      expect(failure).toBeInstanceOf(TrafficProblem);
+      expect(failure?.message).toMatch(/HTTPRoute "web" not found in namespace "ns"/);
+    } finally {
+      f.apiserver.allow(ROUTE);
+    }
   });
 
   it.each<{

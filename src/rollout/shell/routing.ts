@@ -16,13 +16,25 @@ export function routerOf(ctx: StepContext, rollout: RolloutObject): TrafficRoute
   return routerFor({ client: ctx.client, objects, rollout: { name, namespace, uid }, canary });
 }
 
-/** Observed.trafficVerified: the router's verdict on its objects as they are now. */
-export async function observeTraffic(router: TrafficRouter | undefined): Promise<boolean | undefined> {
-  if (!router) return undefined;
+/** What asking the router gave: its verdict, and why it could not be asked. */
+export interface TrafficObservation {
+  verified?: boolean;
+  failure?: TrafficProblem;
+}
+
+/** Observed.trafficVerified: the router's verdict on its objects as they are now. A router that
+ * could not be asked (its route missing, the apiserver failing) has verified nothing; its failure is
+ * returned, to be reported once the reconcile has scaled and planned, so that it never hides a
+ * problem the planner reports (a missing Service). A spec problem is thrown. */
+export async function observeTraffic(router: TrafficRouter | undefined): Promise<TrafficObservation> {
+  if (!router) return {};
   try {
-    return await router.verify();
+    const verified = await router.verify();
+    return verified === undefined ? {} : { verified };
   } catch (err) {
-    throw asProblem(err);
+    const problem = asProblem(err);
+    if (problem instanceof SpecProblem) throw problem;
+    return { verified: false, failure: problem };
   }
 }
 
@@ -38,7 +50,7 @@ export async function route(router: TrafficRouter | undefined, desired: DesiredT
 
 /** A step this router cannot express, or a route in a namespace that grants nothing, never works on
  * a retry: a spec problem. Anything else is a traffic problem, retried. */
-function asProblem(err: unknown): Error {
+function asProblem(err: unknown): SpecProblem | TrafficProblem {
   if (err instanceof RouterError && (err.code === "UNSUPPORTED" || err.code === "NOT_GRANTED"))
     return new SpecProblem(err.message);
   return new TrafficProblem((err as Error).message);
