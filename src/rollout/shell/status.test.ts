@@ -65,27 +65,20 @@ describe("the status step", () => {
     const rollout = fresh(counted(0));
     await settle(f.ctx, rollout, counted(0), { ...counted(0), currentStepIndex: 2 }, [], NOW, true);
     const written = stored();
-    const later = await settle(
-      f.ctx,
-      written,
-      written.status as RolloutStatus,
-      { ...counted(1), currentStepIndex: 2 },
-      [],
-      new Date(NOW.getTime() + 500),
-      true,
-    );
-    expect(later).toBe(4_500);
+    /** A sync `ms` after that write whose only change is one more pod available. */
+    const countsAfter = (ms: number) =>
+      settle(
+        f.ctx,
+        written,
+        written.status as RolloutStatus,
+        { ...counted(1), currentStepIndex: 2 },
+        [],
+        new Date(NOW.getTime() + ms),
+        true,
+      );
+    expect(await countsAfter(500)).toBe(4_500);
     expect((stored().status as RolloutStatus).availableReplicas).toBe(0);
-    const due = await settle(
-      f.ctx,
-      written,
-      written.status as RolloutStatus,
-      { ...counted(1), currentStepIndex: 2 },
-      [],
-      new Date(NOW.getTime() + 5_000),
-      true,
-    );
-    expect(due).toBeUndefined();
+    expect(await countsAfter(5_000)).toBeUndefined();
     expect((stored().status as RolloutStatus).availableReplicas).toBe(1);
   });
 
