@@ -1,7 +1,8 @@
 // Benchmark of issue 14: N canary Rollouts (2 replicas, steps [setWeight 50, pause 5s, setWeight 100])
 // on a dev cluster, driven by the compiled controller (dist/, built first) at 10 workers, QPS 50 /
-// burst 100 unless told otherwise. Per phase — create (until all Healthy), idle (two minutes: the first after the create, then the steady one), change (every
-// image at once, until each Rollout is past its first step) and promote (from there to Healthy: the
+// burst 100 unless told otherwise. Per phase — create (until all Healthy), idle (two minutes: the
+// first after the create, then the steady one), change (every image at once, until each Rollout is
+// past its first step) and promote (from there to Healthy: the
 // steps have no indefinite pause, so the second half of the update stands for it) — it prints the
 // controller's CPU seconds, peak RSS and its requests by verb and resource as its own client counted
 // them (ramp_api_requests_total on its /metrics), the p50/p99 to the first step and to Healthy, and
