@@ -20,5 +20,7 @@ COPY --from=build /src/dist /app/dist
 WORKDIR /app
 ENV NODE_ENV=production
 USER 65532:65532
-ENTRYPOINT ["/usr/local/bin/node", "/app/dist/cli/main.js"]
+# A young generation of 2x8 MiB instead of Node 24's 2x32: a burst of reconciles (every rollout at
+# once) no longer grows the process by up to 48 MiB of short-lived objects (bench/rollouts.ts).
+ENTRYPOINT ["/usr/local/bin/node", "--max-semi-space-size=8", "/app/dist/cli/main.js"]
 CMD ["controller"]

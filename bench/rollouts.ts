@@ -17,6 +17,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
+import { parseDockerfile } from "../scripts/image-recipe.ts";
 import { POD_TEMPLATE_HASH_LABEL } from "../src/api/pod-template-hash.ts";
 import { freePort } from "../src/dev/processes.ts";
 import { devDown, devUp } from "../src/dev/up.ts";
@@ -42,6 +43,11 @@ const QPS = Number(flags.qps);
 const NS = "bench";
 const CLUSTER = "bench";
 const SNAPSHOT_SIGNAL = "SIGUSR2";
+/** Node's flags as the image's entrypoint gives them (between node and the script): the controller
+ * measured as it is shipped. */
+const IMAGE_NODE_FLAGS = parseDockerfile(
+  readFileSync(join(import.meta.dirname, "../Dockerfile"), "utf8"),
+).config.entrypoint.slice(1, -1);
 const ROOT = join(import.meta.dirname, "..");
 const ENTRY = join(ROOT, "dist/cli/main.js");
 const IDLE_MS = 60_000;
@@ -150,6 +156,7 @@ class Replica {
     this.child = spawn(
       process.execPath,
       [
+        ...IMAGE_NODE_FLAGS,
         ...(flags["heap-snapshot"]
           ? [`--heapsnapshot-signal=${SNAPSHOT_SIGNAL}`, `--diagnostic-dir=${flags["heap-snapshot"]}`]
           : []),
@@ -358,7 +365,7 @@ class Progress {
 async function main() {
   const commit = spawnSync("git", ["-C", ROOT, "describe", "--always", "--dirty"], { encoding: "utf8" }).stdout.trim();
   console.log(
-    `bench at ${commit} (${new Date().toISOString()}): ${N} rollouts x ${REPLICAS} replicas, workers ${flags.workers}, qps ${flags.qps} (burst ${flags.burst})${flags.chaos ? ", chaos: 2 replicas, the leader SIGKILLed twice" : ""}`,
+    `bench at ${commit} (${new Date().toISOString()}): ${N} rollouts x ${REPLICAS} replicas, workers ${flags.workers}, qps ${flags.qps} (burst ${flags.burst})${flags.chaos ? ", chaos: 2 replicas, the leader SIGKILLed twice" : ""}; node ${IMAGE_NODE_FLAGS.join(" ") || "(no flags)"} as the image runs it`,
   );
   const build = spawnSync(process.execPath, [join(ROOT, "scripts/build.ts")], { stdio: "inherit" });
   if (build.status !== 0) throw new Error("npm run build failed");

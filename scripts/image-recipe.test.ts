@@ -20,7 +20,7 @@ describe("parseDockerfile", () => {
       user: "65532:65532",
       workdir: "/app",
       env: { NODE_ENV: "production" },
-      entrypoint: ["/usr/local/bin/node", "/app/dist/cli/main.js"],
+      entrypoint: ["/usr/local/bin/node", "--max-semi-space-size=8", "/app/dist/cli/main.js"],
       cmd: ["controller"],
     });
     expect(recipe.copies.map((c) => c.to)).toEqual(["/usr/local/bin/node", "/app/package.json", "/app/dist"]);
