@@ -33,7 +33,7 @@ const { values: flags } = parseArgs({
     qps: { type: "string", default: "50" },
     burst: { type: "string", default: "100" },
     chaos: { type: "boolean", default: false },
-    // Writes a heap snapshot of the leader once every rollout is past its first step, into this folder.
+    // Writes a heap snapshot of the leader once every rollout is Healthy again, into this folder.
     "heap-snapshot": { type: "string" },
   },
 });
@@ -472,17 +472,18 @@ async function main() {
     console.log(
       `\n   leader's memory with every rollout past its first step: RSS ${fmt(rssNow, 0)} MiB; ${await leader.memory()}`,
     );
-    if (flags["heap-snapshot"]) {
-      leader.child.kill(SNAPSHOT_SIGNAL);
-      console.log(
-        `   heap snapshot asked for (${SNAPSHOT_SIGNAL}) into ${flags["heap-snapshot"]}; read it with node bench/heap-summary.ts <file>`,
-      );
-    }
     const promote = await measure(replicas, () =>
       waitUntil("every rollout Healthy at app:2", () => progress.healthyAt.size === N),
     );
     const firstStep = Progress.sorted(progress.firstStepAt);
     const healthy = Progress.sorted(progress.healthyAt);
+    if (flags["heap-snapshot"]) {
+      // After the phases, as writing one stops the process for seconds and takes memory of its own.
+      leader.child.kill(SNAPSHOT_SIGNAL);
+      console.log(
+        `\n   heap snapshot asked for (${SNAPSHOT_SIGNAL}) into ${flags["heap-snapshot"]}; read it with node bench/heap-summary.ts <file>`,
+      );
+    }
     const secondHalf = [...progress.healthyAt]
       .map(([k, t]) => seconds(t - (progress.firstStepAt.get(k) ?? t)))
       .sort((a, b) => a - b);
