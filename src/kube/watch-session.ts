@@ -12,6 +12,12 @@ export type StreamEnd = (why: "silent" | "closed") => void;
 /** TLS alerts and errors that mean the server (or a proxy before it) does not speak HTTP/2. */
 const NO_H2 = new Set(["ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL", "ERR_HTTP2_ERROR"]);
 
+/** Flow-control windows as Go's HTTP/2 transport has them (client-go): HTTP/2's default of 64 KiB
+ * lets a burst of events (every Rollout changed at once) wait on each window update from a busy
+ * event loop, until the apiserver, its buffer for the watcher full, ends the watch. */
+const STREAM_WINDOW = 4 * 2 ** 20;
+const CONNECTION_WINDOW = 64 * 2 ** 20;
+
 export class WatchSession {
   private readonly session: ClientHttp2Session;
   private readonly streams = new Map<ClientHttp2Stream, StreamEnd>();
@@ -26,10 +32,11 @@ export class WatchSession {
 
   /** `idleMs`: the longest a connection with watches on it may stay unproven (none: no PINGs). */
   constructor(server: string, tls: ConnectionOptions, idleMs: number | undefined) {
-    this.session = connect(server, tls);
+    this.session = connect(server, { ...tls, settings: { initialWindowSize: STREAM_WINDOW } });
     this.session.unref();
     this.session.on("connect", () => {
       this.connected = true;
+      this.session.setLocalWindowSize(CONNECTION_WINDOW);
     });
     this.session.on("error", (err: NodeJS.ErrnoException) => {
       this.refuses(err);
