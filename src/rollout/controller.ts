@@ -234,6 +234,10 @@ export class RolloutController implements Caches {
     return this.queue.length;
   }
 
+  private get workerCount(): number {
+    return this.opts.workers ?? 4;
+  }
+
   /** Fills the caches, then starts the workers; resolves once reconciling has begun. */
   async start(): Promise<void> {
     await Promise.all(this.informers.map((i) => i.start()));
@@ -243,7 +247,7 @@ export class RolloutController implements Caches {
     this.log(`caches synced; ${this.rollouts.list().length} rollouts`);
     this.workers = runWorkers(
       this.queue,
-      this.opts.workers ?? 4,
+      this.workerCount,
       timedReconcile(
         (key) => this.reconcile(key),
         (outcome, seconds) => this.opts.observer?.reconciled(outcome, seconds),
@@ -279,6 +283,7 @@ export class RolloutController implements Caches {
       history: this.history,
       routerObjects: (key) => this.routerObjects.readerFor(key),
       statusWrittenAt: this.statusWrittenAt,
+      busy: () => this.queue.length > this.workerCount,
       requeue: (key) => this.queue.add(key),
       log: (line, level) => this.log(line, level),
     };

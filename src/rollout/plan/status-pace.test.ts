@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { RolloutStatus } from "../../api/rollout.ts";
-import { COUNTS_INTERVAL_MS, statusWrite } from "./status-pace.ts";
+import { BUSY_COUNTS_INTERVAL_MS, COUNTS_INTERVAL_MS, statusWrite } from "./status-pace.ts";
 
 const T = 1_000_000;
 const base: RolloutStatus = {
@@ -59,7 +59,23 @@ describe("statusWrite", () => {
       now: T,
       expected: { write: "now" },
     },
-  ])("$name", ({ after, lastWrittenAt, now, expected }) => {
-    expect(statusWrite(base, after, lastWrittenAt, now)).toEqual(expected);
+    {
+      name: "counts only with the queue busy: they wait the longer interval",
+      after: counts,
+      lastWrittenAt: T,
+      now: T + COUNTS_INTERVAL_MS,
+      busy: true,
+      expected: { write: "later", inMs: BUSY_COUNTS_INTERVAL_MS - COUNTS_INTERVAL_MS },
+    },
+    {
+      name: "a decision with the queue busy: at once",
+      after: { ...base, currentStepIndex: 1 },
+      lastWrittenAt: T,
+      now: T,
+      busy: true,
+      expected: { write: "now" },
+    },
+  ])("$name", ({ after, lastWrittenAt, now, busy, expected }) => {
+    expect(statusWrite(base, after, lastWrittenAt, now, busy)).toEqual(expected);
   });
 });

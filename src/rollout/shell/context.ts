@@ -66,6 +66,8 @@ export interface StepContext {
   routerObjects(rolloutKey: string): ObjectReader;
   /** When this process last wrote each Rollout's status, by uid (to pace writes of pod counts). */
   statusWrittenAt: Map<string, number>;
+  /** More Rollouts wait in the queue than there are workers (pod counts then wait longer). */
+  busy(): boolean;
   /** Looks at a Rollout again soon (a gate's answer came). */
   requeue(key: string): void;
   log: Log;

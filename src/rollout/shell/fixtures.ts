@@ -60,6 +60,7 @@ export async function shellFixture(): Promise<ShellFixture> {
     history: new BackgroundWrites(),
     routerObjects: () => apiserverReader(client),
     statusWrittenAt: new Map(),
+    busy: () => false,
     requeue: (key) => requeued.push(key),
     log: (line) => logged.push(line),
   };

@@ -37,7 +37,7 @@ export async function writeStatus(
   const clean = JSON.parse(JSON.stringify(after)) as RolloutStatus;
   const uid = rollout.metadata.uid as string;
   const now = (pacedAt ?? new Date()).getTime();
-  const pace = statusWrite(before, clean, pacedAt ? ctx.statusWrittenAt.get(uid) : undefined, now);
+  const pace = statusWrite(before, clean, pacedAt ? ctx.statusWrittenAt.get(uid) : undefined, now, ctx.busy());
   if (pace.write === "later") return pace.inMs;
   if (pace.write === "no") return undefined;
   try {
