@@ -194,11 +194,6 @@ export class Transport {
     return { agent: agents.watch, headers, ...(session ? { session } : {}) };
   }
 
-  /** Closes the watches' HTTP/2 connection (its streams end as closed). */
-  close(): void {
-    this.session?.destroy();
-  }
-
   /** The HTTP/2 session for watches: one at a time, a new one once it closed. */
   private watchSession(tls: Tls): WatchSession | undefined {
     if (!this.access.server.startsWith("https:")) return undefined;
