@@ -13,7 +13,8 @@
 //
 //   node bench/rollouts.ts [--rollouts 100] [--replicas 2] [--workers 10] [--qps 50] [--burst 100] [--chaos]
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
@@ -127,6 +128,9 @@ const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length 
 const seconds = (ms: number) => ms / 1000;
 const fmt = (n: number | undefined, digits = 2) => (n === undefined || Number.isNaN(n) ? "—" : n.toFixed(digits));
 
+/** Set when a controller replica exits without being stopped: every wait then fails with its log. */
+let died: string | undefined;
+
 async function waitUntil(
   what: string,
   done: () => boolean | Promise<boolean>,
@@ -135,6 +139,7 @@ async function waitUntil(
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await done())) {
+    if (died) throw new Error(`waiting for ${what}: ${died}`);
     if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
     await sleep(everyMs);
   }
@@ -148,6 +153,7 @@ class Replica {
   readonly startedAt = performance.now();
   /** The end of its stderr, shown when the run fails. */
   logTail = "";
+  private stopping = false;
   readonly exited: Promise<unknown>;
 
   constructor(identity: string, port: number, kubeconfig: string) {
@@ -174,7 +180,14 @@ class Replica {
       { stdio: ["ignore", "ignore", "pipe"] },
     );
     this.exited = new Promise((resolve) => this.child.once("exit", resolve));
-    this.child.stderr?.on("data", (c: Buffer) => (this.logTail = (this.logTail + c.toString()).slice(-4000)));
+    this.child.once("exit", (code, signal) => {
+      if (!this.stopping) died ??= `${identity} exited on its own (${signal ?? code}):\n${this.logTail}`;
+    });
+    const log = join(tmpdir(), `ramp-bench-${identity}-${process.pid}.log`);
+    this.child.stderr?.on("data", (c: Buffer) => {
+      this.logTail = (this.logTail + c.toString()).slice(-4000);
+      appendFileSync(log, c);
+    });
   }
 
   static async start(identity: string, kubeconfig: string): Promise<Replica> {
@@ -253,6 +266,7 @@ class Replica {
 
   async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.stopping = true;
     this.child.kill(signal);
     const killed = await Promise.race([this.exited.then(() => true), sleep(10_000).then(() => false)]);
     if (!killed) {
