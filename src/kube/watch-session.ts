@@ -89,7 +89,8 @@ export class WatchSession {
   /** A PING once the connection has been quiet for a quarter of idleMs; dead when half of it passes
    * with no answer, so a frozen connection is given up within about idleMs of its last bytes. */
   private check(idleMs: number): void {
-    if (this.closed || this.streams.size === 0) return;
+    // destroyed: torn down before its close event has run (ping would throw from this timer).
+    if (this.closed || this.session.destroyed || this.streams.size === 0) return;
     const now = Date.now();
     if (this.pingSentAt !== undefined) {
       if (now - this.pingSentAt >= idleMs / 2) this.close("silent");
@@ -100,9 +101,14 @@ export class WatchSession {
       return;
     }
     this.pingSentAt = now;
-    this.session.ping((err) => {
-      if (!err) this.heard();
-    });
+    try {
+      this.session.ping((err) => {
+        if (!err) this.heard();
+      });
+    } catch {
+      // A session going away as the PING went out: its streams end now rather than at the deadline.
+      this.close("closed");
+    }
   }
 
   private close(why: "silent" | "closed"): void {
