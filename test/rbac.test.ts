@@ -318,6 +318,7 @@ const RULES: Scenario[] = [
   ["configmaps", ""],
   ["secrets", ""],
   ["httproutes", "gateway.networking.k8s.io"],
+  ["endpointslices", "discovery.k8s.io"],
   ["jobs", "batch"],
 ]
   .map(
@@ -328,7 +329,7 @@ const RULES: Scenario[] = [
       refused: new RegExp(`cannot \\w+ resource "${(resource as string).replace("/", "\\/")}"`),
       // Caches (the routers' too, started by a Rollout's first read): a refused list leaves the
       // leader unready, naming it.
-      unready: INFORMED.includes(resource as string) || resource === "httproutes",
+      unready: INFORMED.includes(resource as string) || resource === "httproutes" || resource === "endpointslices",
     }),
   )
   .concat([

@@ -59,6 +59,45 @@ export interface PodObject extends KubeObject {
   metadata: Meta;
 }
 
+/** discovery.k8s.io/v1 EndpointSlice: the pods a Service sends traffic to, as far as it says whether they are ready. */
+export interface EndpointSliceObject extends KubeObject {
+  metadata: Meta;
+  endpoints?: {
+    conditions?: { ready?: boolean; terminating?: boolean };
+    targetRef?: { kind?: string; name?: string };
+  }[];
+}
+
+export const SERVICE_NAME_LABEL = "kubernetes.io/service-name";
+
+/** The apiserver's generated names: the base cut to 58 characters, then 5 random ones. */
+const GENERATED_BASE_MAX = 58;
+const GENERATED_SUFFIX = 5;
+
+/** How many of a Service's ready endpoints are pods of the ReplicaSet `replicaSet`, told by name
+ * (a ReplicaSet's pods are generated from "<replicaSet>-"), so a slice still listing another
+ * revision's pods counts none of them. Undefined when the name cannot tell: another of `others`
+ * (the Rollout's other ReplicaSets) has the same cut-off prefix. */
+export function readyEndpointsOf(
+  slices: EndpointSliceObject[],
+  service: string,
+  replicaSet: string,
+  others: string[],
+): number | undefined {
+  const prefixOf = (rs: string) => `${rs}-`.slice(0, GENERATED_BASE_MAX);
+  const prefix = prefixOf(replicaSet);
+  if (others.some((rs) => rs !== replicaSet && prefixOf(rs) === prefix)) return undefined;
+  const pods = new Set(
+    slices
+      .filter((s) => s.metadata.labels?.[SERVICE_NAME_LABEL] === service)
+      .flatMap((s) => s.endpoints ?? [])
+      .filter((e) => e.conditions?.ready !== false && e.conditions?.terminating !== true && e.targetRef?.kind === "Pod")
+      .map((e) => e.targetRef?.name ?? "")
+      .filter((pod) => pod.length === prefix.length + GENERATED_SUFFIX && pod.startsWith(prefix)),
+  );
+  return pods.size;
+}
+
 /** apps/v1 ControllerRevision, as StatefulSets and DaemonSets keep their history: here `data` is one
  * revision's pod template. */
 export interface ControllerRevisionObject extends KubeObject {

@@ -948,6 +948,63 @@ describe("planCanary: the router's verdict (Observed.trafficVerified)", () => {
   });
 });
 
+describe("planCanary: the canary Service's endpoints (Observed.canaryEndpoints)", () => {
+  const routed = spec(
+    [{ setWeight: 20 }, { pause: {} }],
+    {},
+    { stableService: "web-stable", canaryService: "web-canary", trafficRouting: { gatewayAPI: { httpRoute: "web" } } },
+  );
+  const replicaSets = [rs("old", 10), rs("new", 2)];
+  const services = { "web-stable": "old", "web-canary": "new" };
+  const pausedAt20 = planCanary(observe({ spec: routed, replicaSets, services, status: midRollout })).status;
+
+  // Two canary pods available: the 20% step needs both in the canary Service before it sends traffic.
+  it.each<{ name: string; status: RolloutStatus; endpoints: number | undefined; weight: number; step: number; soon: boolean }>([
+    {
+      name: "not told (no router, or names that cannot tell): the ReplicaSet decides",
+      status: midRollout,
+      endpoints: undefined,
+      weight: 20,
+      step: 1,
+      soon: false,
+    },
+    {
+      name: "none ready yet: no traffic, the step waits, looked at again soon",
+      status: midRollout,
+      endpoints: 0,
+      weight: 0,
+      step: 0,
+      soon: true,
+    },
+    { name: "one of two: still waits", status: midRollout, endpoints: 1, weight: 0, step: 0, soon: true },
+    { name: "both: the weight moves and the step ends", status: midRollout, endpoints: 2, weight: 20, step: 1, soon: false },
+    {
+      name: "one lost while paused: the weight it has stays, no timer",
+      status: pausedAt20,
+      endpoints: 1,
+      weight: 20,
+      step: 1,
+      soon: false,
+    },
+  ])("$name", ({ status, endpoints, weight, step, soon }) => {
+    const plan = planCanary(
+      observe({
+        spec: routed,
+        replicaSets,
+        services,
+        status,
+        ...(endpoints !== undefined ? { canaryEndpoints: endpoints } : {}),
+      }),
+    );
+    expect(plan.traffic?.weight).toBe(weight);
+    expect(plan.status.canary?.weights?.canary.weight).toBe(weight);
+    expect(plan.status.currentStepIndex).toBe(step);
+    expect(plan.requeueAfterMs !== undefined && plan.requeueAfterMs <= 5_000).toBe(soon);
+    if (step === 0)
+      expect(plan.status.message).toBe('step 1 of 2: canary at 0%, waiting for the endpoints of Service "web-canary"');
+  });
+});
+
 describe("planCanary: retry", () => {
   const cases = retryCases({
     aborted: {

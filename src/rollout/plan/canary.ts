@@ -239,7 +239,8 @@ export function planCanary(o: Observed): Plan {
       if (!step) break;
       let complete = false;
       if (step.setWeight !== undefined || step.setCanaryScale) {
-        complete = atGoals(goals().targets);
+        const { weight, targets } = goals();
+        complete = atGoals(targets) && (weight === 0 || !routed || canaryServiceServes(o, targets[newName] ?? 0));
       } else if (step.pause) {
         const pause = status.pauseConditions?.find((p) => p.reason === PauseReason.CanaryPauseStep);
         const duration = step.pause.duration === undefined ? undefined : durationMs(step.pause.duration);
@@ -356,8 +357,13 @@ export function planCanary(o: Observed): Plan {
     if (service && o.services[service] !== hash) d.actions.push({ type: "setServiceSelector", service, hash });
   }
 
-  const traffic = routed ? desiredTraffic(o, status, weight, newRS, targets[newName] ?? 0) : undefined;
-  status = withCounts(status, o, traffic?.weight ?? weight, atTargets);
+  const traffic = routed ? desiredTraffic(o, d, status, weight, newRS, targets[newName] ?? 0) : undefined;
+  const waiting = !atTargets
+    ? ", scaling"
+    : traffic && traffic.weight < weight && !canaryServiceServes(o, targets[newName] ?? 0)
+      ? `, waiting for the endpoints of Service "${canary.canaryService}"`
+      : "";
+  status = withCounts(status, o, traffic?.weight ?? weight, waiting);
   if (traffic) status = withTrafficVerdict(o, status, d);
   terminateUnwanted(o, d);
   return d.plan(status, traffic);
@@ -410,21 +416,32 @@ function planBaseline(o: Observed, d: Decisions, name: string, stableHash: strin
  * header and mirror routes of the steps done so far. */
 function desiredTraffic(
   o: Observed,
+  d: Decisions,
   status: RolloutStatus,
   stepWeight: number,
   newRS: ObservedReplicaSet | undefined,
   canaryGoal: number,
 ): DesiredTraffic {
   const stableHash = status.stableRS ?? o.templateHash;
-  const ready = (newRS?.available ?? 0) >= canaryGoal && (newRS?.available ?? 0) > 0;
+  const available = (newRS?.available ?? 0) >= Math.max(1, canaryGoal);
+  const ready = available && canaryServiceServes(o, canaryGoal);
   const previous = o.status.canary?.weights?.canary.weight ?? 0;
+  // The EndpointSlice's change wakes the rollout; this covers one the cache has not told of.
+  if (available && !ready && stepWeight > previous) d.requeueIn(VERIFY_RETRY_MS);
   const weight = status.abort || status.stableRS === o.templateHash ? 0 : ready ? stepWeight : Math.min(previous, stepWeight);
   const routes = managedRoutesOf(o, status);
   return { weight, canaryHash: o.templateHash, stableHash, headerRoutes: routes.header, mirrorRoutes: routes.mirror };
 }
 
+/** Whether the canary Service has the ready endpoints for `goal` canary pods (at least one). The
+ * EndpointSlice controller adds a pod a moment after its ReplicaSet counts it available: nothing is
+ * sent to the Service, and no weight step ends, before. */
+function canaryServiceServes(o: Observed, goal: number): boolean {
+  return o.canaryEndpoints === undefined || o.canaryEndpoints >= Math.max(1, goal);
+}
+
 /** Counts, weights, phase and message, all derived from what was observed. */
-function withCounts(status: RolloutStatus, o: Observed, weight: number, atTargets: boolean): RolloutStatus {
+function withCounts(status: RolloutStatus, o: Observed, weight: number, waiting: string): RolloutStatus {
   const canary = o.spec.strategy.canary;
   const newRS = o.replicaSets.find((r) => r.hash === o.templateHash);
   const steps = canary?.steps ?? [];
@@ -445,7 +462,7 @@ function withCounts(status: RolloutStatus, o: Observed, weight: number, atTarget
         ? `healthy at revision ${o.templateHash}`
         : status.stableRS === o.templateHash
           ? `scaling revision ${o.templateHash} to ${o.spec.replicas}`
-          : `step ${Math.min(index + 1, steps.length)} of ${steps.length}: canary at ${weight}%${atTargets ? "" : ", scaling"}`;
+          : `step ${Math.min(index + 1, steps.length)} of ${steps.length}: canary at ${weight}%${waiting}`;
   const stable = status.stableRS === o.templateHash;
   return {
     ...status,

@@ -68,6 +68,11 @@ export interface Observed {
   /** Services the strategy names, by name: the pod-template hash in their selector (null: none).
    * A named Service missing here does not exist. */
   services: Record<string, string | null>;
+  /** A routed canary with a canaryService: how many of that Service's ready endpoints are pods of
+   * this revision. Its weight waits for them, as a ReplicaSet counts a pod available before the
+   * EndpointSlice controller has added it. Undefined: not routed, no such ReplicaSet yet, or the
+   * pod names cannot tell (see readyEndpointsOf). */
+  canaryEndpoints?: number;
   /** A problem found while observing (a missing Service or template, a template the apiserver
    * refused): the planner reports it as the InvalidSpec condition and changes nothing else. */
   invalidSpec?: string;

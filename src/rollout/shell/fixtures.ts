@@ -16,6 +16,7 @@ export const KINDS: FakeKind[] = [
   { apiVersion: "v1", kind: "Service", plural: "services" },
   { apiVersion: "v1", kind: "Pod", plural: "pods" },
   { apiVersion: "v1", kind: "Event", plural: "events" },
+  { apiVersion: "discovery.k8s.io/v1", kind: "EndpointSlice", plural: "endpointslices" },
   { apiVersion: "apps/v1", kind: "ReplicaSet", plural: "replicasets" },
   { apiVersion: "apps/v1", kind: "ControllerRevision", plural: "controllerrevisions" },
   { apiVersion: "apps/v1", kind: "Deployment", plural: "deployments" },

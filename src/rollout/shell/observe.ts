@@ -5,10 +5,11 @@ import { API_VERSION } from "../../api/group.ts";
 import { POD_TEMPLATE_HASH_LABEL, podTemplateHash } from "../../api/pod-template-hash.ts";
 import type { RolloutSpec, RolloutStatus } from "../../api/rollout.ts";
 import { isNotFound, type KubeObject } from "../../kube/client.ts";
-import type { Informer } from "../../kube/informer.ts";
+import { type Informer, objectKey } from "../../kube/informer.ts";
 import type { TrafficRouter } from "../../traffic/router.ts";
 import {
   controllerOf,
+  type EndpointSliceObject,
   isBaseline,
   observeAnalysisRun,
   observeReplicaSet,
@@ -16,6 +17,7 @@ import {
   type PodObject,
   type PodTemplate,
   type RolloutObject,
+  readyEndpointsOf,
 } from "../objects.ts";
 import { heldRefusal } from "../plan/rollout.ts";
 import type { Observed } from "../plan/types.ts";
@@ -72,6 +74,19 @@ export async function observe(
     if (!found) problems.push(`Service "${svc}" not found`);
     else services[svc] = found.spec?.selector?.[POD_TEMPLATE_HASH_LABEL] ?? null;
   }
+  const canaryService = spec.strategy.canary?.canaryService;
+  const newRS = owned.find((rs) => rs.metadata.labels?.[POD_TEMPLATE_HASH_LABEL] === templateHash);
+  const canaryEndpoints =
+    router && canaryService && newRS && status.stableRS !== templateHash
+      ? readyEndpointsOf(
+          await ctx
+            .routerObjects(objectKey(rollout))
+            .list<EndpointSliceObject>("discovery.k8s.io/v1", "EndpointSlice", namespace),
+          canaryService,
+          newRS.metadata.name,
+          owned.map((rs) => rs.metadata.name),
+        )
+      : undefined;
   for (const ref of templateRefs(spec)) {
     if (!(await findTemplate(ctx, namespace, ref.templateName, ref.clusterScope))) {
       problems.push(`${ref.clusterScope ? "ClusterAnalysisTemplate" : "AnalysisTemplate"} "${ref.templateName}" not found`);
@@ -112,6 +127,7 @@ export async function observe(
     services,
     ...(deployment ? { deployment } : {}),
     ...(traffic.verified !== undefined ? { trafficVerified: traffic.verified } : {}),
+    ...(canaryEndpoints !== undefined ? { canaryEndpoints } : {}),
     ...(restart ? { restart } : {}),
     ...(problems.length ? { invalidSpec: problems.join("; ") } : {}),
     ...(refusedTemplate ? { refusedTemplate } : {}),

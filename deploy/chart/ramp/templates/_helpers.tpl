@@ -73,6 +73,10 @@ docs/install.md names the code behind each rule; test/rbac.test.ts removes each 
 - apiGroups: [""]
   resources: [services]
   verbs: [get, list, watch, patch]
+# A routed canary's weight waits for its Service's ready endpoints, read from a cache.
+- apiGroups: [discovery.k8s.io]
+  resources: [endpointslices]
+  verbs: [list, watch]
 - apiGroups: [""]
   resources: [pods]
   verbs: [list, delete]
