@@ -36,6 +36,9 @@ const { values: flags } = parseArgs({
     chaos: { type: "boolean", default: false },
     // Writes a heap snapshot of the leader once every rollout is Healthy again, into this folder.
     "heap-snapshot": { type: "string" },
+    // Profiles the leader's CPU into this folder and ends the bench after the idle minutes, so the
+    // profile's last minute is the second idle one: node bench/cpu-summary.ts <file> --last 60.
+    "cpu-profile": { type: "string" },
   },
 });
 const N = Number(flags.rollouts);
@@ -156,13 +159,14 @@ class Replica {
   private stopping = false;
   readonly exited: Promise<unknown>;
 
-  constructor(identity: string, port: number, kubeconfig: string) {
+  constructor(identity: string, port: number, kubeconfig: string, nodeFlags: string[]) {
     this.identity = identity;
     this.url = `http://127.0.0.1:${port}`;
     this.child = spawn(
       process.execPath,
       [
         ...IMAGE_NODE_FLAGS,
+        ...nodeFlags,
         ...(flags["heap-snapshot"]
           ? [`--heapsnapshot-signal=${SNAPSHOT_SIGNAL}`, `--diagnostic-dir=${flags["heap-snapshot"]}`]
           : []),
@@ -190,8 +194,8 @@ class Replica {
     });
   }
 
-  static async start(identity: string, kubeconfig: string): Promise<Replica> {
-    return new Replica(identity, await freePort(), kubeconfig);
+  static async start(identity: string, kubeconfig: string, nodeFlags: string[] = []): Promise<Replica> {
+    return new Replica(identity, await freePort(), kubeconfig, nodeFlags);
   }
 
   get pid(): number {
@@ -411,7 +415,12 @@ async function main() {
       await trial.stop();
       await sleep(1_500);
     }
-    const leader = await Replica.start("replica-a", cluster.kubeconfig);
+    const profile = flags["cpu-profile"];
+    const leader = await Replica.start(
+      "replica-a",
+      cluster.kubeconfig,
+      profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}`, "--cpu-prof-interval=500"] : [],
+    );
     replicas.push(leader);
     readyTimes.push(seconds(await leader.ready()));
     readyTimes.sort((a, b) => a - b);
@@ -477,6 +486,11 @@ async function main() {
     figures.idleRequests = total(idle.requests);
     figures.idleRequestsButLease = total(new Map([...idle.requests].filter(([k]) => !k.startsWith("leases "))));
     printPhase(`idle: the next ${IDLE_MS / 1000} s with ${N} Healthy rollouts`, idle, false);
+    if (profile) {
+      await leader.stop();
+      console.log(`\n   the leader's CPU profile is in ${profile}: node bench/cpu-summary.ts <file> --last ${IDLE_MS / 1000}`);
+      return;
+    }
 
     const setImage = (image: string) =>
       Promise.all(
