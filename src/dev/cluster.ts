@@ -166,6 +166,10 @@ export async function startControlPlane(opts: UpOptions = {}): Promise<ClusterSt
       `--root-ca-file=${pki.caCert}`,
       "--concurrent-replicaset-syncs=10",
       "--concurrent-deployment-syncs=10",
+      // As large clusters run it: a pod joins its Services' EndpointSlices up to a second after it
+      // is Ready, so a router that moves traffic on a ReplicaSet's count alone sends requests to a
+      // Service with no ready endpoint, and test/routers.test.ts sees them.
+      "--endpointslice-updates-batch-period=1s",
       `--cert-dir=${join(dir, "cm")}`,
     ]);
     start("kube-scheduler", clientFlags);
