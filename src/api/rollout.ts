@@ -341,7 +341,9 @@ const canaryStrategy = z
     // No CRD default: the apiserver refuses a default on an int-or-string field; the controller uses 25%.
     maxSurge: intOrPercent("Pods above the desired count during an update (default 25%)").optional(),
     maxUnavailable: intOrPercent("Pods below the desired count during an update (default 25%)").optional(),
-    scaleDownDelaySeconds: seconds("Seconds the old stable pods stay after promotion").default(30),
+    scaleDownDelaySeconds: seconds(
+      "Seconds the old stable pods stay after promotion when a router or the stable Service switches traffic (else they go at once)",
+    ).default(30),
     abortScaleDownDelaySeconds: seconds("Seconds the canary pods stay after an abort").default(30),
     dynamicStableScale: z.boolean().default(false).describe("Scale stable down as canary weight grows"),
     trafficRouting: trafficRouting.optional().describe("How weights reach traffic; none = approximated by replica counts"),

@@ -719,14 +719,23 @@ function applyPlan(sets: ObservedReplicaSet[], plan: Plan): ObservedReplicaSet[]
 }
 
 describe("planCanary: a whole rollout", () => {
-  it("walks 10 replicas through [20%, pause 5s, 50%, pause], promote, completion and the scale-down delay", () => {
+  it.each([
+    {
+      name: "behind a stable Service: the old pods stay for scaleDownDelaySeconds",
+      canary: { stableService: "web-stable" },
+      delay: 30,
+    },
+    { name: "with no Service switched: the old pods go at once", canary: {}, delay: 0 },
+  ])("walks 10 replicas through [20%, pause 5s, 50%, pause], promote and completion; $name", ({ canary, delay }) => {
+    const walked = spec(STEPS, {}, canary);
+    const services: Record<string, string> = canary.stableService ? { "web-stable": "old" } : {};
     let sets = [rs("old", 10)];
     let status: RolloutStatus = { currentPodHash: "old", stableRS: "old", currentStepIndex: 4 };
     let t = 0;
     const seen: string[] = [];
     const run = (until: (s: RolloutStatus) => boolean) => {
       for (let i = 0; i < 50 && !until(status); i++) {
-        const plan = planCanary(observe({ now: at(t), status, replicaSets: sets }));
+        const plan = planCanary(observe({ spec: walked, services, now: at(t), status, replicaSets: sets }));
         sets = applyPlan(sets, plan);
         status = plan.status;
         seen.push(...events(plan));
@@ -745,12 +754,12 @@ describe("planCanary: a whole rollout", () => {
     status = { ...status, currentStepIndex: 4, pauseConditions: [] };
     run((s) => s.phase === "Healthy");
     expect(status.stableRS).toBe("new");
-    const old = sets.find((s) => s.hash === "old");
-    expect(old?.replicas).toBeGreaterThan(0); // kept for scaleDownDelaySeconds
     const completedAt = t;
     run((s) => s.phase === "Healthy" && sets.every((x) => x.hash === "new" || x.replicas === 0));
     expect(sets.find((s) => s.hash === "old")?.replicas).toBe(0);
-    expect(t - completedAt).toBeGreaterThanOrEqual(30);
+    // One reconcile to scale down once nothing holds the pods (each reconcile here is a second).
+    expect(t - completedAt).toBeGreaterThanOrEqual(delay);
+    expect(t - completedAt).toBeLessThanOrEqual(delay + 2);
     expect(seen).toEqual(
       expect.arrayContaining(["RolloutUpdated", "StepCompleted", "RolloutPaused", "RolloutResumed", "RolloutCompleted"]),
     );

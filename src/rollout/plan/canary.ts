@@ -338,7 +338,10 @@ export function planCanary(o: Observed): Plan {
     status.stableRS = o.templateHash;
     status.currentStepIndex = steps.length;
     status.pauseConditions = [];
-    if (stableRS && stableRS.replicas > 0) {
+    // The delay lets a switch of traffic (a router's, or the stable Service's selector) reach every
+    // proxy before the pods behind it go. With neither, the old pods serve beside the new ones until
+    // they go, so they go at once (as in Argo Rollouts, whose delay needs traffic routing).
+    if (stableRS && stableRS.replicas > 0 && (routed || canary.stableService)) {
       const at = new Date(now + canary.scaleDownDelaySeconds * 1000).toISOString();
       d.actions.push({ type: "setScaleDownAt", name: stableRS.name, at });
       d.requeueIn(canary.scaleDownDelaySeconds * 1000);
