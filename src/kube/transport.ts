@@ -146,9 +146,8 @@ export class Transport {
   private readonly exec: ExecCredentials | undefined;
   private tls: Tls | undefined;
   private agents: { request: Agent; watch: Agent } | undefined;
+  /** The watches' session; one that found HTTP/2 refused is kept, so watches go over HTTP/1.1 from then on. */
   private session: WatchSession | undefined;
-  /** The server refused HTTP/2 once: its watches go over HTTP/1.1 from then on. */
-  private h2Refused = false;
 
   private readonly lookup: LookupFunction | undefined;
   private readonly watchIdleMs: number | undefined;
@@ -197,8 +196,7 @@ export class Transport {
   /** The HTTP/2 session for watches: one at a time, a new one once it closed. */
   private watchSession(tls: Tls): WatchSession | undefined {
     if (!this.access.server.startsWith("https:")) return undefined;
-    if (this.session?.refusedH2) this.h2Refused = true;
-    if (this.h2Refused) return undefined;
+    if (this.session?.refusedH2) return undefined;
     if (this.session && !this.session.closed) return this.session;
     this.session = new WatchSession(this.access.server, this.tlsOptions(tls), this.watchIdleMs);
     return this.session;
