@@ -556,7 +556,7 @@ async function main() {
       requestsPerRollout: total(whole.requests) / N,
       requestsPerRolloutAll: total(sum(whole, trailing).requests) / N,
       writesPerRollout: writes(whole.requests) / N,
-      peakRss: whole.peakRssMiB,
+      peakRss: sum(whole, trailing).peakRssMiB,
     });
 
     printReference(figures);
@@ -588,7 +588,7 @@ function printReference(figures: Partial<Record<Figure, number>>): void {
     ["requestsPerRollout", "requests per rollout, to all Healthy"],
     ["requestsPerRolloutAll", "  with the Events written after"],
     ["writesPerRollout", `writes per rollout (floor ${WRITE_FLOOR})`],
-    ["peakRss", "peak RSS during the change (MiB)"],
+    ["peakRss", "peak RSS, the change and its Events (MiB)"],
   ];
   console.log(
     `\n== Ramp against Argo Rollouts v1.9.1 (issue 14${ARGO_AT[N] ? `, N=${N}, QPS 50` : `: at N=${N} only its figures with 0 rollouts`}; Ramp at N=${N}, QPS ${flags.qps}, ${flags.workers} workers)`,
