@@ -535,6 +535,7 @@ async function main() {
     printPhase("change: every image at once, until every rollout is past its first step", change, true);
     printPhase("promote: from there until every rollout is Healthy (the pause 5s, setWeight 100, promotion)", promote, true);
     const whole = sum(change, promote);
+    const withEvents = sum(whole, trailing);
     printPhase("change + promote: the whole update", whole, true);
     printPhase("after: the update's Events still queued at the last Healthy, until written", trailing, true);
     console.log(
@@ -552,11 +553,11 @@ async function main() {
       healthyP50: quantile(healthy, 0.5),
       healthyP99: quantile(healthy, 0.99),
       allHealthy: healthy.at(-1),
-      changeCpu: sum(whole, trailing).cpuSeconds,
+      changeCpu: withEvents.cpuSeconds,
       requestsPerRollout: total(whole.requests) / N,
-      requestsPerRolloutAll: total(sum(whole, trailing).requests) / N,
+      requestsPerRolloutAll: total(withEvents.requests) / N,
       writesPerRollout: writes(whole.requests) / N,
-      peakRss: sum(whole, trailing).peakRssMiB,
+      peakRss: withEvents.peakRssMiB,
     });
 
     printReference(figures);
